@@ -9,6 +9,8 @@ Pooling follows the paper-era original code exactly:
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import json
 import sys
@@ -131,7 +133,8 @@ class Instructor(nn.Module):
             path = Path(name_or_path)
             if not path.is_dir():
                 path = _download(str(name_or_path), revision)
-        model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
+        with _quiet_transformers():
+            model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
         model.name_or_path = str(name_or_path) if name_or_path is not None else "sentence-transformers/all-MiniLM-L6-v2"
         model.eval()
         return model.to(device) if device is not None else model
@@ -173,15 +176,30 @@ class Instructor(nn.Module):
     # ------------------------------------------------------------------------------------------- embedding
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         """Embed tokenized features (from `tokenize`): encoder -> mean over pooling_mask -> [Dense] -> [normalise]."""
+        return self._embed(features, self.encoder)
+
+    def _embed(self, features: dict[str, torch.Tensor], encoder: nn.Module) -> torch.Tensor:
         kwargs = {"input_ids": features["input_ids"], "attention_mask": features["attention_mask"]}
         if self._takes_position_ids and self.tokenizer.padding_side == "left":
             # Absolute positions must not shift with left padding, or an embedding would depend on its batch.
             kwargs["position_ids"] = (features["attention_mask"].cumsum(dim=1) - 1).clamp(min=0)
-        hidden = self.encoder(**kwargs).last_hidden_state
+        hidden = encoder(**kwargs).last_hidden_state
         embeddings = masked_mean(hidden, features["pooling_mask"])
         if self.dense is not None:
             embeddings = self.dense(embeddings)
         return F.normalize(embeddings, p=2, dim=-1) if self.normalize else embeddings
+
+    def _inference_encoder(self, precision: str) -> nn.Module:
+        """The encoder to run inference with: a cached bfloat16 copy for the fast path (weights cast once,
+        not per call as autocast does), rebuilt whenever a parameter changed (in-place updates bump `_version`)."""
+        if precision == "float32":
+            return self.encoder
+        key = tuple((p.data_ptr(), p._version, p.device) for p in self.encoder.parameters())
+        cached = self.__dict__.get("_bf16_encoder")
+        if cached is None or cached[0] != key:
+            cached = (key, copy.deepcopy(self.encoder).to(torch.bfloat16).eval())
+            self.__dict__["_bf16_encoder"] = cached  # not a registered submodule: stays out of state_dict
+        return cached[1]
 
     @property
     def embedding_dim(self) -> int:
@@ -194,8 +212,9 @@ class Instructor(nn.Module):
 
         Inputs are sorted by length and batched; results come back in input order as a float32 numpy array
         (or a tensor with `convert_to_tensor=True`; a list of tensors with both conversions off).
-        `precision="bfloat16"` runs the encoder under bf16 autocast (AMX on recent CPUs, GPUs); pooling and
-        outputs stay float32. An embedding does not depend on the other inputs of its batch.
+        `precision="bfloat16"` runs a bfloat16 copy of the encoder (AMX on recent CPUs, GPUs; the copy is cached
+        and refreshed after training steps); pooling, Dense and outputs stay float32. An embedding does not
+        depend on the other inputs of its batch.
         """
         pairs = as_pairs(inputs, instruction)
         if precision not in PRECISIONS:
@@ -210,10 +229,10 @@ class Instructor(nn.Module):
 
         order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]) - len(pairs[i][1]))
         output = torch.empty((len(pairs), self.embedding_dim), dtype=torch.float32)
-        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
         was_training = self.training
         self.eval()
-        with torch.inference_mode(), autocast, tqdm(total=len(pairs), disable=not show_progress_bar, desc="encode") as bar:
+        encoder = self._inference_encoder(precision)
+        with torch.inference_mode(), tqdm(total=len(pairs), disable=not show_progress_bar, desc="encode") as bar:
             for chunk_start in range(0, len(order), TOKENIZE_CHUNK):
                 chunk = order[chunk_start:chunk_start + TOKENIZE_CHUNK]
                 ids = self._token_ids([pairs[i] for i in chunk])
@@ -221,7 +240,7 @@ class Instructor(nn.Module):
                 for start in range(0, len(by_length), batch_size):
                     batch = by_length[start:start + batch_size]
                     features = self._collate([ids[j] for j in batch], [self.instruction_length(pairs[chunk[j]][0]) for j in batch])
-                    embeddings = self({k: v.to(device) for k, v in features.items()}).float()
+                    embeddings = self._embed({k: v.to(device) for k, v in features.items()}, encoder)
                     if normalize_embeddings:
                         embeddings = F.normalize(embeddings, p=2, dim=-1)
                     output[torch.tensor([chunk[j] for j in batch])] = embeddings.cpu()
@@ -249,8 +268,9 @@ class Instructor(nn.Module):
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(directory, safe_serialization=True)
-        self.tokenizer.save_pretrained(directory)
+        with _quiet_transformers():
+            self.encoder.save_pretrained(directory)
+            self.tokenizer.save_pretrained(directory)
         modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                    {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
         _write_json(directory / "sentence_bert_config.json", {"max_seq_length": self.max_seq_length, "do_lower_case": False})
@@ -276,6 +296,22 @@ class Instructor(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------- helpers
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Silence transformers' load reports and weight progress bars (noise in notebooks and logs)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2) + "\n")

@@ -1,0 +1,130 @@
+"""MTEB evaluation with per-task instructions, offline on the local benchmark copies.
+
+    from instructor_lib.evaluation import evaluate
+    results = evaluate(model, suite="cpu", instructions="paper", output_dir="runs/eval")
+
+`results` is a dict: per-task scores ("tasks"), category averages ("categories"), the overall average
+("average") and "metadata" (model fingerprint, instruction set, data hashes, subsample sizes, library
+versions, timing). Finished results are cached by a hash of model + suite + instructions + settings + data,
+so a rerun with the same inputs is free.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from ..config import library_versions
+from ..model import Instructor
+from .adapter import InstructorEncoder
+from .instruction_sets import InstructionSet, get_instruction_set
+from .report import aggregate
+from .suite import SUITES, TASKS, Subsample, build_suite, resolve_suite, suite_fingerprint
+
+__all__ = ["evaluate", "InstructorEncoder", "InstructionSet", "get_instruction_set", "SUITES", "TASKS", "Subsample",
+           "build_suite", "model_fingerprint"]
+
+logger = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("INSTRUCTOR_CACHE", "~/.cache/instructor_lib")).expanduser() / "eval"
+
+
+def model_fingerprint(model: Instructor) -> str:
+    """sha256 of the model's weights and the settings that change its embeddings."""
+    digest = hashlib.sha256(json.dumps({"max_seq_length": model.max_seq_length, "normalize": model.normalize,
+                                        "padding_side": model.tokenizer.padding_side}).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _main_scores(task_result, split: str) -> dict[str, float]:
+    return {entry["hf_subset"]: 100.0 * float(entry["main_score"]) for entry in task_result.scores[split]}
+
+
+def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "cpu", instructions="paper",
+             output_dir: str | Path | None = None, *, precision: str = "bfloat16", batch_size: int = 64,
+             seed: int = 42, data_dir: str | Path | None = None, source: str = "local", hub_loader=None,
+             cache_dir: str | Path | None = None, use_cache: bool = True) -> dict:
+    """Evaluate `model` on a suite of MTEB tasks with an instruction set; return (and save) the results.
+
+    Args:
+        model: an `Instructor`, a path / hub id for `Instructor.from_pretrained`, or None (default backbone).
+        suite: a suite name ("smoke", "cpu", "exact", "full"), a list of task names, or {task: Subsample}.
+        instructions: "paper", "paper:<model>", "none", "paraphrase-1".."paraphrase-5", a dict, or an InstructionSet.
+        output_dir: if given, results are written to `<output_dir>/results.json` (and a cached copy is kept).
+        precision: "bfloat16" (fast CPU path) or "float32"; recorded with the results.
+        batch_size: encode batch size.
+        seed: subsampling and mteb's few-shot sampling seed.
+        data_dir: folder holding `eval/` (default `instructor_lib.config.data_dir()`).
+        source: "local" (local copies) or "hub" (mteb's downloads; needs internet or `hub_loader`).
+        hub_loader: stub for mteb's downloader in hub mode (see `suite.build_task`).
+        cache_dir: where finished results are cached (default `$INSTRUCTOR_CACHE/eval` or ~/.cache/instructor_lib/eval).
+        use_cache: False recomputes even when a cached result exists (and refreshes it).
+    """
+    import mteb
+
+    started = time.time()
+    if not isinstance(model, Instructor):
+        model = Instructor.from_pretrained(model)
+    instruction_set = get_instruction_set(instructions, data_dir)
+    limits = resolve_suite(suite)
+    tasks = build_suite(limits, seed=seed, data_dir=data_dir, source=source, hub_loader=hub_loader)
+    key_source = {"model": model_fingerprint(model), "suite": suite_fingerprint(limits),
+                  "instructions": instruction_set.as_json(), "precision": precision, "seed": seed, "source": source,
+                  "data": {t.spec.name: t.data_hash for t in tasks}}
+    cache_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
+    cache_file = Path(cache_dir or default_cache_dir()) / f"{cache_key}.json"
+    if use_cache and cache_file.exists():
+        results = json.loads(cache_file.read_text())
+        logger.info("evaluation results loaded from cache %s", cache_file)
+        _save(results, output_dir)
+        return results
+
+    encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size)
+    task_entries = {}
+    for suite_task in tasks:
+        task, spec = suite_task.task, suite_task.spec
+        tick = time.time()
+        run = mteb.evaluate(encoder, task, cache=None, raise_error=True, show_progress_bar=False,
+                            encode_kwargs={"batch_size": batch_size, "show_progress_bar": False})
+        split = spec.eval_splits[0]
+        subset_scores = _main_scores(run.task_results[0], split)
+        task_entries[spec.name] = {
+            "official_task": spec.official, "category": task.metadata.type, "status": spec.status,
+            "main_score": task.metadata.main_score, "split": split, "score": subset_scores[spec.published_subset],
+            "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": vars(suite_task.limits),
+            "data_hash": suite_task.data_hash, "seconds": round(time.time() - tick, 2),
+            "instructions": {side: text for (name, side), text in encoder.used_instructions.items() if name == task.metadata.name},
+        }
+        logger.info("%s: %.2f (%.1fs)", spec.name, task_entries[spec.name]["score"], time.time() - tick)
+    summary = aggregate({name: {"category": e["category"], "score": e["score"]} for name, e in task_entries.items()})
+    results = {
+        "tasks": task_entries, **summary,
+        "metadata": {
+            "model": model.name_or_path, "model_fingerprint": key_source["model"],
+            "suite": suite if isinstance(suite, str) else "custom", "suite_limits": key_source["suite"],
+            "instructions": {"name": instruction_set.name, "source": instruction_set.source},
+            "precision": precision, "batch_size": batch_size, "seed": seed, "source": source,
+            "data_hashes": key_source["data"], "library_versions": library_versions(),
+            "seconds": round(time.time() - started, 1), "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "cache_key": cache_key,
+        },
+    }
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    cache_file.write_text(json.dumps(results, indent=2) + "\n")
+    _save(results, output_dir)
+    return results
+
+
+def _save(results: dict, output_dir: str | Path | None) -> None:
+    if output_dir is not None:
+        path = Path(output_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,0 +1,94 @@
+"""mteb `EncoderProtocol` around an `Instructor`: picks the instruction per task and per side.
+
+Sides follow the original INSTRUCTOR evaluation code: retrieval and reranking queries get the "query"
+instruction and documents the "document" one (mteb's `prompt_type`); every other task gets its single
+"text" instruction on all inputs (both sentences of STS and pair classification). One quirk is kept:
+for clustering, a text whose `instruction + text` is longer than 256 tokens is embedded without the
+instruction, as the original ClusteringEvaluator did.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..model import Instructor
+from .instruction_sets import InstructionSet, get_instruction_set
+
+CLUSTERING_MAX_TOKENS = 256
+
+
+def side_for(prompt_type) -> str:
+    """mteb's prompt type (None, "query", "document") -> instruction side ("text", "query", "document")."""
+    value = getattr(prompt_type, "value", prompt_type)
+    if value in (None, "query", "document"):
+        return value or "text"
+    raise ValueError(f"unknown prompt_type {prompt_type!r}")
+
+
+class InstructorEncoder:
+    """An `Instructor` as an mteb encoder.
+
+    Args:
+        model: the embedder.
+        instructions: instruction set (see `instruction_sets.get_instruction_set`).
+        precision: "float32" or "bfloat16" (the fast CPU path), passed to `Instructor.encode`.
+        batch_size: encode batch size; None uses the one mteb passes (its default is 32).
+        name: model name recorded by mteb (default: the model's `name_or_path`).
+    """
+
+    def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
+                 precision: str = "bfloat16", batch_size: int | None = None, name: str | None = None,
+                 data_dir=None):
+        self.model = model
+        self.instructions = get_instruction_set(instructions, data_dir)
+        self.precision = precision
+        self.batch_size = batch_size
+        self.name = name or model.name_or_path or "instructor_lib/unnamed"
+        # (task, side) -> instruction actually used, recorded in the results
+        self.used_instructions: dict[tuple[str, str], str] = {}
+
+    @property
+    def mteb_model_meta(self):
+        from mteb.models.model_meta import ModelMeta
+
+        return ModelMeta.create_empty(overwrites={
+            "name": self.name if "/" in self.name else f"local/{self.name}",
+            "revision": "instructor_lib", "embed_dim": self.model.embedding_dim,
+            "max_tokens": self.model.max_seq_length, "similarity_fn_name": "cosine", "framework": ["PyTorch"],
+            "use_instructions": True, "n_parameters": sum(p.numel() for p in self.model.parameters())})
+
+    def instruction_for(self, task_name: str, task_type: str, prompt_type=None) -> str:
+        """The instruction of a task's side; retrieval-type tasks always have a query/document side."""
+        side = side_for(prompt_type)
+        if side == "text" and task_type in ("Retrieval", "Reranking"):
+            side = "query"  # mteb encodes queries with prompt_type=query; None only comes from odd callers
+        return self.instructions.instruction(task_name, side)
+
+    def encode(self, inputs, *, task_metadata, hf_split: str, hf_subset: str, prompt_type=None, **kwargs: Any) -> np.ndarray:
+        """Embed every text of the `inputs` DataLoader with the task's instruction for this side."""
+        texts = [text for batch in inputs for text in batch["text"]]
+        instruction = self.instruction_for(task_metadata.name, task_metadata.type, prompt_type)
+        self.used_instructions[(task_metadata.name, side_for(prompt_type))] = instruction
+        if not texts:
+            return np.zeros((0, self.model.embedding_dim), dtype=np.float32)
+        instructions = [instruction] * len(texts)
+        if task_metadata.type == "Clustering" and instruction:
+            tokenizer = self.model.tokenizer
+            instructions = [instruction if len(tokenizer(instruction + text)["input_ids"]) <= CLUSTERING_MAX_TOKENS else ""
+                            for text in texts]
+        return self.model.encode([[inst, text] for inst, text in zip(instructions, texts)],
+                                 batch_size=self.batch_size or kwargs.get("batch_size", 32),
+                                 show_progress_bar=kwargs.get("show_progress_bar", False), precision=self.precision)
+
+    def similarity(self, embeddings1, embeddings2) -> torch.Tensor:
+        a = F.normalize(torch.as_tensor(np.asarray(embeddings1), dtype=torch.float32).reshape(-1, np.shape(embeddings1)[-1]), dim=-1)
+        b = F.normalize(torch.as_tensor(np.asarray(embeddings2), dtype=torch.float32).reshape(-1, np.shape(embeddings2)[-1]), dim=-1)
+        return a @ b.T
+
+    def similarity_pairwise(self, embeddings1, embeddings2) -> torch.Tensor:
+        a = F.normalize(torch.as_tensor(np.asarray(embeddings1), dtype=torch.float32).reshape(-1, np.shape(embeddings1)[-1]), dim=-1)
+        b = F.normalize(torch.as_tensor(np.asarray(embeddings2), dtype=torch.float32).reshape(-1, np.shape(embeddings2)[-1]), dim=-1)
+        return (a * b).sum(dim=-1)

@@ -1,0 +1,84 @@
+"""Table-2 style aggregation: per-category averages and the overall average, with published numbers alongside.
+
+Scores are on a 0-100 scale. As in the paper (and MTEB), the overall average is the mean over tasks, not
+over categories. Substitute tasks (`-local`) are averaged with the others in our run, but their published
+counterparts are different data, so the comparison column is only meaningful for exact copies.
+"""
+from __future__ import annotations
+
+CATEGORIES = ["Retrieval", "Reranking", "Clustering", "PairClassification", "Classification", "STS", "Summarization"]
+
+# The paper's Table 2 (MTEB, 56 English datasets): category averages. Transcribed by hand; the per-task
+# numbers behind them are in the paper's appendix and on the MTEB leaderboard.
+PAPER_TABLE2 = {
+    "INSTRUCTOR-large (335M)": {"Retrieval": 47.6, "Reranking": 57.5, "Clustering": 45.3, "PairClassification": 85.9,
+                                "Classification": 73.9, "STS": 83.2, "Summarization": 31.8, "Average": 61.6},
+    "INSTRUCTOR-xl (1.5B)": {"Retrieval": 49.3, "Reranking": 57.3, "Clustering": 44.7, "PairClassification": 86.6,
+                             "Classification": 73.1, "STS": 83.1, "Summarization": 32.3, "Average": 61.8},
+}
+
+# Published MTEB main scores (x100) of sentence-transformers/all-MiniLM-L6-v2 (revision 8b3219a9...) from
+# the public leaderboard results (github.com/embeddings-benchmark/results, results/sentence-transformers__
+# all-MiniLM-L6-v2/8b3219a92973c328a8e22fadcfa821b5dc75636a/<task>.json, mteb 1.12.75 / 2.12.7 runs).
+# Only the files that could be read in this session are listed; other tasks show "n/a".
+PUBLISHED_MINILM_L6 = {
+    "STS12": 72.37, "STS13": 80.60, "STS15": 85.39, "STS16": 78.99, "STSBenchmark": 82.03, "SICK-R": 77.58,
+    "Banking77Classification": 80.04, "EmotionClassification": 40.83,
+}
+
+
+def aggregate(task_scores: dict[str, dict]) -> dict:
+    """Category averages and the overall average.
+
+    Args:
+        task_scores: task name -> {"category": one of CATEGORIES, "score": main score on 0-100}.
+
+    Returns:
+        {"categories": {category: mean score}, "counts": {category: n tasks}, "average": mean over tasks}
+        (categories without tasks are left out; average is None for an empty input).
+    """
+    by_category: dict[str, list[float]] = {}
+    for name, entry in task_scores.items():
+        if entry["category"] not in CATEGORIES:
+            raise ValueError(f"task {name!r}: category {entry['category']!r} is not one of {CATEGORIES}")
+        by_category.setdefault(entry["category"], []).append(float(entry["score"]))
+    scores = [float(entry["score"]) for entry in task_scores.values()]
+    return {"categories": {c: sum(v) / len(v) for c in CATEGORIES if (v := by_category.get(c))},
+            "counts": {c: len(by_category[c]) for c in CATEGORIES if c in by_category},
+            "average": sum(scores) / len(scores) if scores else None}
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def table2_markdown(results: dict, reference: str = "INSTRUCTOR-large (335M)") -> str:
+    """A Table-2 style markdown table of `results` (from `evaluate`) next to a row of the paper's Table 2."""
+    columns = [c for c in CATEGORIES if c in results["categories"]] + ["Average"]
+    ours = {**results["categories"], "Average": results["average"]}
+    paper = PAPER_TABLE2[reference]
+    lines = ["| | " + " | ".join(f"{c} ({results['counts'][c]})" if c in results["counts"] else c for c in columns) + " |",
+             "|---|" + "---|" * len(columns),
+             f"| this run: {results['metadata']['model']} / {results['metadata']['instructions']['name']} | "
+             + " | ".join(_fmt(ours.get(c)) for c in columns) + " |",
+             f"| paper: {reference} (full MTEB) | " + " | ".join(_fmt(paper.get(c)) for c in columns) + " |"]
+    return "\n".join(lines)
+
+
+def tasks_markdown(results: dict, published: dict[str, float] | None = None) -> str:
+    """Per-task markdown table: status, sizes, our score, a published score and the difference."""
+    lines = ["| task | category | status | metric | evaluated | ours | published | diff |", "|---|---|---|---|---|---|---|---|"]
+    for name, task in results["tasks"].items():
+        reference = (published or {}).get(name)
+        diff = None if reference is None else task["score"] - reference
+        lines.append(f"| {name} | {task['category']} | {task['status']} | {task['main_score']} | {_size_text(task['sizes'])} | "
+                     f"{task['score']:.2f} | {_fmt(reference)} | {'' if diff is None else f'{diff:+.2f}'} |")
+    return "\n".join(lines)
+
+
+def _size_text(sizes: dict) -> str:
+    parts = []
+    for subset, splits in sizes.items():
+        text = ", ".join(f"{split} {value}" for split, value in splits.items())
+        parts.append(text if subset == "default" else f"{subset}: {text}")
+    return "; ".join(parts)

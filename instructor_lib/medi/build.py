@@ -1,0 +1,511 @@
+"""MEDI records: the official json format, validation, and (below) the mixture builder.
+
+A MEDI record is `{"query": [instruction, text], "pos": [instruction, text], "neg": [instruction, text],
+"task_name": str}`; the released `medi-data.json` names the dataset `task_id` instead of `task_name`.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
+from .pairs import NONE, embed_cached, mine_negatives, model_fingerprint, superni_pairs
+from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task
+
+RECORD_FIELDS = ("query", "pos", "neg")
+
+
+def validate_record(record, index: int, source: str = "records") -> dict:
+    """Check one MEDI record and return it in canonical form (`task_name`, lists of two strings).
+
+    Args:
+        record: the parsed record.
+        index: its position in the file, named in every error.
+        source: the file or object it came from, named in every error.
+    """
+    where = f"{source}: record {index}"
+    if not isinstance(record, dict):
+        raise ValueError(f"{where} must be an object with query/pos/neg/task_name, got {type(record).__name__}")
+    task = record.get("task_name", record.get("task_id"))
+    if task is None:
+        raise ValueError(f"{where} has no 'task_name' (or official 'task_id') field")
+    if not isinstance(task, (str, int)) or isinstance(task, bool):
+        raise ValueError(f"{where} field 'task_name' must be a string, got {type(task).__name__}")
+    canonical = {}
+    for field in RECORD_FIELDS:
+        if field not in record:
+            raise ValueError(f"{where} has no '{field}' field")
+        value = record[field]
+        # The released file also carries a third element (0 for queries, 1 for documents); it is dropped.
+        if not isinstance(value, (list, tuple)) or len(value) not in (2, 3):
+            raise ValueError(f"{where} field '{field}' must be a list [instruction, text], got {value!r:.80}")
+        for position, name in enumerate(("instruction", "text")):
+            if not isinstance(value[position], str):
+                raise ValueError(f"{where} field '{field}' {name} must be a string, got {type(value[position]).__name__}")
+        canonical[field] = [value[0], value[1]]
+    canonical["task_name"] = str(task)
+    return canonical
+
+
+def load_medi(path: str | os.PathLike) -> list[dict]:
+    """Read a MEDI json file (ours, or the official `medi-data.json`, possibly from a URL) and validate it.
+
+    Args:
+        path: a local file path, or an http(s) URL (needs internet) of a json list of records.
+    Returns the records with `task_name` set (copied from `task_id` for the official file).
+    """
+    text, source = _read_text(path)
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{source}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
+    if not isinstance(records, list):
+        raise ValueError(f"{source}: a MEDI file is a JSON list of records, got {type(records).__name__}")
+    return [validate_record(record, index, source) for index, record in enumerate(records)]
+
+
+def write_medi(records: list[dict], path: str | os.PathLike) -> Path:
+    """Validate `records` and write them as the official MEDI json list (UTF-8, one record per line).
+
+    The output is deterministic: same records in the same order give byte-identical files.
+    """
+    path = Path(path)
+    canonical = [validate_record(record, index, "write_medi") for index, record in enumerate(records)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({field: record[field] for field in (*RECORD_FIELDS, "task_name")}, ensure_ascii=False)
+             for record in canonical]
+    path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+    return path
+
+
+def _read_text(path) -> tuple[str, str]:
+    source = str(path)
+    if source.startswith(("http://", "https://")):
+        from urllib.request import urlopen
+
+        with urlopen(source) as response:  # the official file is ~1 GB; streaming it is the caller's choice
+            return response.read().decode("utf-8"), source
+    return Path(path).read_text(encoding="utf-8"), source
+
+
+# ------------------------------------------------------------------------------------------- the builder
+# Paper Table 5 could not be read offline. REFERENCE_SIZES are the sizes of MEDI's source datasets in the
+# sentence-transformers embedding-training-data card (approximate), clipped at REFERENCE_CLIP because MEDI
+# (1,435,000 records over 330 datasets) downsamples every large source; super-NI tasks use their original
+# instance count (manifest `instances_original`). Caps are ceil(scale * size): one `scale` sets them all.
+REFERENCE_CLIP = 100_000
+REFERENCE_SIZES = {
+    "AllNLI": 277_230, "squad_pairs": 87_599, "NQ": 100_231, "fever": 139_051, "pubmed": 100_000,
+    "agnews": 1_157_745, "amazon_review_2018": 87_877_725, "code_search": 1_151_414, "simple_wiki": 102_225,
+    "flickr30k_captions": 317_695, "quora_duplicates": 103_663, "specter_train_triples": 684_100,
+    "S2ORC_title_abstract": 41_769_185, "xsum": 226_711,
+}
+SUPERNI_TASKS = 300          # MEDI's number of super-NI tasks
+SUPERNI_MIN_INSTANCES = 32   # a task needs enough instances for a neighbour to be a real positive
+XSUM_TASK = "task1290_xsum_summarization"  # used as the xsum embedding dataset, not as a super-NI task
+
+# Leakage guard: a training source is left out when an evaluation task built on the same pool is in the suite.
+LEAKY_SOURCES = {  # MEDI dataset -> evaluation tasks sharing its pool (see the SOURCE.md cautions)
+    "NQ": {"NQ", "NQRetrieval", "NaturalQuestions"},
+    "fever": {"FEVER", "FEVERRetrieval", "FEVERHardNegatives"},
+    "quora_duplicates": {"QuoraRetrieval", "QuoraRetrievalHardNegatives"},
+}
+LEAKY_SUPERNI_SOURCES = {  # super-NI `Source` -> evaluation tasks built on the same dataset
+    "natural_questions": LEAKY_SOURCES["NQ"],
+    "sts_b": {"STSBenchmark"},
+    "emotion": {"EmotionClassification"},
+}
+
+VARIANTS = ("full", "no_superni", "symmetric_only", "asymmetric_only", "no_instructions", *LEVELS)
+
+PRESETS = {
+    # scale: caps = ceil(scale * reference size); pool: candidates embedded per dataset = pool_factor * cap
+    # (at least min_pool); the miner embeds at most max_tokens tokens per text.
+    "smoke": dict(scale=0.0002, superni_tasks=12, pool_factor=4, min_pool=24, miner="tiny", precision="float32",
+                  max_tokens=64),
+    "cpu": dict(scale=0.003, superni_tasks=SUPERNI_TASKS, pool_factor=4, min_pool=32, miner="default",
+                precision="bfloat16", max_tokens=128),
+    "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, pool_factor=1, min_pool=0, miner="default",
+                  precision="bfloat16", max_tokens=None),
+}
+
+
+@dataclass
+class MediResult:
+    """A built mixture: the records, one stats row per dataset, and what is needed to reproduce it.
+
+    `stats` columns: dataset, kind (embedding/superni), symmetric, available, cap, records, given_negatives,
+    unmined (pairs with no usable negative), query_instruction, doc_instruction, notes.
+    `overlap`: per evaluation task, how many distinct training texts also occur in its test data.
+    """
+
+    records: list[dict]
+    stats: "pandas.DataFrame"
+    overlap: "pandas.DataFrame"
+    config: dict
+    data_hashes: dict[str, str]
+    versions: dict[str, str]
+    excluded: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> "pandas.DataFrame":
+        """The stats table with the super-NI tasks folded into one row."""
+        import pandas as pd
+
+        embedding = self.stats[self.stats["kind"] == "embedding"]
+        superni = self.stats[self.stats["kind"] == "superni"]
+        rows = [embedding]
+        if len(superni):
+            rows.append(pd.DataFrame([{
+                "dataset": f"super-NI ({len(superni)} tasks)", "kind": "superni", "symmetric": "symmetric",
+                "available": int(superni["available"].sum()), "cap": int(superni["cap"].sum()),
+                "records": int(superni["records"].sum()), "given_negatives": 0, "unmined": int(superni["unmined"].sum()),
+                "dropped_eval_overlap": int(superni["dropped_eval_overlap"].sum()),
+                "query_instruction": superni["query_instruction"].iloc[0][:60] + "...",
+                "doc_instruction": "(same)", "notes": f"{int(superni['classification'].sum())} classification tasks"}]))
+        return pd.concat(rows, ignore_index=True)
+
+    def write(self, out: str | os.PathLike) -> Path:
+        """Write the records (`out`, official MEDI json), the stats (`.stats.csv`) and the metadata (`.meta.json`)."""
+        out = write_medi(self.records, out)
+        self.stats.to_csv(out.with_suffix(".stats.csv"), index=False)
+        meta = {"config": self.config, "data_hashes": self.data_hashes, "versions": self.versions,
+                "excluded": self.excluded, "records_sha256": sha256_file(out),
+                "overlap": self.overlap.to_dict(orient="records")}
+        out.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return out
+
+
+def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data_dir=None, seed: int = 0,
+               out=None, cache_dir=None, eval_tasks=None, model=None, superni_tasks: int | None = None,
+               drop_eval_overlap: bool = True, show_progress_bar: bool | None = None) -> MediResult:
+    """Build the MEDI mixture from the real data under `<data_dir>/train`.
+
+    Args:
+        preset_or_scale: "smoke" (tiny random miner, a few hundred records, seconds), "cpu" (the default
+            backbone as miner in bf16, a few thousand records, minutes), "paper" (every available example),
+            or a float `scale` (the cpu preset's settings with caps ceil(scale * reference size)).
+        variant: one of VARIANTS: "full"; "no_superni"; "symmetric_only"; "asymmetric_only";
+            "no_instructions" (= level "none"); or an instruction level "none"/"tag"/"simple"/"detailed".
+        data_dir: folder holding train/ and eval/ (see `instructor_lib.config.data_dir`).
+        seed: sampling seed; the same seed and inputs give byte-identical output.
+        out: optional path; the result is also written there (see MediResult.write).
+        cache_dir: where mined embeddings are cached by content hash (default: <project>/cache/medi).
+        eval_tasks: evaluation task names in the suite, for the leakage guard; None = every task folder
+            under <data_dir>/eval; [] disables the guard.
+        model: the miner (an Instructor); None = the preset's miner.
+        superni_tasks: number of super-NI tasks (default: the preset's, 300 for cpu/paper).
+        drop_eval_overlap: drop records with a text that also occurs in an evaluation test set.
+        show_progress_bar: progress over datasets (None = when stderr is a terminal).
+    """
+    import pandas as pd
+
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    settings = _preset(preset_or_scale)
+    if superni_tasks is not None:
+        settings["superni_tasks"] = superni_tasks
+    root = resolve_data_dir(data_dir)
+    train_dir = root / "train"
+    suite = sorted(p.name for p in (root / "eval").iterdir() if p.is_dir()) if eval_tasks is None and (root / "eval").is_dir() \
+        else sorted(eval_tasks or [])
+    cache_dir = Path(cache_dir) if cache_dir is not None else PROJECT_ROOT / "cache" / "medi"
+    level = "none" if variant == "no_instructions" else variant if variant in LEVELS else "detailed"
+    miner = _miner(model, settings)
+    fingerprint = model_fingerprint(miner)
+    started = time.time()
+
+    excluded = {name: f"shares its pool with evaluation task(s) {sorted(tasks & set(suite))}"
+                for name, tasks in LEAKY_SOURCES.items() if tasks & set(suite)}
+    datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and _in_variant(name, variant)]
+    manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
+    tasks = _select_superni(manifest, settings["superni_tasks"], suite, excluded) if _in_variant("superni", variant) else []
+
+    records, rows, files = [], [], set()
+    show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
+    progress = tqdm(datasets + list(tasks), desc="MEDI", disable=not show)
+    for name in progress:
+        progress.set_postfix_str(name[:40])
+        if name in EMBEDDING_SOURCES:
+            new, row, used = _embedding_records(name, train_dir, settings, level, seed, miner, fingerprint, cache_dir)
+        else:
+            cap = cap_for(manifest[name]["instances_original"], settings["scale"])
+            new, row, used = _superni_records(train_dir, name, cap, settings, level, seed, miner, fingerprint, cache_dir)
+        records += new
+        rows.append(row)
+        files.update(used)
+
+    overlap, flagged = eval_overlap(records, root / "eval", suite)
+    stats = pd.DataFrame(rows)
+    dropped = [record["task_name"] for index, record in enumerate(records) if index in flagged] if drop_eval_overlap else []
+    records = [record for index, record in enumerate(records) if index not in flagged] if drop_eval_overlap else records
+    stats["dropped_eval_overlap"] = stats["dataset"].map(pd.Series(dropped, dtype=object).value_counts()).fillna(0).astype(int)
+    stats["records"] -= stats["dropped_eval_overlap"]
+    config = {"preset": preset_or_scale, **settings, "variant": variant, "level": level, "seed": seed,
+              "eval_tasks": suite, "drop_eval_overlap": drop_eval_overlap, "miner": getattr(miner, "name_or_path", None),
+              "miner_fingerprint": fingerprint, "build_seconds": round(time.time() - started, 1)}
+    hashes = {str(path.relative_to(root)) if path.is_relative_to(root) else str(path): sha256_file(path) for path in sorted(files)}
+    result = MediResult(records, stats, overlap, config, hashes, library_versions(), excluded)
+    if out is not None:
+        result.write(out)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _preset(preset_or_scale) -> dict:
+    if isinstance(preset_or_scale, str):
+        if preset_or_scale not in PRESETS:
+            raise ValueError(f"preset must be one of {sorted(PRESETS)} or a float scale, got {preset_or_scale!r}")
+        return dict(PRESETS[preset_or_scale])
+    scale = float(preset_or_scale)
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale}")
+    return {**PRESETS["cpu"], "scale": scale}
+
+
+def _miner(model, settings):
+    if model is not None:
+        return model
+    if settings["miner"] == "tiny":
+        from ..testing import tiny_bert
+
+        return tiny_bert(seed=0, max_seq_length=settings["max_tokens"] or 128)
+    from ..model import Instructor
+
+    miner = Instructor.from_pretrained(None)
+    if settings["max_tokens"]:
+        miner.max_seq_length = min(miner.max_seq_length, settings["max_tokens"])
+    return miner
+
+
+def _in_variant(name: str, variant: str) -> bool:
+    if variant == "no_superni":
+        return name != "superni"
+    if variant == "symmetric_only":
+        return name in SYMMETRIC
+    if variant == "asymmetric_only":
+        return name not in SYMMETRIC
+    return True
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    """A generator per (seed, dataset): one dataset's sample does not depend on which others are built."""
+    return np.random.default_rng([seed, int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)])
+
+
+def cap_for(reference_size: int, scale: float) -> int:
+    """Records kept for a dataset: ceil(scale * min(reference size, REFERENCE_CLIP)), at least 1."""
+    return max(1, math.ceil(scale * min(reference_size, REFERENCE_CLIP)))
+
+
+def _pool_size(cap: int, available: int, settings: dict) -> int:
+    return min(available, max(cap * settings["pool_factor"], settings["min_pool"], cap))
+
+
+def _embedding_records(name, train_dir, settings, level, seed, miner, fingerprint, cache_dir):
+    data = read_source(name, train_dir)
+    cap = cap_for(REFERENCE_SIZES[name], settings["scale"])
+    order = _rng(seed, name).permutation(len(data.pairs))
+    pool = [data.pairs[i] for i in order[:_pool_size(cap, len(data.pairs), settings)]]
+    query_instruction, doc_instruction = embedding_instructions(name, level)
+    needs_mining = [pair.neg is None for pair in pool[:cap]]
+    negatives = np.full(len(pool), NONE)
+    if any(needs_mining):
+        embed = lambda texts: embed_cached(miner, texts, cache_dir, settings["precision"], fingerprint=fingerprint)
+        docs = [pair.pos for pair in pool]
+        negatives = mine_negatives(embed([pair.query for pair in pool]), embed(docs), docs, [pair.group for pair in pool])
+    records, unmined = [], 0
+    for index, pair in enumerate(pool[:cap]):
+        neg = pair.neg if pair.neg is not None else (pool[negatives[index]].pos if negatives[index] != NONE else None)
+        if neg is None:
+            unmined += 1
+            continue
+        records.append({"query": [query_instruction, pair.query], "pos": [doc_instruction, pair.pos],
+                        "neg": [doc_instruction, neg], "task_name": name})
+    row = {"dataset": name, "kind": "embedding", "symmetric": "symmetric" if name in SYMMETRIC else "asymmetric",
+           "available": len(data.pairs), "cap": cap, "records": len(records),
+           "given_negatives": sum(pair.neg is not None for pair in pool[:cap]), "unmined": unmined,
+           "query_instruction": query_instruction, "doc_instruction": doc_instruction, "classification": False,
+           "notes": ", ".join(f"{k}={v}" for k, v in data.notes.items() if v)}
+    return records, row, data.files
+
+
+def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict) -> list[str]:
+    """Choose `count` super-NI tasks deterministically.
+
+    Rule: from the English train tasks in the manifest, drop XSUM_TASK (our xsum dataset), tasks with fewer
+    than SUPERNI_MIN_INSTANCES instances and tasks whose Source feeds an evaluation task in the suite; then
+    go round-robin over the categories (a task counts under its first category; categories in name order,
+    tasks in name order within each) until `count` tasks are taken. This spreads the choice over all 60
+    categories instead of filling it with the largest one (Question Answering).
+    """
+    by_category: dict[str, list[str]] = {}
+    for _, row in sorted(manifest.items()):
+        leaks = {source for source in row.get("source", []) if LEAKY_SUPERNI_SOURCES.get(source, set()) & set(suite)}
+        if leaks:
+            excluded[row["task"]] = f"super-NI source {sorted(leaks)} feeds an evaluation task in the suite"
+            continue
+        if row["task"] == XSUM_TASK or row["instances_kept"] < SUPERNI_MIN_INSTANCES:
+            continue
+        by_category.setdefault((row.get("categories") or ["Misc."])[0], []).append(row["task"])
+    queues = [list(tasks) for _, tasks in sorted(by_category.items())]
+    chosen = []
+    while len(chosen) < count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop(0))
+    return sorted(chosen)
+
+
+def _superni_records(train_dir, name, cap, settings, level, seed, miner, fingerprint, cache_dir):
+    task = read_superni_task(train_dir / "superni" / "tasks" / f"{name}.json.gz")
+    order = _rng(seed, name).permutation(len(task.inputs))[:_pool_size(cap, len(task.inputs), settings)]
+    inputs = [task.inputs[i] for i in order]
+    outputs = [task.outputs[i] for i in order]
+    embed = lambda texts: embed_cached(miner, texts, cache_dir, settings["precision"], fingerprint=fingerprint)
+    positive, negative, classification = superni_pairs(embed(inputs), embed(outputs), inputs, outputs)
+    instruction = superni_instruction(task.name, task.definition, list(task.domains), level)
+    records, unmined = [], 0
+    for index in range(min(cap, len(inputs))):
+        if positive[index] == NONE or negative[index] == NONE:
+            unmined += 1
+            continue
+        records.append({"query": [instruction, inputs[index]], "pos": [instruction, inputs[positive[index]]],
+                        "neg": [instruction, inputs[negative[index]]], "task_name": task.name})
+    row = {"dataset": task.name, "kind": "superni", "symmetric": "symmetric", "available": len(task.inputs),
+           "cap": cap, "records": len(records), "given_negatives": 0, "unmined": unmined,
+           "query_instruction": instruction, "doc_instruction": instruction, "classification": classification,
+           "notes": ("classification" if classification else "s_pos/s_neg")}
+    return records, row, task.files
+
+
+
+# ------------------------------------------------------------------------------------------ leakage check
+MIN_OVERLAP_WORDS = 4  # shorter strings (labels, scores, ids, one-word answers) are not counted as texts
+NOT_DATA = ("source.md", "readme", "license", "00-readme")
+
+
+def normalise_text(text: str) -> str:
+    """Lower-cased alphanumeric words joined by one space: tokenisation and punctuation do not hide a match."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _file_strings(path: Path):
+    """Every text field of an evaluation data file (json, jsonl, csv, tsv or plain lines; gzip or not)."""
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", errors="replace")
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".json"):
+        yield from _strings(json.loads(text))
+    elif name.endswith(".jsonl"):
+        for line in text.splitlines():
+            if line.strip():
+                yield from _strings(json.loads(line))
+    elif name.endswith(".csv"):
+        csv.field_size_limit(1 << 30)
+        for row in csv.reader(io.StringIO(text)):
+            yield from row
+    else:
+        for line in text.splitlines():
+            yield from line.split("\t")
+
+
+def eval_test_texts(task_dir: Path) -> set[str]:
+    """Normalised texts (>= MIN_OVERLAP_WORDS words) of an evaluation task's test data.
+
+    Files with "test" in their name are the test data; a folder without such a file (STS12-16, BIOSSES,
+    clustering sets, SciFact) is test data as a whole. Documentation and licence files are skipped.
+    """
+    files = [p for p in sorted(task_dir.iterdir()) if p.is_file() and not p.name.lower().startswith(NOT_DATA)
+             and not p.name.lower().endswith(".md")]
+    tests = [p for p in files if "test" in p.name.lower()] or files
+    texts = set()
+    for path in tests:
+        for value in _file_strings(path):
+            normalised = normalise_text(value)
+            if normalised.count(" ") + 1 >= MIN_OVERLAP_WORDS:
+                texts.add(normalised)
+    return texts
+
+
+def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
+    """Exact-text overlap (after `normalise_text`) between training records and evaluation test sets.
+
+    Returns (a DataFrame with one row per evaluation task: test_texts, overlapping training texts, the
+    training datasets involved and an example; the set of record indices that contain such a text).
+    """
+    import pandas as pd
+
+    record_texts = [[normalise_text(record[side][1]) for side in RECORD_FIELDS] for record in records]
+    rows, flagged = [], set()
+    for task in eval_tasks:
+        task_dir = Path(eval_dir) / task
+        if not task_dir.is_dir():
+            rows.append({"eval_task": task, "test_texts": 0, "overlapping_texts": 0, "training_datasets": "",
+                         "example": "(no local data: not checked)"})
+            continue
+        test_texts = eval_test_texts(task_dir)
+        hits = {index for index, texts in enumerate(record_texts) if any(text in test_texts for text in texts)}
+        shared = {text for index in hits for text in record_texts[index] if text in test_texts}
+        flagged |= hits
+        rows.append({"eval_task": task, "test_texts": len(test_texts), "overlapping_texts": len(shared),
+                     "training_datasets": ", ".join(sorted({records[i]["task_name"] for i in hits})),
+                     "example": min(shared, default="")[:80]})
+    columns = ["eval_task", "test_texts", "overlapping_texts", "training_datasets", "example"]
+    return pd.DataFrame(rows, columns=columns), flagged
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+def main(argv: list[str] | None = None) -> MediResult:
+    """Command line: build the mixture, optionally write it, print the stats and overlap tables."""
+    import argparse
+
+    import pandas as pd
+
+    parser = argparse.ArgumentParser(prog="python -m instructor_lib.medi", description=main.__doc__)
+    parser.add_argument("--preset", default="cpu", help="smoke, cpu, paper, or a float scale")
+    parser.add_argument("--variant", default="full", choices=VARIANTS)
+    parser.add_argument("--out", default=None, help="write the MEDI json here (+ .stats.csv, .meta.json)")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-tasks", nargs="*", default=None, help="evaluation suite for the leakage guard")
+    args = parser.parse_args(argv)
+    preset = args.preset if args.preset in PRESETS else float(args.preset)
+    result = build_medi(preset, args.variant, data_dir=args.data_dir, seed=args.seed, out=args.out,
+                        cache_dir=args.cache_dir, eval_tasks=args.eval_tasks)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 48,
+                           "display.max_rows", 100):
+        print(result.summary().drop(columns=["doc_instruction", "classification"]).to_string(index=False))
+        print(f"\n{len(result.records)} records, built in {result.config['build_seconds']} s")
+        flagged = result.overlap[result.overlap["overlapping_texts"] > 0]
+        print("\nexact-text overlap with evaluation test sets:" if len(flagged) else "\nno exact-text overlap with evaluation test sets")
+        if len(flagged):
+            print(flagged.to_string(index=False))
+        for name, reason in result.excluded.items():
+            print(f"excluded {name}: {reason}")
+    return result

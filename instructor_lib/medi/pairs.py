@@ -1,0 +1,115 @@
+"""Positive / hard-negative mining for MEDI (paper §2.3), on embeddings from a sentence encoder.
+
+The paper embeds super-NI inputs and outputs with Sentence-T5; we use the default backbone
+(all-MiniLM-L6-v2) as the stand-in miner. Embeddings are cached on disk by content hash.
+
+- Super-NI classification tasks (few distinct outputs): for input x_i, the most similar x_j with the same
+  output is the positive, the most similar x_j with a different output the hard negative.
+- Other super-NI tasks: s_pos = cos(x_i, x_j) + cos(y_i, y_j) and s_neg = cos(x_i, x_j) - cos(y_i, y_j);
+  the j with the highest s_pos is the positive, the j with the highest s_neg the hard negative.
+- Embedding datasets: the hard negative of a (query, positive) pair is the document of the same dataset most
+  similar to the query that is not the positive, not a copy of its text, and not from the same group.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+# A task is "classification" when its instances have at most this many distinct outputs (paper: "few").
+MAX_CLASSES = 10
+NONE = -1  # index meaning "no candidate found"
+
+
+def is_classification(outputs, max_classes: int = MAX_CLASSES) -> bool:
+    """True when the outputs take at most `max_classes` distinct values and at least one value repeats."""
+    distinct = len(set(outputs))
+    return distinct <= max_classes and distinct < len(outputs)
+
+
+def _best(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Per row, the column with the highest score among allowed columns (NONE when none is allowed)."""
+    masked = np.where(allowed, scores, -np.inf)
+    best = masked.argmax(axis=1)
+    return np.where(np.isfinite(masked[np.arange(len(best)), best]), best, NONE)
+
+
+def superni_pairs(input_emb: np.ndarray, output_emb: np.ndarray, inputs, outputs,
+                  max_classes: int = MAX_CLASSES) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Mine a positive and a hard negative instance for every instance of one super-NI task.
+
+    Args:
+        input_emb, output_emb: L2-normalised embeddings (N, D) of the instances' inputs x and outputs y.
+        inputs, outputs: the N input and output strings (outputs decide the classification rule; an
+            instance whose input text equals x_i is never its own positive or negative).
+        max_classes: see `is_classification`.
+    Returns (positive index, negative index, classification?) with NONE where no candidate exists.
+    """
+    inputs, outputs = np.asarray(inputs, dtype=object), np.asarray(outputs, dtype=object)
+    input_sim = input_emb @ input_emb.T
+    distinct = inputs[:, None] != inputs[None, :]  # also excludes j == i
+    if is_classification(list(outputs), max_classes):
+        same = outputs[:, None] == outputs[None, :]
+        return _best(input_sim, distinct & same), _best(input_sim, distinct & ~same), True
+    output_sim = output_emb @ output_emb.T
+    positive = _best(input_sim + output_sim, distinct)
+    not_positive = distinct.copy()
+    rows = np.flatnonzero(positive != NONE)
+    not_positive[rows, positive[rows]] = False
+    return positive, _best(input_sim - output_sim, not_positive), False
+
+
+def mine_negatives(query_emb: np.ndarray, doc_emb: np.ndarray, docs, groups, chunk: int = 2048) -> np.ndarray:
+    """Hard negative per (query_i, doc_i) pair: the most query-similar doc_j of the dataset with
+    doc_j != doc_i (text) and group_j != group_i (when groups are non-empty). Returns indices into docs.
+
+    Rows are scored `chunk` at a time so memory stays O(chunk * N).
+    """
+    docs, groups = np.asarray(docs, dtype=object), np.asarray(groups, dtype=object)
+    negatives = []
+    for start in range(0, len(docs), chunk):
+        rows = slice(start, start + chunk)
+        allowed = docs[rows, None] != docs[None, :]
+        allowed &= ~((groups[rows, None] == groups[None, :]) & (groups[rows] != "")[:, None])
+        negatives.append(_best(query_emb[rows] @ doc_emb.T, allowed))
+    return np.concatenate(negatives) if negatives else np.zeros(0, dtype=int)
+
+
+# ---------------------------------------------------------------------------------------- cached embedding
+def model_fingerprint(model) -> str:
+    """Content hash of a miner: its parameters, its tokenizer's vocabulary size and max length."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
+    digest.update(f"{len(model.tokenizer)}:{model.max_seq_length}".encode())
+    return digest.hexdigest()[:16]
+
+
+def embed_cached(model, texts: list[str], cache_dir: Path | None, precision: str = "float32",
+                 batch_size: int = 64, fingerprint: str | None = None, show_progress_bar: bool | None = None) -> np.ndarray:
+    """Normalised embeddings of `texts` (no instruction), read from / written to `cache_dir` by content hash.
+
+    The key hashes the miner (`fingerprint`, computed when not given), the precision and every text, so a
+    changed model, setting or text never reuses a stale file.
+    """
+    if not texts:
+        return np.zeros((0, model.embedding_dim), dtype=np.float32)
+    fingerprint = fingerprint or model_fingerprint(model)
+    digest = hashlib.sha256(json.dumps([fingerprint, precision, texts], ensure_ascii=False).encode()).hexdigest()
+    path = Path(cache_dir) / f"emb-{digest[:24]}.npy" if cache_dir is not None else None
+    if path is not None and path.exists():
+        cached = np.load(path)
+        if cached.shape == (len(texts), model.embedding_dim):
+            return cached
+    embeddings = model.encode(texts, batch_size=batch_size, precision=precision, normalize_embeddings=True,
+                              show_progress_bar=show_progress_bar)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp.npy")
+        np.save(temporary, embeddings)
+        temporary.replace(path)
+    return embeddings

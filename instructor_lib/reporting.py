@@ -1,0 +1,331 @@
+"""Run the notebooks with papermill and turn them into small static HTML reports with an index.
+
+`python -m instructor_lib.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
+`notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/`:
+- `NAME.ipynb`, the executed notebook (stderr, i.e. progress bars and warnings, removed);
+- `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` (each file < 1 MB);
+- `NAME.metrics.json`, written by the notebook itself through `write_metrics` (metrics, headline numbers,
+  config and its hash, data hashes, library versions);
+- `NAME.run.json`, the run record (config hash, status, wall time); a later run with the same config hash
+  (same notebook, parameters, preset and library sources) reuses it instead of running again;
+- `index.html` and `summary.json`, every report with its status, wall time and headline numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import html
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+
+PRESETS = ("smoke", "cpu", "paper")
+# Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
+REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
+PLOTLY_JS = "plotly.min.js"
+HTML_LIMIT_BYTES = 1_000_000
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# The notebook kernel inherits these: figures as plain plotly JSON (turned into HTML here, against the shared
+# plotly.js), and no progress bars.
+KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1"}
+
+
+# ---------------------------------------------------------------------------------- used by the notebooks
+def load_model(model_path: str = "", preset: str = "cpu"):
+    """The model a notebook works with: `model_path` when given, else the preset's model.
+
+    smoke: a tiny random BERT (instructor_lib.testing.tiny_bert, seconds); cpu: all-MiniLM-L6-v2 (the default
+    backbone); paper: hkunlp/instructor-large (a local copy, or the hub when online).
+    """
+    from .model import Instructor
+    from .testing import tiny_bert
+
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    if model_path:
+        return Instructor.from_pretrained(model_path)
+    if preset == "smoke":
+        return tiny_bert(seed=0)
+    return Instructor.from_pretrained(None if preset == "cpu" else "hkunlp/instructor-large")
+
+
+def config_hash(config: dict) -> str:
+    """Short stable hash of a JSON-able config (key order does not matter)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def lookup(metrics: dict, dotted_key: str):
+    """`metrics["a"]["b"]` for the key "a.b"; a missing part is a KeyError naming the whole key."""
+    value = metrics
+    for part in dotted_key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(f"headline key {dotted_key!r}: no {part!r} in the metrics")
+        value = value[part]
+    return value
+
+
+def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline: list[str] | tuple[str, ...] = (),
+                  data_files: list[str] | tuple[str, ...] = ()) -> dict:
+    """Record a notebook's results with what is needed to reproduce them; write JSON to `path` ("" = don't write).
+
+    Args:
+        metrics: the results (JSON-able).
+        config: every setting that shaped them (seeds included); its hash is stored beside it.
+        headline: dotted keys into `metrics` shown in the report index, e.g. "embedding.with.silhouette".
+        data_files: input files whose sha256 is recorded (paths under the data dir are stored relative to it).
+    Returns the record.
+    """
+    record = {"metrics": metrics, "headline": {key: lookup(metrics, key) for key in headline}, "config": config,
+              "config_hash": config_hash(config), "data_sha256": {_data_name(f): sha256_file(f) for f in data_files},
+              "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _data_name(path: str | os.PathLike) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(resolve_data_dir()))
+    except (ValueError, FileNotFoundError):
+        return str(path)
+
+
+# ------------------------------------------------------------------------------------------ HTML export
+def static_outputs(outputs: list, figure_ids: list[int]) -> list:
+    """A cell's outputs for a static page: stderr dropped, plotly JSON drawn as HTML, widgets replaced by a note.
+
+    `figure_ids` is a one-element counter shared across the notebook, so figure div ids are stable.
+    """
+    import plotly.io as pio
+
+    kept = []
+    for output in outputs:
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            continue
+        data = output.get("data", {})
+        if PLOTLY_MIME in data:
+            figure_ids[0] += 1
+            output["data"] = {"text/html": pio.to_html(data[PLOTLY_MIME], include_plotlyjs=False, full_html=False,
+                                                       validate=False, div_id=f"figure-{figure_ids[0]}")}
+        elif WIDGET_MIME in data:
+            output["data"] = {"text/html": "<p><em>Interactive widget: open the notebook in Jupyter to use it.</em></p>"}
+        kept.append(output)
+    return kept
+
+
+def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, plotly_src: str = PLOTLY_JS) -> int:
+    """Write the static HTML of an executed notebook (inputs hidden); return its size in bytes.
+
+    Plotly figures load `plotly_src` (relative to the HTML file) instead of embedding plotly.js. Raises
+    ValueError when the page is larger than HTML_LIMIT_BYTES (the file is still written, to be looked at).
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    figure_ids = [0]
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = static_outputs(cell.outputs, figure_ids)
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    page, _ = exporter.from_notebook_node(notebook)
+    # No widgets are left to need require.js, and plotly.js must load before any AMD loader or it hides from `window`.
+    page = page.replace(f'<script src="{exporter.require_js_url}"></script>', "")
+    page = page.replace("<head>", f'<head>\n<script src="{plotly_src}"></script>', 1)
+    html_path = Path(html_path)
+    html_path.write_text(page, encoding="utf-8")
+    size = html_path.stat().st_size
+    if size > HTML_LIMIT_BYTES:
+        raise ValueError(f"{html_path} is {size} bytes, over the {HTML_LIMIT_BYTES}-byte limit: plot fewer points")
+    return size
+
+
+def write_plotly_js(reports_dir: str | os.PathLike) -> Path:
+    """Write the bundled plotly.js into `reports_dir` once (rewritten only when the plotly version changed)."""
+    from plotly.offline import get_plotlyjs
+
+    path = Path(reports_dir) / PLOTLY_JS
+    source = get_plotlyjs()
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        path.write_text(source, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------ running
+def notebook_names(notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks") -> list[str]:
+    """Notebook names (file stems) in report order."""
+    names = sorted(path.stem for path in Path(notebooks_dir).glob("*.ipynb"))
+    rank = {name: index for index, name in enumerate(REPORT_ORDER)}
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def library_sha256() -> str:
+    """Hash of the library's sources: a code change invalidates cached reports."""
+    digest = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "instructor_lib").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _environment(overrides: dict[str, str]):
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
+                 notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", parameters: dict | None = None,
+                 force: bool = False) -> dict:
+    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir`, unless a run with the same config exists.
+
+    The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
+    relative to `notebooks_dir`) and `parameters`. A failure is recorded (status "failed", the error, the partial
+    report) rather than raised, so one broken notebook does not stop the others. Returns the run record.
+    """
+    import nbformat
+    import papermill
+
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    notebooks_dir, reports_dir = Path(notebooks_dir).resolve(), Path(reports_dir).resolve()
+    source = notebooks_dir / f"{name}.ipynb"
+    if not source.is_file():
+        raise FileNotFoundError(f"no notebook {source}; available: {notebook_names(notebooks_dir)}")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    paths = {kind: reports_dir / f"{name}.{kind}" for kind in ("ipynb", "html", "metrics.json", "run.json")}
+    all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
+    config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
+              "preset": preset, "parameters": all_parameters}
+    previous = json.loads(paths["run.json"].read_text()) if paths["run.json"].exists() else None
+    if (not force and previous and previous["config_hash"] == config_hash(config) and previous["status"] == "ok"
+            and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
+        return {**previous, "cached": True}
+
+    paths["metrics.json"].unlink(missing_ok=True)  # a failed run must not show the metrics of an older one
+    record = {"name": name, "preset": preset, "config": config, "config_hash": config_hash(config), "status": "ok",
+              "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cached": False}
+    start = time.perf_counter()
+    try:
+        with _environment(KERNEL_ENV):
+            papermill.execute_notebook(str(source), str(paths["ipynb"]), parameters=all_parameters, kernel_name="python3",
+                                       progress_bar=False, cwd=str(notebooks_dir), log_output=False)
+    except Exception as err:  # the notebook's own failure: record it, keep going with the other notebooks
+        record.update(status="failed", error=f"{type(err).__name__}: {str(err).strip()[-2000:]}")
+    record["wall_s"] = round(time.perf_counter() - start, 2)
+    if paths["ipynb"].exists():
+        executed = nbformat.read(paths["ipynb"], as_version=4)
+        for cell in executed.cells:  # progress bars and warnings are noise in a committed report
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        nbformat.write(executed, paths["ipynb"])
+        try:
+            record["html_bytes"] = export_html(paths["ipynb"], paths["html"])
+        except ValueError as err:
+            record.update(status="failed", error=str(err), html_bytes=paths["html"].stat().st_size)
+    if record["status"] == "ok" and not paths["metrics.json"].exists():
+        record.update(status="failed", error=f"the notebook wrote no metrics to {all_parameters['metrics_path']}")
+    paths["run.json"].write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def write_index(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports") -> Path:
+    """Write `index.html` and `summary.json` from every `*.run.json` in `reports_dir` (in report order)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    reports_dir = Path(reports_dir)
+    rank = {name: index for index, name in enumerate(REPORT_ORDER)}
+    records = [json.loads(path.read_text()) for path in reports_dir.glob("*.run.json")]
+    records.sort(key=lambda record: (rank.get(record["name"], len(rank)), record["name"]))
+    rows, summary = [], []
+    for record in records:
+        metrics_path = reports_dir / f"{record['name']}.metrics.json"
+        headline = json.loads(metrics_path.read_text())["headline"] if metrics_path.exists() else {}
+        summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes")}
+                       | {"headline": headline})
+        numbers = "<br>".join(f"{html.escape(key)}: <b>{_format(value)}</b>" for key, value in headline.items())
+        status = record["status"] if record["status"] == "ok" else f"<span class='bad' title='{html.escape(record['error'])}'>{record['status']}</span>"
+        rows.append(f"<tr><td><a href='{record['name']}.html'>{record['name']}</a></td><td>{status}</td>"
+                    f"<td>{record['preset']}</td><td>{record['wall_s']:.0f} s</td><td>{numbers}</td>"
+                    f"<td><code>{record['config_hash']}</code></td></tr>")
+    total = sum(record["wall_s"] for record in records)
+    figure = go.Figure(go.Bar(x=[record["wall_s"] for record in records], y=[record["name"] for record in records], orientation="h"))
+    figure.update_layout(title="Wall time per notebook (s)", height=120 + 30 * len(records), width=700,
+                         yaxis={"autorange": "reversed"}, margin={"l": 120, "r": 20, "t": 40, "b": 30})
+    versions = ", ".join(f"{name} {version}" for name, version in library_versions().items())
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><script src="{PLOTLY_JS}"></script><title>INSTRUCTOR reproduction: reports</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}} .bad{{color:#b00;font-weight:bold}}</style>
+</head><body>
+<h1>INSTRUCTOR reproduction: reports</h1>
+<p>{len(records)} notebooks, total wall time {total:.0f} s. Written {datetime.now(timezone.utc).isoformat(timespec="seconds")}.
+Versions: {html.escape(versions)}.</p>
+<table><tr><th>report</th><th>status</th><th>preset</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
+{chr(10).join(rows)}
+</table>
+{pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="wall-time")}
+</body></html>
+"""
+    write_plotly_js(reports_dir)
+    (reports_dir / "summary.json").write_text(json.dumps({"total_wall_s": round(total, 2), "reports": summary}, indent=1) + "\n")
+    index = reports_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
+            notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", force: bool = False, log=print) -> list[dict]:
+    """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index."""
+    available = notebook_names(notebooks_dir)
+    unknown = [name for name in only or [] if name not in available]
+    if unknown:
+        raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
+    records = []
+    for name in [name for name in available if not only or name in only]:
+        record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force)
+        log(f"{name}: {record['status']}{' (cached)' if record['cached'] else ''}, {record['wall_s']:.1f} s"
+            + (f" - {record['error'][:300]}" if record["error"] else ""))
+        records.append(record)
+    write_index(reports_dir)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m instructor_lib.reporting", description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", choices=PRESETS, default="cpu", help="size of every run (default: cpu)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
+    parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
+    parser.add_argument("--reports-dir", default=str(PROJECT_ROOT / "reports"))
+    parser.add_argument("--notebooks-dir", default=str(PROJECT_ROOT / "notebooks"))
+    args = parser.parse_args(argv)
+    records = run_all(args.preset, args.only, args.reports_dir, args.notebooks_dir, args.force)
+    print(f"index: {Path(args.reports_dir) / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
+    return 0 if all(record["status"] == "ok" for record in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

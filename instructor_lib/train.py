@@ -1,0 +1,450 @@
+"""Train an INSTRUCTOR embedder on MEDI records: `train(config, records) -> TrainResult`.
+
+One step: a single-task global batch of (query, pos, neg) records -> embeddings of the 3B texts -> the
+INSTRUCTOR loss over the whole global batch -> AdamW. Big batches fit small memory by gradient caching
+(Gao et al. 2021, "GradCache"): the texts are embedded without autograd in chunks, the loss is backpropagated
+to the cached embeddings only, then each chunk is embedded again with autograd and backpropagated with its
+embedding gradient. Dropout replays the same masks on the second pass (the RNG state of each chunk is kept).
+
+Data parallel (`torchrun --nproc_per_node=N -m instructor_lib.train ...`): each rank embeds its slice of the
+global batch, the embeddings of all ranks are gathered so the loss (and every rank's embedding gradient)
+covers the global batch, and DistributedDataParallel sums the parameter gradients. The result equals one
+process on the same global batch.
+
+Everything a run writes goes in its run directory: run.json (config, its hash, data hash, library versions),
+metrics.jsonl (loss, lr, pairs/s per step), checkpoint/ (resumable state), model/ (the final save_pretrained).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from .config import PROJECT_ROOT, library_versions
+from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
+from .loss import LOSSES
+from .model import Instructor, T5_FAMILY
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (its hash identifies the run for resuming).
+
+    Args:
+        name: run name; the default run directory is `runs/<name>` at the project root.
+        model: None for the default backbone (all-MiniLM-L6-v2), "tiny-bert" / "tiny-t5" for the random test
+            models of `instructor_lib.testing`, else a folder or hub id for `Instructor.from_pretrained`.
+        data: a MEDI json file (read with `instructor_lib.medi.load_medi`) when `train` gets no records.
+        medi_preset: without records or `data`, build the mixture with `instructor_lib.medi.build_medi(medi_preset)`.
+        steps: optimizer steps.
+        batch_size: global batch (all ranks together) of training records, each one query, positive, negative.
+        chunk_size: gradient caching: texts embedded per forward pass; None embeds the 3 x batch texts at once.
+        lr, warmup_ratio, weight_decay, max_grad_norm: AdamW with linear warm-up then linear decay to 0;
+            gradient norm clipping as in the HF Trainer the original used (None disables it).
+        loss: "instructor" (the paper's) or "all_candidates" (sentence-transformers MNRL, for ablations).
+        temperature: similarities are divided by it (paper 0.01).
+        bf16: run the encoder under bfloat16 autocast (CPU AMX, GPU); the loss stays float32. fp16 is not offered.
+        gradient_checkpointing: recompute encoder activations in backward (less memory, ~30% slower).
+        dropout: override every dropout probability of the encoder (None keeps the checkpoint's).
+        max_seq_length: truncation of instruction + text (None keeps the model's).
+        seed: model init of the tiny models, dropout, and batch order.
+        checkpoint_every: write a resumable checkpoint every this many steps (and at the end).
+    """
+    name: str = "cpu"
+    model: str | None = None
+    data: str | None = None
+    medi_preset: str | None = None
+    steps: int = 200
+    batch_size: int = 64
+    chunk_size: int | None = 48
+    lr: float = 2e-5
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.0
+    max_grad_norm: float | None = 1.0
+    loss: str = "instructor"
+    temperature: float = 0.01
+    bf16: bool = True
+    gradient_checkpointing: bool = False
+    dropout: float | None = None
+    max_seq_length: int | None = 128
+    seed: int = 42
+    checkpoint_every: int = 50
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        for field in ("steps", "batch_size", "checkpoint_every"):
+            if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
+                raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
+        if self.chunk_size is not None and self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer or None, got {self.chunk_size!r}")
+
+    def hash(self) -> str:
+        """sha256 of the fields that change the result (not the name or the checkpoint interval)."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "checkpoint_every")}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+PRESETS = {
+    # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
+    "smoke": dict(name="smoke", model="tiny-bert", medi_preset="smoke", steps=30, batch_size=16, chunk_size=16,
+                  lr=1e-3, temperature=0.05, bf16=False, max_seq_length=64, checkpoint_every=10),
+    # minutes on 2 CPU cores: all-MiniLM-L6-v2, batch 64 through gradient caching, bf16 autocast (AMX)
+    "cpu": dict(name="cpu", medi_preset="cpu", steps=200, batch_size=64, chunk_size=48, bf16=True, max_seq_length=128),
+    # the paper: GTR-large (T5 encoder), full MEDI (pass --data medi-data.json), 20k steps at 512 tokens
+    "paper": dict(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32, chunk_size=None,
+                  temperature=0.01, bf16=True, max_seq_length=512, checkpoint_every=500),
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """A preset config (`smoke`, `cpu`, `paper`) with some fields replaced."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return TrainConfig(**{**PRESETS[name], **overrides})
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    model_path: Path
+    metrics_path: Path
+    final_loss: float
+    steps: int
+    resumed_from_step: int
+
+
+# --------------------------------------------------------------------------------------------- the step
+def _rng_state(device: torch.device):
+    return torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
+
+
+def _set_rng_state(device: torch.device, state) -> None:
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state, device)
+    else:
+        torch.set_rng_state(state)
+
+
+def _gather(local: torch.Tensor) -> list[torch.Tensor]:
+    """The `local` tensors of all ranks in rank order (a one-element list without torch.distributed)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return [local]
+    gathered = [torch.empty_like(local) for _ in range(dist.get_world_size())]
+    dist.all_gather(gathered, local.contiguous())
+    return gathered
+
+
+def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Loss over the global batch and its gradient w.r.t. this rank's embeddings (rows: query, pos, neg).
+
+    Every rank holds `3 * batch_len` rows; the global batch is rebuilt from all ranks so negatives and
+    queries span it. Returns (loss, gradient of this rank's rows).
+    """
+    parts = [part.detach().requires_grad_() for part in _gather(embeddings.detach().float())]
+    query, pos, neg = (torch.cat([part[k * batch_len:(k + 1) * batch_len] for part in parts]) for k in range(3))
+    loss = loss_fn(query, pos, neg, temperature)
+    rank = dist.get_rank() if len(parts) > 1 else 0
+    (gradient,) = torch.autograd.grad(loss, [parts[rank]])
+    return loss.detach(), gradient
+
+
+def loss_and_backward(model, batch: TrainBatch, loss_fn=LOSSES["instructor"], temperature: float = 0.01,
+                      chunk_size: int | None = None, bf16: bool = False) -> torch.Tensor:
+    """Compute the loss of `batch` over the global batch and add its gradients to the model's `.grad`.
+
+    Args:
+        model: an `Instructor`, or one wrapped in DistributedDataParallel (then `batch` is this rank's slice).
+        batch: this rank's records of one task.
+        loss_fn, temperature: the objective, `loss_fn(query, pos, neg, temperature)` on embeddings.
+        chunk_size: None: one forward with autograd for the 3B texts; else gradient caching with chunks of
+            this many texts (same loss and gradients, activation memory of one chunk).
+        bf16: bfloat16 autocast for the encoder.
+    Returns the loss (a detached scalar, the same on every rank); gradients are those of one process on the
+    global batch, also under DDP (which averages over ranks: hence the `world_size` factor below).
+    """
+    instructor: Instructor = getattr(model, "module", model)
+    device = next(instructor.parameters()).device
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
+    world_size = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    pairs = batch.query + batch.pos + batch.neg
+
+    def features(rows):
+        return {k: v.to(device) for k, v in instructor.tokenize([pairs[i] for i in rows]).items()}
+
+    if chunk_size is None or chunk_size >= len(pairs):
+        chunks = [list(range(len(pairs)))]
+    else:  # chunks of similar lengths pad less
+        by_length = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        chunks = [by_length[start:start + chunk_size] for start in range(0, len(pairs), chunk_size)]
+
+    if len(chunks) == 1:
+        with autocast:
+            embeddings = model(features(chunks[0])).float()
+        loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
+        embeddings.backward(gradient * world_size)
+        return loss
+
+    # Gradient caching: pass 1 without autograd, remembering each chunk's RNG state for dropout.
+    embeddings = torch.empty(len(pairs), instructor.embedding_dim, device=device)
+    rng_states = []
+    with torch.no_grad(), autocast:
+        for rows in chunks:
+            rng_states.append(_rng_state(device))
+            embeddings[rows] = instructor(features(rows)).float()
+    rng_after = _rng_state(device)
+    loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
+    # Pass 2: re-embed each chunk with autograd and backpropagate its slice of the embedding gradient.
+    for number, (rows, state) in enumerate(zip(chunks, rng_states)):
+        last = number == len(chunks) - 1
+        sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
+        _set_rng_state(device, state)
+        with sync:
+            with autocast:
+                chunk_embeddings = model(features(rows)).float()
+            chunk_embeddings.backward(gradient[rows] * world_size)
+    _set_rng_state(device, rng_after)
+    return loss
+
+
+# --------------------------------------------------------------------------------------------- the run
+def load_model(config: TrainConfig) -> Instructor:
+    """The model a config starts from, in training mode, with its dropout and length settings applied."""
+    if config.model in ("tiny-bert", "tiny-t5"):
+        from . import testing
+
+        model = (testing.tiny_bert if config.model == "tiny-bert" else testing.tiny_t5)(seed=config.seed)
+    else:
+        model = Instructor.from_pretrained(config.model)
+    if config.max_seq_length is not None:
+        model.max_seq_length = config.max_seq_length
+    if config.dropout is not None:
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = config.dropout
+        if model.encoder.config.model_type in T5_FAMILY:  # T5 layers read the rate from the config
+            model.encoder.config.dropout_rate = config.dropout
+    if config.gradient_checkpointing:
+        model.encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    return model.train()
+
+
+def load_records(config: TrainConfig, records=None) -> MediDataset:
+    """Validated training records: those given, else `config.data` (a MEDI file), else `build_medi(medi_preset)`."""
+    if records is not None:
+        return MediDataset(records, "records")
+    if config.data is not None:
+        from .medi import load_medi
+
+        return MediDataset(load_medi(config.data), str(config.data))
+    if config.medi_preset is not None:
+        from .medi import build_medi
+
+        return MediDataset(build_medi(config.medi_preset).records, f"build_medi({config.medi_preset!r})")
+    raise ValueError(f"config {config.name!r} has no training data: pass records, or set `data` (a MEDI json file, "
+                     "e.g. the official medi-data.json) or `medi_preset`")
+
+
+def _setup_distributed() -> tuple[int, int, torch.device, bool]:
+    """(rank, world_size, device, started_here) from torchrun's environment; one process without it."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    if world_size == 1:
+        return 0, 1, device, False
+    started_here = not dist.is_initialized()
+    if started_here:
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device, started_here
+
+
+def _linear_warmup(optimizer, config: TrainConfig):
+    warmup = math.ceil(config.warmup_ratio * config.steps)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return step / max(1, warmup)
+        return max(0.0, (config.steps - step) / max(1, config.steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _save_checkpoint(run_dir: Path, step: int, model, optimizer, scheduler, sampler, config: TrainConfig,
+                     data_hash: str, rank: int, world_size: int) -> None:
+    """Write checkpoint/ atomically: every rank writes its RNG state into a fresh folder that replaces the old one."""
+    staging, final, old = run_dir / "checkpoint.tmp", run_dir / "checkpoint", run_dir / "checkpoint.old"
+    if rank == 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    _barrier(world_size)
+    torch.save({"torch": torch.get_rng_state(), "python": random.getstate(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+               staging / f"rng_rank{rank}.pt")
+    if rank == 0:
+        torch.save({"step": step, "config_hash": config.hash(), "data_hash": data_hash, "world_size": world_size,
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict()}, staging / "state.pt")
+    _barrier(world_size)
+    if rank == 0:
+        if final.exists():
+            final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    _barrier(world_size)
+
+
+def _load_checkpoint(run_dir: Path, model, optimizer, scheduler, sampler, config: TrainConfig, data_hash: str,
+                     rank: int, world_size: int) -> int:
+    """Restore the latest checkpoint of `run_dir` if any; returns the step it was taken at (0 if none)."""
+    folder = next((f for f in (run_dir / "checkpoint", run_dir / "checkpoint.old") if (f / "state.pt").exists()), None)
+    if folder is None:
+        return 0
+    state = torch.load(folder / "state.pt", map_location="cpu", weights_only=True)
+    for key, expected, what in (("config_hash", config.hash(), "config"), ("data_hash", data_hash, "training data"),
+                                ("world_size", world_size, "number of processes")):
+        if state[key] != expected:
+            raise ValueError(f"{folder} was written with another {what} ({key} {state[key]} != {expected}); "
+                             "resume with the same settings or use a new run directory")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    sampler.load_state_dict(state["sampler"])
+    rng = torch.load(folder / f"rng_rank{rank}.pt", map_location="cpu", weights_only=True)
+    torch.set_rng_state(rng["torch"])
+    random.setstate(rng["python"])
+    if rng["cuda"]:
+        torch.cuda.set_rng_state_all(rng["cuda"])
+    return state["step"]
+
+
+def _barrier(world_size: int) -> None:
+    if world_size > 1:
+        dist.barrier()
+
+
+def _keep_metrics_until(path: Path, step: int) -> None:
+    """On resume, drop the metrics lines a killed run wrote after its last checkpoint."""
+    if path.exists():
+        lines = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        path.write_text("".join(line + "\n" for line in lines))
+
+
+def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None = None, on_step=None) -> TrainResult:
+    """Train a model as `config` says and save it; resumes from `run_dir/checkpoint` when one exists.
+
+    Args:
+        config: a `TrainConfig` (see `preset`).
+        records: training records (MEDI dicts); None reads `config.data` or builds `config.medi_preset`.
+        run_dir: where everything goes; default `runs/<config.name>` at the project root.
+        on_step: optional callback `on_step(step, metrics_dict)` after every step (e.g. live plots).
+    Returns a `TrainResult` with the saved model folder and the metrics JSONL path.
+    """
+    rank, world_size, device, started_here = _setup_distributed()
+    try:
+        return _train(config, records, Path(run_dir) if run_dir else PROJECT_ROOT / "runs" / config.name,
+                      on_step, rank, world_size, device)
+    finally:
+        if started_here:
+            dist.destroy_process_group()
+
+
+def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, device: torch.device) -> TrainResult:
+    dataset = load_records(config, records)
+    data_hash = dataset.sha256()
+    sampler = TaskBatchSampler(dataset.task_names, config.batch_size, config.seed, rank, world_size)
+    model = load_model(config).to(device)
+    if config.bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise RuntimeError("bf16=True but this GPU has no bfloat16 support; use bf16=False (fp16 is unsafe for T5)")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _linear_warmup(optimizer, config)
+    torch.manual_seed(config.seed + rank)  # dropout stream; model init is fixed above (and broadcast by DDP)
+    random.seed(config.seed + rank)
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    metrics_path = run_dir / "metrics.jsonl"
+    start_step = _load_checkpoint(run_dir, model, optimizer, scheduler, sampler, config, data_hash, rank, world_size)
+    if rank == 0:
+        _keep_metrics_until(metrics_path, start_step)
+        info = {"config": dataclasses.asdict(config), "config_hash": config.hash(), "data_hash": data_hash,
+                "records": len(dataset), "tasks": len(set(dataset.task_names)),
+                "batches_per_epoch": sampler.batches_per_epoch, "records_dropped_per_epoch": sampler.dropped_per_epoch,
+                "world_size": world_size, "device": str(device), "library_versions": library_versions(),
+                "resumed_from_step": start_step}
+        (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+
+    ddp = model
+    if world_size > 1:  # unused parameters: e.g. BERT's pooler, which mean pooling never reads
+        ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True, broadcast_buffers=False)
+    loss_fn, batches = LOSSES[config.loss], iter(sampler)
+    loss = float("nan")
+    with tqdm(total=config.steps, initial=start_step, disable=rank != 0, desc=f"train {config.name}") as bar, \
+            open(metrics_path, "a") if rank == 0 else contextlib.nullcontext() as metrics_file:
+        for step in range(start_step + 1, config.steps + 1):
+            batch = collate([dataset[i] for i in next(batches)])
+            started = time.perf_counter()
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_and_backward(ddp, batch, loss_fn, config.temperature, config.chunk_size, config.bf16).item()
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"loss is {loss} at step {step} (task {batch.task_name!r}); stopping. "
+                                         f"Last checkpoint: {run_dir / 'checkpoint'}")
+            if config.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            lr = scheduler.get_last_lr()[0]
+            optimizer.step()
+            scheduler.step()
+            seconds = time.perf_counter() - started
+            metrics = {"step": step, "loss": loss, "lr": lr, "pairs_per_s": config.batch_size / seconds,
+                       "task": batch.task_name}
+            if rank == 0:
+                metrics_file.write(json.dumps(metrics) + "\n")
+                metrics_file.flush()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                _save_checkpoint(run_dir, step, model, optimizer, scheduler, sampler, config, data_hash, rank, world_size)
+            if on_step is not None:
+                on_step(step, metrics)
+
+    model_path = run_dir / "model"
+    if rank == 0:
+        model.save_pretrained(model_path, model_card_extra=f"Trained by instructor_lib.train: config hash "
+                              f"{config.hash()}, data hash {data_hash}, {config.steps} steps.")
+    _barrier(world_size)
+    return TrainResult(run_dir, model_path, metrics_path, loss, config.steps, start_step)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Train an INSTRUCTOR embedder (see instructor_lib.train.TrainConfig).")
+    parser.add_argument("--preset", default="cpu", choices=sorted(PRESETS), help="starting configuration")
+    parser.add_argument("--config", help="a JSON file of TrainConfig fields, applied over the preset")
+    parser.add_argument("--data", help="a MEDI json file (overrides the config)")
+    parser.add_argument("--steps", type=int, help="optimizer steps (overrides the config)")
+    parser.add_argument("--run-dir", help="output folder (default runs/<name>)")
+    args = parser.parse_args(argv)
+    overrides = json.loads(Path(args.config).read_text()) if args.config else {}
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
+    if unknown:
+        parser.error(f"{args.config}: unknown TrainConfig fields {sorted(unknown)}")
+    overrides.update({k: v for k, v in (("data", args.data), ("steps", args.steps)) if v is not None})
+    result = train(preset(args.preset, **overrides), run_dir=args.run_dir)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"model: {result.model_path}\nmetrics: {result.metrics_path}\nfinal loss: {result.final_loss:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The playground: similarity heatmaps of a few texts under two instructions, live in Jupyter (ipywidgets).
+
+`Playground` is the live widget (type instructions and texts, the heatmaps follow; load any saved model by
+path). `compare_instructions` is the same comparison as a plain result with a static figure and metrics, for
+reports and tests.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Instructor
+
+
+def split_texts(texts: str | list[str]) -> list[str]:
+    """Texts from a list, or from a string with one text per line; blank lines are not texts."""
+    lines = texts.splitlines() if isinstance(texts, str) else list(texts)
+    return [line.strip() for line in lines if line.strip()]
+
+
+def similarity_matrix(model: Instructor, texts: list[str], instruction: str = "", precision: str = "float32") -> np.ndarray:
+    """Cosine similarities (N, N) of `texts` all embedded with `instruction` ("" = none)."""
+    embeddings = model.encode(texts, instruction=instruction, precision=precision)
+    return model.similarity(embeddings, embeddings)
+
+
+@dataclass
+class Comparison:
+    """Similarity matrices of the same texts under instruction A and instruction B."""
+
+    texts: list[str]
+    instructions: tuple[str, str]
+    similarities: tuple[np.ndarray, np.ndarray]
+
+    @property
+    def metrics(self) -> dict:
+        """Both matrices, their mean off-diagonal similarity, and the mean absolute change from A to B."""
+        off_diagonal = ~np.eye(len(self.texts), dtype=bool)
+        a, b = self.similarities
+        return {"n_texts": len(self.texts), "instruction_a": self.instructions[0], "instruction_b": self.instructions[1],
+                "similarity_a": np.round(a, 6).tolist(), "similarity_b": np.round(b, 6).tolist(),
+                "mean_similarity_a": float(a[off_diagonal].mean()) if len(self.texts) > 1 else float("nan"),
+                "mean_similarity_b": float(b[off_diagonal].mean()) if len(self.texts) > 1 else float("nan"),
+                "mean_abs_change": float(np.abs(b - a)[off_diagonal].mean()) if len(self.texts) > 1 else 0.0}
+
+    def figure(self, label_chars: int = 28):
+        """Two heatmaps side by side on one colour scale, each cell annotated with its similarity."""
+        import plotly.graph_objects as go
+        from plotly.subplots import make_subplots
+
+        # Numbered labels: heatmap axes are categorical, so two equal texts would otherwise share one row.
+        names = [f"{index}. {text if len(text) <= label_chars else text[:label_chars - 1] + '…'}"
+                 for index, text in enumerate(self.texts, start=1)]
+        low = float(min(matrix.min() for matrix in self.similarities))
+        titles = [f"{side}: {instruction!r}" if instruction else f"{side}: (no instruction)"
+                  for side, instruction in zip("AB", self.instructions)]
+        figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.18)
+        for col, matrix in enumerate(self.similarities, start=1):
+            figure.add_trace(go.Heatmap(z=np.round(matrix, 3), x=names, y=names, zmin=low, zmax=1.0, colorscale="Viridis",
+                                        texttemplate="%{z:.2f}", showscale=col == 2,
+                                        hovertemplate="%{y}<br>%{x}<br>cosine %{z:.3f}<extra></extra>"), row=1, col=col)
+        figure.update_yaxes(autorange="reversed")
+        figure.update_layout(height=260 + 40 * len(names), width=1100, margin={"t": 60, "l": 20, "r": 20, "b": 20})
+        return figure
+
+
+def compare_instructions(model: Instructor, texts: str | list[str], instruction_a: str = "", instruction_b: str = "",
+                         precision: str = "float32") -> Comparison:
+    """Similarity matrices of `texts` (a list, or one per line) under two instructions ("" = no instruction)."""
+    texts = split_texts(texts)
+    if not texts:
+        raise ValueError("no texts to compare: give at least one non-blank text")
+    matrices = tuple(similarity_matrix(model, texts, instruction, precision) for instruction in (instruction_a, instruction_b))
+    return Comparison(texts, (instruction_a, instruction_b), matrices)
+
+
+class Playground:
+    """Live widget: edit instruction A, instruction B or the texts and both heatmaps update; load a model by path.
+
+    Args:
+        model: the Instructor to start with.
+        texts: the starting texts, a list or one per line.
+        instruction_a, instruction_b: the starting instructions ("" = no instruction).
+        precision: encode precision ("float32", or "bfloat16" for speed on AMX CPUs and GPUs).
+    The last comparison is kept in `comparison`; `status` shows what happened (errors included).
+    """
+
+    def __init__(self, model: Instructor, texts: str | list[str], instruction_a: str = "", instruction_b: str = "",
+                 precision: str = "float32"):
+        import ipywidgets as w
+
+        self.model, self.precision, self.comparison = model, precision, None
+        wide = w.Layout(width="95%")
+        self.instruction_a = w.Text(value=instruction_a, description="instruction A", layout=wide)
+        self.instruction_b = w.Text(value=instruction_b, description="instruction B", layout=wide)
+        self.texts = w.Textarea(value=texts if isinstance(texts, str) else "\n".join(texts),
+                                description="texts", placeholder="one text per line", rows=8, layout=wide)
+        self.model_path = w.Text(value="", description="model", placeholder="folder of a saved model", layout=w.Layout(width="70%"))
+        self.load_button = w.Button(description="Load model")
+        self.status = w.HTML()
+        self.output = w.Output()
+        for box in (self.instruction_a, self.instruction_b, self.texts):
+            box.observe(lambda change: self.refresh(), names="value")
+        self.load_button.on_click(lambda button: self.load(self.model_path.value))
+        self.widget = w.VBox([w.HBox([self.model_path, self.load_button]), self.instruction_a, self.instruction_b,
+                              self.texts, self.status, self.output])
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-embed the texts under both instructions and redraw; problems go to `status`, not exceptions."""
+        from IPython.display import display
+
+        try:
+            self.comparison = compare_instructions(self.model, self.texts.value, self.instruction_a.value,
+                                                   self.instruction_b.value, self.precision)
+        except (ValueError, TypeError) as err:
+            self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {err}</span>"
+            return
+        metrics = self.comparison.metrics
+        self.status.value = (f"model <code>{self.model.name_or_path}</code> · {metrics['n_texts']} texts · "
+                             f"mean similarity A {metrics['mean_similarity_a']:.3f}, B {metrics['mean_similarity_b']:.3f}")
+        self.output.clear_output(wait=True)
+        with self.output:
+            display(self.comparison.figure())
+
+    def load(self, path: str) -> None:
+        """Swap in the model saved in folder `path` (see Instructor.from_pretrained) and redraw; keep the old one on error."""
+        from pathlib import Path
+
+        try:
+            if not path.strip() or not Path(path.strip()).is_dir():
+                raise FileNotFoundError(f"{path!r} is not a folder")
+            self.model = Instructor.from_pretrained(path.strip())
+        except (OSError, ValueError) as err:
+            self.status.value = f"<span style='color:#b00'>could not load {path!r}: {err}</span>"
+            return
+        self.refresh()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
