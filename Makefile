@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) -m instructor_lib
+	$(PY) -m instructor_lib.reporting --preset cpu
 
 test: $(STAMP)
 	$(PY) -m pytest -q

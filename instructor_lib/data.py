@@ -69,7 +69,8 @@ class TaskBatchSampler:
         self.batches_per_epoch = sum(len(v) // batch_size for v in self.indices_by_task.values())
         if self.batches_per_epoch == 0:
             largest = max(len(v) for v in self.indices_by_task.values())
-            raise ValueError(f"no task has batch_size={batch_size} records (the largest has {largest}): no batch can be formed")
+            raise ValueError(f"no task has batch_size={batch_size} records (the largest has {largest}): "
+                             "no batch can be formed")
         self.dropped_per_epoch = len(self.task_names) - self.batches_per_epoch * batch_size
         self.position = 0  # global batches handed out so far, over all epochs
         self._cached_epoch: tuple[int, list[list[int]]] | None = None
@@ -127,5 +128,6 @@ def collate(records: list[dict]) -> TrainBatch:
     task = records[0]["task_name"]
     for position, record in enumerate(records):
         if record["task_name"] != task:
-            raise ValueError(f"a batch must hold one task: element 0 is {task!r}, element {position} is {record['task_name']!r}")
+            raise ValueError(f"a batch must hold one task: element 0 is {task!r}, "
+                             f"element {position} is {record['task_name']!r}")
     return TrainBatch(task, *([tuple(record[field]) for record in records] for field in ("query", "pos", "neg")))

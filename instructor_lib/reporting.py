@@ -6,8 +6,9 @@
 - `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` (each file < 1 MB);
 - `NAME.metrics.json`, written by the notebook itself through `write_metrics` (metrics, headline numbers,
   config and its hash, data hashes, library versions);
-- `NAME.run.json`, the run record (config hash, status, wall time); a later run with the same config hash
-  (same notebook, parameters, preset and library sources) reuses it instead of running again;
+- `NAME.run.json`, the run record (config hash, status, wall time); a later run on the same machine with the
+  same config hash (same notebook, parameters, preset and library sources) reuses it instead of running again
+  (the machine's record of finished runs is in `cache/reports/`, not committed: a fresh clone runs everything);
 - `index.html` and `summary.json`, every report with its status, wall time and headline numbers.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions
 PRESETS = ("smoke", "cpu", "paper")
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
 REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
+CACHE_DIR = PROJECT_ROOT / "cache" / "reports"
 PLOTLY_JS = "plotly.min.js"
 HTML_LIMIT_BYTES = 1_000_000
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -80,11 +82,12 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
         metrics: the results (JSON-able).
         config: every setting that shaped them (seeds included); its hash is stored beside it.
         headline: dotted keys into `metrics` shown in the report index, e.g. "embedding.with.silhouette".
-        data_files: input files whose sha256 is recorded (paths under the data dir are stored relative to it).
+        data_files: input files whose sha256 is recorded: absolute paths, or paths relative to the data dir
+            (`instructor_lib.config.data_dir`); files under the data dir are named relative to it.
     Returns the record.
     """
     record = {"metrics": metrics, "headline": {key: lookup(metrics, key) for key in headline}, "config": config,
-              "config_hash": config_hash(config), "data_sha256": {_data_name(f): sha256_file(f) for f in data_files},
+              "config_hash": config_hash(config), "data_sha256": data_hashes(data_files),
               "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -92,11 +95,17 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
     return record
 
 
-def _data_name(path: str | os.PathLike) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(resolve_data_dir()))
-    except (ValueError, FileNotFoundError):
-        return str(path)
+def data_hashes(files) -> dict[str, str]:
+    """sha256 of each file (absolute, or relative to the data dir), named relative to the data dir when under it."""
+    hashes = {}
+    for file in files:
+        path = Path(file) if Path(file).is_absolute() else resolve_data_dir() / file
+        try:
+            name = str(path.resolve().relative_to(resolve_data_dir()))
+        except (ValueError, FileNotFoundError):  # outside the data dir, or no data dir at all
+            name = str(path)
+        hashes[name] = sha256_file(path)
+    return hashes
 
 
 # ------------------------------------------------------------------------------------------ HTML export
@@ -171,8 +180,9 @@ def notebook_names(notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks"
 def library_sha256() -> str:
     """Hash of the library's sources: a code change invalidates cached reports."""
     digest = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "instructor_lib").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = PROJECT_ROOT / "instructor_lib"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -192,8 +202,9 @@ def _environment(overrides: dict[str, str]):
 
 def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
                  notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", parameters: dict | None = None,
-                 force: bool = False) -> dict:
-    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir`, unless a run with the same config exists.
+                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR) -> dict:
+    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir`, unless this machine already did so with
+    the same config (a marker in `cache_dir`) and the report is still there (`force` runs anyway).
 
     The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
     relative to `notebooks_dir`) and `parameters`. A failure is recorded (status "failed", the error, the partial
@@ -213,9 +224,10 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
     config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
               "preset": preset, "parameters": all_parameters}
+    marker = Path(cache_dir) / f"{name}-{config_hash(config)}.done"
     previous = json.loads(paths["run.json"].read_text()) if paths["run.json"].exists() else None
-    if (not force and previous and previous["config_hash"] == config_hash(config) and previous["status"] == "ok"
-            and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
+    if (not force and marker.exists() and previous and previous["config_hash"] == config_hash(config)
+            and previous["status"] == "ok" and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
         return {**previous, "cached": True}
 
     paths["metrics.json"].unlink(missing_ok=True)  # a failed run must not show the metrics of an older one
@@ -231,6 +243,8 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     record["wall_s"] = round(time.perf_counter() - start, 2)
     if paths["ipynb"].exists():
         executed = nbformat.read(paths["ipynb"], as_version=4)
+        for key in ("input_path", "output_path"):  # machine-specific absolute paths: keep them relative
+            executed.metadata.papermill[key] = os.path.relpath(executed.metadata.papermill[key], reports_dir)
         for cell in executed.cells:  # progress bars and warnings are noise in a committed report
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
@@ -242,6 +256,9 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     if record["status"] == "ok" and not paths["metrics.json"].exists():
         record.update(status="failed", error=f"the notebook wrote no metrics to {all_parameters['metrics_path']}")
     paths["run.json"].write_text(json.dumps(record, indent=1) + "\n")
+    if record["status"] == "ok":
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(str(paths["run.json"]) + "\n")
     return record
 
 
@@ -298,7 +315,8 @@ Versions: {html.escape(versions)}.</p>
 
 
 def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
-            notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", force: bool = False, log=print) -> list[dict]:
+            notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", force: bool = False,
+            cache_dir: str | os.PathLike = CACHE_DIR, log=print) -> list[dict]:
     """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index."""
     available = notebook_names(notebooks_dir)
     unknown = [name for name in only or [] if name not in available]
@@ -306,7 +324,7 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
         raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
     records = []
     for name in [name for name in available if not only or name in only]:
-        record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force)
+        record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force, cache_dir=cache_dir)
         log(f"{name}: {record['status']}{' (cached)' if record['cached'] else ''}, {record['wall_s']:.1f} s"
             + (f" - {record['error'][:300]}" if record["error"] else ""))
         records.append(record)
@@ -321,8 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
     parser.add_argument("--reports-dir", default=str(PROJECT_ROOT / "reports"))
     parser.add_argument("--notebooks-dir", default=str(PROJECT_ROOT / "notebooks"))
+    parser.add_argument("--cache-dir", default=str(CACHE_DIR), help="this machine's record of finished runs")
     args = parser.parse_args(argv)
-    records = run_all(args.preset, args.only, args.reports_dir, args.notebooks_dir, args.force)
+    records = run_all(args.preset, args.only, args.reports_dir, args.notebooks_dir, args.force, args.cache_dir)
     print(f"index: {Path(args.reports_dir) / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
     return 0 if all(record["status"] == "ok" for record in records) else 1
 

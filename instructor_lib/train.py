@@ -67,9 +67,9 @@ class TrainConfig:
     model: str | None = None
     data: str | None = None
     medi_preset: str | None = None
-    steps: int = 200
+    steps: int = 30
     batch_size: int = 64
-    chunk_size: int | None = 48
+    chunk_size: int | None = 64
     lr: float = 2e-5
     warmup_ratio: float = 0.1
     weight_decay: float = 0.0
@@ -81,7 +81,7 @@ class TrainConfig:
     dropout: float | None = None
     max_seq_length: int | None = 128
     seed: int = 42
-    checkpoint_every: int = 50
+    checkpoint_every: int = 10
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -93,8 +93,9 @@ class TrainConfig:
             raise ValueError(f"chunk_size must be a positive integer or None, got {self.chunk_size!r}")
 
     def hash(self) -> str:
-        """sha256 of the fields that change the result (not the name or the checkpoint interval)."""
-        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ("name", "checkpoint_every")}
+        """sha256 of the fields that change the result; the data is identified by its own hash instead."""
+        ignored = ("name", "checkpoint_every", "data", "medi_preset")
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignored}
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
@@ -102,10 +103,13 @@ PRESETS = {
     # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
     "smoke": dict(name="smoke", model="tiny-bert", medi_preset="smoke", steps=30, batch_size=16, chunk_size=16,
                   lr=1e-3, temperature=0.05, bf16=False, max_seq_length=64, checkpoint_every=10),
-    # minutes on 2 CPU cores: all-MiniLM-L6-v2, batch 64 through gradient caching, bf16 autocast (AMX)
-    "cpu": dict(name="cpu", medi_preset="cpu", steps=200, batch_size=64, chunk_size=48, bf16=True, max_seq_length=128),
-    # the paper: GTR-large (T5 encoder), full MEDI (pass --data medi-data.json), 20k steps at 512 tokens
-    "paper": dict(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32, chunk_size=None,
+    # minutes on 2 CPU cores (~10 s a step): all-MiniLM-L6-v2, batch 64 through gradient caching, bf16 (AMX)
+    "cpu": dict(name="cpu", medi_preset="cpu", steps=30, batch_size=64, chunk_size=64, bf16=True, max_seq_length=128,
+                checkpoint_every=10),
+    # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json (--data) or,
+    # without it, our largest local MEDI build
+    "paper": dict(name="paper", model="sentence-transformers/gtr-t5-large", medi_preset="paper", steps=20_000,
+                  batch_size=32, chunk_size=None,
                   temperature=0.01, bf16=True, max_seq_length=512, checkpoint_every=500),
 }
 
@@ -119,6 +123,7 @@ def preset(name: str, **overrides) -> TrainConfig:
 
 @dataclass
 class TrainResult:
+    """Where a finished run put things, its last logged loss, and the step it resumed from (0: a fresh run)."""
     run_dir: Path
     model_path: Path
     metrics_path: Path
@@ -148,7 +153,7 @@ def _gather(local: torch.Tensor) -> list[torch.Tensor]:
     return gathered
 
 
-def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temperature: float):
     """Loss over the global batch and its gradient w.r.t. this rank's embeddings (rows: query, pos, neg).
 
     Every rank holds `3 * batch_len` rows; the global batch is rebuilt from all ranks so negatives and
@@ -191,9 +196,10 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn=LOSSES["instructor"], te
         by_length = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
         chunks = [by_length[start:start + chunk_size] for start in range(0, len(pairs), chunk_size)]
 
+    chunk_features = [features(rows) for rows in chunks]  # tokenized once, used by both passes
     if len(chunks) == 1:
         with autocast:
-            embeddings = model(features(chunks[0])).float()
+            embeddings = model(chunk_features[0]).float()
         loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
         embeddings.backward(gradient * world_size)
         return loss
@@ -202,19 +208,19 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn=LOSSES["instructor"], te
     embeddings = torch.empty(len(pairs), instructor.embedding_dim, device=device)
     rng_states = []
     with torch.no_grad(), autocast:
-        for rows in chunks:
+        for rows, inputs in zip(chunks, chunk_features):
             rng_states.append(_rng_state(device))
-            embeddings[rows] = instructor(features(rows)).float()
+            embeddings[rows] = instructor(inputs).float()
     rng_after = _rng_state(device)
     loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
     # Pass 2: re-embed each chunk with autograd and backpropagate its slice of the embedding gradient.
-    for number, (rows, state) in enumerate(zip(chunks, rng_states)):
+    for number, (rows, inputs, state) in enumerate(zip(chunks, chunk_features, rng_states)):
         last = number == len(chunks) - 1
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         _set_rng_state(device, state)
         with sync:
             with autocast:
-                chunk_embeddings = model(features(rows)).float()
+                chunk_embeddings = model(inputs).float()
             chunk_embeddings.backward(gradient[rows] * world_size)
     _set_rng_state(device, rng_after)
     return loss
@@ -238,7 +244,7 @@ def load_model(config: TrainConfig) -> Instructor:
         if model.encoder.config.model_type in T5_FAMILY:  # T5 layers read the rate from the config
             model.encoder.config.dropout_rate = config.dropout
     if config.gradient_checkpointing:
-        model.encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.encoder.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     return model.train()
 
 
@@ -344,6 +350,11 @@ def _keep_metrics_until(path: Path, step: int) -> None:
         path.write_text("".join(line + "\n" for line in lines))
 
 
+def _last_logged_loss(path: Path) -> float:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return json.loads(lines[-1])["loss"] if lines else float("nan")
+
+
 def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None = None, on_step=None) -> TrainResult:
     """Train a model as `config` says and save it; resumes from `run_dir/checkpoint` when one exists.
 
@@ -391,7 +402,7 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
     if world_size > 1:  # unused parameters: e.g. BERT's pooler, which mean pooling never reads
         ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True, broadcast_buffers=False)
     loss_fn, batches = LOSSES[config.loss], iter(sampler)
-    loss = float("nan")
+    loss = _last_logged_loss(metrics_path)  # what a finished run called again reports
     with tqdm(total=config.steps, initial=start_step, disable=rank != 0, desc=f"train {config.name}") as bar, \
             open(metrics_path, "a") if rank == 0 else contextlib.nullcontext() as metrics_file:
         for step in range(start_step + 1, config.steps + 1):
@@ -402,14 +413,14 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
             if not math.isfinite(loss):
                 raise FloatingPointError(f"loss is {loss} at step {step} (task {batch.task_name!r}); stopping. "
                                          f"Last checkpoint: {run_dir / 'checkpoint'}")
-            if config.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            # the norm before clipping is logged: under Adam a wrong gradient scale would not show in the loss
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm or math.inf).item()
             lr = scheduler.get_last_lr()[0]
             optimizer.step()
             scheduler.step()
             seconds = time.perf_counter() - started
-            metrics = {"step": step, "loss": loss, "lr": lr, "pairs_per_s": config.batch_size / seconds,
-                       "task": batch.task_name}
+            metrics = {"step": step, "loss": loss, "grad_norm": grad_norm, "lr": lr,
+                       "pairs_per_s": config.batch_size / seconds, "task": batch.task_name}
             if rank == 0:
                 metrics_file.write(json.dumps(metrics) + "\n")
                 metrics_file.flush()
@@ -422,8 +433,9 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
 
     model_path = run_dir / "model"
     if rank == 0:
-        model.save_pretrained(model_path, model_card_extra=f"Trained by instructor_lib.train: config hash "
-                              f"{config.hash()}, data hash {data_hash}, {config.steps} steps.")
+        instructions = {record["task_name"]: record["query"][0] for record in dataset.records}
+        model.save_pretrained(model_path, instructions=instructions, model_card_extra=(
+            f"Trained by instructor_lib.train: config hash {config.hash()}, data hash {data_hash}, {config.steps} steps."))
     _barrier(world_size)
     return TrainResult(run_dir, model_path, metrics_path, loss, config.steps, start_step)
 

@@ -22,10 +22,11 @@ LABELLED_TASKS = {
     "Banking77Classification": {"train": "train.csv", "test": "test.csv"},
 }
 # What each preset draws when a notebook leaves a setting at its "preset default" value (0 or "").
+# smoke skips UMAP: its numba compilation alone takes ~15 s per process.
 PRESETS = {
-    "smoke": {"per_label": 6, "max_labels": 3},
-    "cpu": {"per_label": 100, "max_labels": 6},
-    "paper": {"per_label": 200, "max_labels": 6},
+    "smoke": {"per_label": 6, "max_labels": 3, "methods": "tsne"},
+    "cpu": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
+    "paper": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
 }
 METHODS = ("tsne", "umap")
 SPACES = ("without", "with")
@@ -51,11 +52,11 @@ def read_labelled_file(path: str | Path) -> list[tuple[str, str]]:
     path = Path(path)
     if path.suffix == ".csv":
         with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
-        header, body = (rows[0], rows[1:]) if rows else ([], [])
-        if header != ["text", "category"]:
-            raise ValueError(f"{path}:1: expected the header 'text,category', got {header}")
-        numbered = [(number, row) for number, row in enumerate(body, start=2)]
+            reader = csv.reader(handle)
+            rows = [(reader.line_num, row) for row in reader]  # line_num: the file line, quoted newlines included
+        if not rows or rows[0][1] != ["text", "category"]:
+            raise ValueError(f"{path}:1: expected the header 'text,category'")
+        numbered = rows[1:]
     else:
         lines = path.read_text(encoding="utf-8").splitlines()
         if not lines or lines[0] != "text;label_name":
@@ -119,23 +120,25 @@ def task_instruction(task: str, instruction_set: str = "hkunlp/instructor-large"
 
 
 def settings(preset: str = "cpu", task: str = "EmotionClassification", labels: str = "", per_label: int = 0,
-             instruction_set: str = "hkunlp/instructor-large", methods: str = "tsne,umap", seed: int = 0,
+             instruction_set: str = "hkunlp/instructor-large", methods: str = "", seed: int = 0,
              model_path: str = "", data_dir: str | Path | None = None) -> dict:
-    """The embedding-map configuration: the arguments, with a 0 `per_label` replaced by the preset's value.
+    """The embedding-map configuration: the arguments, with a 0 `per_label` or "" `methods` set by the preset.
 
-    The result is what a run records (and hashes): it names the data file and the instruction used.
+    The result is what a run records (and hashes): it names the data file (relative to the data dir, so the
+    hash does not depend on where the data lives) and the instruction used.
     `model_path` is only recorded here (load it with `instructor_lib.reporting.load_model`).
     """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    chosen_methods = [name.strip() for name in methods.split(",") if name.strip()]
+    chosen_methods = [name.strip() for name in (methods or PRESETS[preset]["methods"]).split(",") if name.strip()]
     bad = [name for name in chosen_methods if name not in METHODS]
     if bad or not chosen_methods:
         raise ValueError(f"methods must be a comma-separated subset of {METHODS}, got {methods!r}")
     return {"preset": preset, "task": task, "labels": labels, "max_labels": PRESETS[preset]["max_labels"],
             "per_label": per_label or PRESETS[preset]["per_label"], "instruction_set": instruction_set,
             "instruction": task_instruction(task, instruction_set, data_dir), "methods": chosen_methods,
-            "seed": seed, "model_path": model_path, "data_file": str(task_file(task, "test", data_dir))}
+            "seed": seed, "model_path": model_path,
+            "data_file": str(task_file(task, "test", data_dir).relative_to(resolve_data_dir(data_dir)))}
 
 
 # --------------------------------------------------------------------------------------------- measuring
@@ -152,10 +155,14 @@ def project(embeddings: np.ndarray, method: str = "tsne", seed: int = 0) -> np.n
         import umap
 
         # random_state makes UMAP single-threaded and reproducible; n_neighbors must stay below the point count.
-        mapper = umap.UMAP(n_components=2, n_neighbors=min(15, count - 1), metric="cosine", random_state=seed)
+        mapper = umap.UMAP(n_components=2, n_neighbors=min(15, count - 1), metric="cosine", random_state=seed, n_jobs=1)
     else:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return np.asarray(mapper.fit_transform(np.asarray(embeddings, dtype=np.float32)), dtype=np.float64)
+    from threadpoolctl import threadpool_limits
+
+    # One thread: on a busy machine sklearn's OpenMP threads spin-wait, and a 20-point t-SNE took 80 s instead of 0.1 s.
+    with threadpool_limits(1):
+        return np.asarray(mapper.fit_transform(np.asarray(embeddings, dtype=np.float32)), dtype=np.float64)
 
 
 def knn_accuracy(points: np.ndarray, labels: list[str], k: int = 5, metric: str = "cosine") -> float:
@@ -186,9 +193,11 @@ def knn_accuracy(points: np.ndarray, labels: list[str], k: int = 5, metric: str 
 def separation(points: np.ndarray, labels: list[str], metric: str = "cosine", k: int = 5) -> dict[str, float]:
     """How well `labels` separate in `points`: silhouette score and leave-one-out kNN accuracy (same metric)."""
     from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
 
-    return {"silhouette": float(silhouette_score(points, labels, metric=metric)),
-            "knn_accuracy": float(knn_accuracy(points, labels, k=k, metric=metric))}
+    with threadpool_limits(1):  # small matrices: threads only add spin-waiting on a busy machine (see `project`)
+        return {"silhouette": float(silhouette_score(points, labels, metric=metric)),
+                "knn_accuracy": float(knn_accuracy(points, labels, k=k, metric=metric))}
 
 
 @dataclass

@@ -6,7 +6,9 @@ reports and tests.
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -55,7 +57,7 @@ class Comparison:
         low = float(min(matrix.min() for matrix in self.similarities))
         titles = [f"{side}: {instruction!r}" if instruction else f"{side}: (no instruction)"
                   for side, instruction in zip("AB", self.instructions)]
-        figure = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.18)
+        figure = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
         for col, matrix in enumerate(self.similarities, start=1):
             figure.add_trace(go.Heatmap(z=np.round(matrix, 3), x=names, y=names, zmin=low, zmax=1.0, colorscale="Viridis",
                                         texttemplate="%{z:.2f}", showscale=col == 2,
@@ -115,10 +117,10 @@ class Playground:
             self.comparison = compare_instructions(self.model, self.texts.value, self.instruction_a.value,
                                                    self.instruction_b.value, self.precision)
         except (ValueError, TypeError) as err:
-            self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {err}</span>"
+            self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {html.escape(str(err))}</span>"
             return
         metrics = self.comparison.metrics
-        self.status.value = (f"model <code>{self.model.name_or_path}</code> · {metrics['n_texts']} texts · "
+        self.status.value = (f"model <code>{html.escape(str(self.model.name_or_path))}</code> · {metrics['n_texts']} texts · "
                              f"mean similarity A {metrics['mean_similarity_a']:.3f}, B {metrics['mean_similarity_b']:.3f}")
         self.output.clear_output(wait=True)
         with self.output:
@@ -126,14 +128,12 @@ class Playground:
 
     def load(self, path: str) -> None:
         """Swap in the model saved in folder `path` (see Instructor.from_pretrained) and redraw; keep the old one on error."""
-        from pathlib import Path
-
         try:
             if not path.strip() or not Path(path.strip()).is_dir():
                 raise FileNotFoundError(f"{path!r} is not a folder")
             self.model = Instructor.from_pretrained(path.strip())
         except (OSError, ValueError) as err:
-            self.status.value = f"<span style='color:#b00'>could not load {path!r}: {err}</span>"
+            self.status.value = f"<span style='color:#b00'>could not load {html.escape(repr(path))}: {html.escape(str(err))}</span>"
             return
         self.refresh()
 

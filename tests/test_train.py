@@ -17,6 +17,8 @@ from instructor_lib.testing import tiny_bert, tiny_t5
 from instructor_lib.train import load_model, loss_and_backward, preset, train
 
 PROJECT = Path(__file__).resolve().parent.parent
+# One intra-op thread: tiny models on a shared 2-core machine run ~20x faster than with spinning OMP threads.
+SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 WORDS = "the man woman dog cat eating food news science review question document sentence statement query passage".split()
 
 
@@ -31,6 +33,14 @@ def make_records(tasks=2, per_task=16, seed=0):
                             "neg": [f"Represent the task {task} document: ", " ".join(rng.sample(WORDS, 5))],
                             "task_name": f"task{task}"})
     return records
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def gradients(model):
@@ -79,7 +89,7 @@ def test_gradient_caching_replays_each_chunks_dropout_masks():
 def test_gradient_checkpointing_and_bf16_steps():
     batch = collate(make_records(1, 4))
     plain, checkpointed = tiny_bert().eval(), tiny_bert().eval()
-    checkpointed.encoder.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    checkpointed.encoder.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     loss, reference = step_gradients(plain, batch, chunk_size=None)
     checkpointed_loss, grads = step_gradients(checkpointed, batch, chunk_size=None)
     assert abs(loss - checkpointed_loss) <= 1e-6
@@ -98,7 +108,7 @@ def test_smoke_run_loss_goes_down_and_the_run_is_recorded(tmp_path):
     assert sum(losses[-6:]) / 6 < 0.7 * sum(losses[:6]) / 6
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["config_hash"] == config.hash() and len(info["data_hash"]) == 64
-    assert info["library_versions"]["torch"] == torch.__version__.split("+")[0]
+    assert info["library_versions"]["torch"] == torch.__version__
     assert info["records_dropped_per_epoch"] == 0 and info["batches_per_epoch"] == 6
     reloaded = Instructor.from_pretrained(result.model_path)
     pair = [["Represent the task 0 query: ", "dog food"]]
@@ -137,7 +147,7 @@ def test_a_run_killed_with_sigkill_resumes_to_the_weights_of_an_uninterrupted_ru
     config = preset("smoke", data=str(tmp_path / "medi.json"), steps=7, batch_size=4, chunk_size=5, checkpoint_every=2)
     run = lambda run_dir, kill_at: subprocess.run(  # noqa: E731
         [sys.executable, "-c", KILLABLE_RUN, json.dumps(config.__dict__), str(run_dir), str(kill_at)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=120)
+        cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True, timeout=120)
     killed = run(tmp_path / "resumed", 5)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert torch.load(tmp_path / "resumed/checkpoint/state.pt", weights_only=True)["step"] == 4
@@ -159,17 +169,19 @@ def test_two_gloo_processes_train_like_one_process_on_the_same_global_batch(tmp_
     write_medi(make_records(2, 16), tmp_path / "medi.json")
     fields = dict(data=str(tmp_path / "medi.json"), steps=3, batch_size=8, chunk_size=6, dropout=0.0, lr=1e-4)
     (tmp_path / "config.json").write_text(json.dumps(fields))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                           "-m", "instructor_lib.train", "--preset", "smoke", "--config", str(tmp_path / "config.json"),
-                          "--run-dir", str(tmp_path / "two")], cwd=PROJECT, env=env, capture_output=True, text=True,
+                          "--run-dir", str(tmp_path / "two")], cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True,
                          timeout=180)
     assert two.returncode == 0, two.stderr[-3000:]
     assert json.loads((tmp_path / "two/run.json").read_text())["world_size"] == 2
     one = train(preset("smoke", **fields), run_dir=tmp_path / "one")
-    read = lambda path: [json.loads(line)["loss"] for line in path.read_text().splitlines()]  # noqa: E731
-    for loss_two, loss_one in zip(read(tmp_path / "two/metrics.jsonl"), read(one.metrics_path), strict=True):
-        assert abs(loss_two - loss_one) <= 1e-5
+    read = lambda path: [json.loads(line) for line in path.read_text().splitlines()]  # noqa: E731
+    for two_step, one_step in zip(read(tmp_path / "two/metrics.jsonl"), read(one.metrics_path), strict=True):
+        assert abs(two_step["loss"] - one_step["loss"]) <= 1e-5
+        assert two_step["grad_norm"] == pytest.approx(one_step["grad_norm"], rel=1e-5)  # Adam hides a scale error
     weights_two, weights_one = state_dict(tmp_path / "two/model"), state_dict(one.model_path)
+    start = load_model(preset("smoke", **fields)).state_dict()["encoder.encoder.layer.0.output.dense.weight"]
+    assert (weights_one["encoder.encoder.layer.0.output.dense.weight"] - start).abs().max() > 1e-5
     for name in weights_one:
         torch.testing.assert_close(weights_two[name], weights_one[name], atol=1e-6, rtol=0, msg=name)

@@ -6,7 +6,7 @@
 `results` is a dict: per-task scores ("tasks"), category averages ("categories"), the overall average
 ("average") and "metadata" (model fingerprint, instruction set, data hashes, subsample sizes, library
 versions, timing). Finished results are cached by a hash of model + suite + instructions + settings + data,
-so a rerun with the same inputs is free.
+task by task, so a rerun with the same inputs is free and an interrupted run resumes.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from ..config import library_versions
@@ -65,62 +66,82 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
         data_dir: folder holding `eval/` (default `instructor_lib.config.data_dir()`).
         source: "local" (local copies) or "hub" (mteb's downloads; needs internet or `hub_loader`).
         hub_loader: stub for mteb's downloader in hub mode (see `suite.build_task`).
-        cache_dir: where finished results are cached (default `$INSTRUCTOR_CACHE/eval` or ~/.cache/instructor_lib/eval).
+        cache_dir: where finished task results are cached (default `$INSTRUCTOR_CACHE/eval` or ~/.cache/instructor_lib/eval).
         use_cache: False recomputes even when a cached result exists (and refreshes it).
     """
-    import mteb
-
-    started = time.time()
     if not isinstance(model, Instructor):
         model = Instructor.from_pretrained(model)
     instruction_set = get_instruction_set(instructions, data_dir)
     limits = resolve_suite(suite)
     tasks = build_suite(limits, seed=seed, data_dir=data_dir, source=source, hub_loader=hub_loader)
-    key_source = {"model": model_fingerprint(model), "suite": suite_fingerprint(limits),
-                  "instructions": instruction_set.as_json(), "precision": precision, "seed": seed, "source": source,
-                  "data": {t.spec.name: t.data_hash for t in tasks}}
-    cache_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
-    cache_file = Path(cache_dir or default_cache_dir()) / f"{cache_key}.json"
-    if use_cache and cache_file.exists():
-        results = json.loads(cache_file.read_text())
-        logger.info("evaluation results loaded from cache %s", cache_file)
-        _save(results, output_dir)
-        return results
-
+    fingerprint = model_fingerprint(model)
+    cache = Path(cache_dir or default_cache_dir())
     encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size)
     task_entries = {}
     for suite_task in tasks:
-        task, spec = suite_task.task, suite_task.spec
-        tick = time.time()
-        run = mteb.evaluate(encoder, task, cache=None, raise_error=True, show_progress_bar=False,
-                            encode_kwargs={"batch_size": batch_size, "show_progress_bar": False})
-        split = spec.eval_splits[0]
-        subset_scores = _main_scores(run.task_results[0], split)
-        task_entries[spec.name] = {
-            "official_task": spec.official, "category": task.metadata.type, "status": spec.status,
-            "main_score": task.metadata.main_score, "split": split, "score": subset_scores[spec.published_subset],
-            "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": vars(suite_task.limits),
-            "data_hash": suite_task.data_hash, "seconds": round(time.time() - tick, 2),
-            "instructions": {side: text for (name, side), text in encoder.used_instructions.items() if name == task.metadata.name},
-        }
-        logger.info("%s: %.2f (%.1fs)", spec.name, task_entries[spec.name]["score"], time.time() - tick)
+        key = _task_cache_key(fingerprint, suite_task, instruction_set, precision, seed, source)
+        cache_file = cache / f"{key}.json"
+        if use_cache and cache_file.exists():
+            task_entries[suite_task.spec.name] = json.loads(cache_file.read_text())
+            logger.info("%s: loaded from cache %s", suite_task.spec.name, cache_file)
+            continue
+        task_entries[suite_task.spec.name] = entry = _run_task(encoder, suite_task, batch_size)
+        entry["cache_key"] = key
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps(entry, indent=2) + "\n")
+        logger.info("%s: %.2f (%.1fs)", suite_task.spec.name, entry["score"], entry["seconds"])
     summary = aggregate({name: {"category": e["category"], "score": e["score"]} for name, e in task_entries.items()})
     results = {
         "tasks": task_entries, **summary,
         "metadata": {
-            "model": model.name_or_path, "model_fingerprint": key_source["model"],
-            "suite": suite if isinstance(suite, str) else "custom", "suite_limits": key_source["suite"],
+            "model": model.name_or_path, "model_fingerprint": fingerprint,
+            "suite": suite if isinstance(suite, str) else "custom", "suite_limits": suite_fingerprint(limits),
             "instructions": {"name": instruction_set.name, "source": instruction_set.source},
             "precision": precision, "batch_size": batch_size, "seed": seed, "source": source,
-            "data_hashes": key_source["data"], "library_versions": library_versions(),
-            "seconds": round(time.time() - started, 1), "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "cache_key": cache_key,
+            "data_hashes": {t.spec.name: t.data_hash for t in tasks}, "library_versions": library_versions(),
+            "task_seconds": round(sum(e["seconds"] for e in task_entries.values()), 1),
         },
     }
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    cache_file.write_text(json.dumps(results, indent=2) + "\n")
     _save(results, output_dir)
     return results
+
+
+def _task_cache_key(fingerprint: str, suite_task, instruction_set: InstructionSet, precision: str, seed: int,
+                    source: str) -> str:
+    """Hash of everything that determines one task's score (the batch size does not: embeddings are batch-invariant)."""
+    spec = suite_task.spec
+    instructions = {side: instruction_set.instruction(spec.name, side) if _has_side(instruction_set, spec.name, side) else None
+                    for side in ("text", "query", "document")}
+    key_source = {"model": fingerprint, "task": spec.name, "limits": asdict(suite_task.limits), "data": suite_task.data_hash,
+                  "instructions": instructions, "precision": precision, "seed": seed, "source": source}
+    return hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
+
+
+def _has_side(instruction_set: InstructionSet, task: str, side: str) -> bool:
+    try:
+        instruction_set.instruction(task, side)
+    except KeyError:
+        return False
+    return True
+
+
+def _run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> dict:
+    import mteb
+
+    task, spec = suite_task.task, suite_task.spec
+    tick = time.time()
+    run = mteb.evaluate(encoder, task, cache=None, raise_error=True, show_progress_bar=False,
+                        encode_kwargs={"batch_size": batch_size, "show_progress_bar": False})
+    split = spec.eval_splits[0]
+    subset_scores = _main_scores(run.task_results[0], split)
+    return {
+        "official_task": spec.official, "category": task.metadata.type, "status": spec.status,
+        "main_score": task.metadata.main_score, "split": split, "score": subset_scores[spec.published_subset],
+        "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": asdict(suite_task.limits),
+        "data_hash": suite_task.data_hash, "seconds": round(time.time() - tick, 2),
+        "instructions": {side: text for (name, side), text in encoder.used_instructions.items() if name == task.metadata.name},
+        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def _save(results: dict, output_dir: str | Path | None) -> None:

@@ -8,6 +8,7 @@ instruction, as the original ClusteringEvaluator did.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from ..model import Instructor
 from .instruction_sets import InstructionSet, get_instruction_set
 
 CLUSTERING_MAX_TOKENS = 256
+logger = logging.getLogger(__name__)
 
 
 def side_for(prompt_type) -> str:
@@ -37,6 +39,7 @@ class InstructorEncoder:
         precision: "float32" or "bfloat16" (the fast CPU path), passed to `Instructor.encode`.
         batch_size: encode batch size; None uses the one mteb passes (its default is 32).
         name: model name recorded by mteb (default: the model's `name_or_path`).
+        data_dir: data folder for the `paper` set's INSTRUCTIONS.json (default: `config.data_dir()`).
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
@@ -72,6 +75,10 @@ class InstructorEncoder:
         texts = [text for batch in inputs for text in batch["text"]]
         instruction = self.instruction_for(task_metadata.name, task_metadata.type, prompt_type)
         self.used_instructions[(task_metadata.name, side_for(prompt_type))] = instruction
+        if self.model.instruction_length(instruction) >= self.model.max_seq_length - 1:
+            logger.warning("%s: the instruction alone has %d tokens, the model reads %d: the texts are truncated away "
+                           "and the scores are meaningless", task_metadata.name,
+                           self.model.instruction_length(instruction), self.model.max_seq_length)
         if not texts:
             return np.zeros((0, self.model.embedding_dim), dtype=np.float32)
         instructions = [instruction] * len(texts)

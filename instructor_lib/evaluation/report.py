@@ -8,8 +8,8 @@ from __future__ import annotations
 
 CATEGORIES = ["Retrieval", "Reranking", "Clustering", "PairClassification", "Classification", "STS", "Summarization"]
 
-# The paper's Table 2 (MTEB, 56 English datasets): category averages. Transcribed by hand; the per-task
-# numbers behind them are in the paper's appendix and on the MTEB leaderboard.
+# The paper's Table 2 (MTEB, 56 English datasets): category averages, written down by hand and not yet
+# re-checked against the paper's PDF (no copy was at hand offline); context only, never a test oracle.
 PAPER_TABLE2 = {
     "INSTRUCTOR-large (335M)": {"Retrieval": 47.6, "Reranking": 57.5, "Clustering": 45.3, "PairClassification": 85.9,
                                 "Classification": 73.9, "STS": 83.2, "Summarization": 31.8, "Average": 61.6},
@@ -70,7 +70,7 @@ def tasks_markdown(results: dict, published: dict[str, float] | None = None) -> 
     lines = ["| task | category | status | metric | evaluated | ours | published | diff |", "|---|---|---|---|---|---|---|---|"]
     for name, task in results["tasks"].items():
         reference = (published or {}).get(name)
-        diff = None if reference is None else task["score"] - reference
+        diff = None if reference is None else round(task["score"] - reference, 2) + 0.0  # + 0.0: no "-0.00"
         lines.append(f"| {name} | {task['category']} | {task['status']} | {task['main_score']} | {_size_text(task['sizes'])} | "
                      f"{task['score']:.2f} | {_fmt(reference)} | {'' if diff is None else f'{diff:+.2f}'} |")
     return "\n".join(lines)
@@ -79,6 +79,14 @@ def tasks_markdown(results: dict, published: dict[str, float] | None = None) -> 
 def _size_text(sizes: dict) -> str:
     parts = []
     for subset, splits in sizes.items():
-        text = ", ".join(f"{split} {value}" for split, value in splits.items())
+        text = ", ".join(f"{split} {_count_text(value)}" for split, value in splits.items())
         parts.append(text if subset == "default" else f"{subset}: {text}")
     return "; ".join(parts)
+
+
+def _count_text(value) -> str:
+    if isinstance(value, dict):  # retrieval: queries and corpus
+        return " / ".join(f"{count} {name}" for name, count in value.items())
+    if isinstance(value, list):  # clustering: items per set
+        return f"{len(value)} sets of {min(value)}-{max(value)}" if value else "0 sets"
+    return str(value)

@@ -1,7 +1,11 @@
-"""MEDI records: the official json format, validation, and (below) the mixture builder.
+"""MEDI records (the official json format, validated), the mixture builder, and the leakage check.
 
 A MEDI record is `{"query": [instruction, text], "pos": [instruction, text], "neg": [instruction, text],
-"task_name": str}`; the released `medi-data.json` names the dataset `task_id` instead of `task_name`.
+"task_name": str}`; the released `medi-data.json` may name the dataset `task_id` and add a 0/1 flag after
+each text. `build_medi` turns the real sources (sources.py) into such records: a seeded sample per dataset
+capped in proportion to the paper's sizes, negatives mined with pairs.py, instructions from instructions.py,
+sources that share a pool with an evaluation test set left out, and records whose text occurs in an
+evaluation test set dropped.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +28,8 @@ from tqdm.auto import tqdm
 
 from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
-from .pairs import NONE, embed_cached, mine_negatives, model_fingerprint, superni_pairs
-from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task
+from .pairs import NONE, embed_many, is_classification, mine_negatives, model_fingerprint, superni_pairs
+from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task, superni_task_paths
 
 RECORD_FIELDS = ("query", "pos", "neg")
 
@@ -109,7 +114,8 @@ def _read_text(path) -> tuple[str, str]:
 # instance count (manifest `instances_original`). Caps are ceil(scale * size): one `scale` sets them all.
 REFERENCE_CLIP = 100_000
 REFERENCE_SIZES = {
-    "AllNLI": 277_230, "squad_pairs": 87_599, "NQ": 100_231, "fever": 139_051, "pubmed": 100_000,
+    "AllNLI": 277_230, "squad_pairs": 87_599, "NQ": 100_231, "fever": 139_051,
+    "pubmed": REFERENCE_CLIP,  # MEDI's pubmed source is not in that card: size unknown, taken as the clip
     "agnews": 1_157_745, "amazon_review_2018": 87_877_725, "code_search": 1_151_414, "simple_wiki": 102_225,
     "flickr30k_captions": 317_695, "quora_duplicates": 103_663, "specter_train_triples": 684_100,
     "S2ORC_title_abstract": 41_769_185, "xsum": 226_711,
@@ -135,9 +141,9 @@ VARIANTS = ("full", "no_superni", "symmetric_only", "asymmetric_only", "no_instr
 PRESETS = {
     # scale: caps = ceil(scale * reference size); pool: candidates embedded per dataset = pool_factor * cap
     # (at least min_pool); the miner embeds at most max_tokens tokens per text.
-    "smoke": dict(scale=0.0002, superni_tasks=12, pool_factor=4, min_pool=24, miner="tiny", precision="float32",
+    "smoke": dict(scale=0.0002, superni_tasks=12, pool_factor=2, min_pool=16, miner="tiny", precision="float32",
                   max_tokens=64),
-    "cpu": dict(scale=0.003, superni_tasks=SUPERNI_TASKS, pool_factor=4, min_pool=32, miner="default",
+    "cpu": dict(scale=0.002, superni_tasks=SUPERNI_TASKS, pool_factor=2, min_pool=16, miner="default",
                 precision="bfloat16", max_tokens=128),
     "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, pool_factor=1, min_pool=0, miner="default",
                   precision="bfloat16", max_tokens=None),
@@ -148,8 +154,10 @@ PRESETS = {
 class MediResult:
     """A built mixture: the records, one stats row per dataset, and what is needed to reproduce it.
 
-    `stats` columns: dataset, kind (embedding/superni), symmetric, available, cap, records, given_negatives,
-    unmined (pairs with no usable negative), query_instruction, doc_instruction, notes.
+    `stats` columns: dataset, source (data folders), kind (embedding/superni), symmetric, available (pairs
+    or instances read), cap, records, given_negatives (from the data, e.g. NLI contradictions), unmined (no
+    usable negative/positive), query_instruction, doc_instruction, classification (super-NI rule), notes
+    (rows read but not used, and why), dropped_eval_overlap.
     `overlap`: per evaluation task, how many distinct training texts also occur in its test data.
     """
 
@@ -160,6 +168,7 @@ class MediResult:
     data_hashes: dict[str, str]
     versions: dict[str, str]
     excluded: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def summary(self) -> "pandas.DataFrame":
         """The stats table with the super-NI tasks folded into one row."""
@@ -170,7 +179,8 @@ class MediResult:
         rows = [embedding]
         if len(superni):
             rows.append(pd.DataFrame([{
-                "dataset": f"super-NI ({len(superni)} tasks)", "kind": "superni", "symmetric": "symmetric",
+                "dataset": f"super-NI ({len(superni)} tasks)", "source": "superni", "kind": "superni",
+                "symmetric": "symmetric",
                 "available": int(superni["available"].sum()), "cap": int(superni["cap"].sum()),
                 "records": int(superni["records"].sum()), "given_negatives": 0, "unmined": int(superni["unmined"].sum()),
                 "dropped_eval_overlap": int(superni["dropped_eval_overlap"].sum()),
@@ -182,8 +192,10 @@ class MediResult:
         """Write the records (`out`, official MEDI json), the stats (`.stats.csv`) and the metadata (`.meta.json`)."""
         out = write_medi(self.records, out)
         self.stats.to_csv(out.with_suffix(".stats.csv"), index=False)
-        meta = {"config": self.config, "data_hashes": self.data_hashes, "versions": self.versions,
-                "excluded": self.excluded, "records_sha256": sha256_file(out),
+        config_sha256 = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()
+        meta = {"config": self.config, "config_sha256": config_sha256, "data_hashes": self.data_hashes,
+                "versions": self.versions, "excluded": self.excluded, "records_sha256": sha256_file(out),
+                "build_seconds": self.seconds,
                 "overlap": self.overlap.to_dict(orient="records")}
         out.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return out
@@ -234,16 +246,16 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
     tasks = _select_superni(manifest, settings["superni_tasks"], suite, excluded) if _in_variant("superni", variant) else []
 
-    records, rows, files = [], [], set()
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
-    progress = tqdm(datasets + list(tasks), desc="MEDI", disable=not show)
-    for name in progress:
-        progress.set_postfix_str(name[:40])
-        if name in EMBEDDING_SOURCES:
-            new, row, used = _embedding_records(name, train_dir, settings, level, seed, miner, fingerprint, cache_dir)
-        else:
-            cap = cap_for(manifest[name]["instances_original"], settings["scale"])
-            new, row, used = _superni_records(train_dir, name, cap, settings, level, seed, miner, fingerprint, cache_dir)
+    plans = [_plan_embedding(name, train_dir, settings, level, seed) for name in datasets]
+    task_paths = superni_task_paths(train_dir)
+    plans += [_plan_superni(task_paths[name], cap_for(manifest[name]["instances_original"], settings["scale"]),
+                            settings, level, seed) for name in tqdm(tasks, desc="read super-NI", disable=not show)]
+    embeddings = iter(embed_many(miner, [texts for to_embed, _ in plans for texts in to_embed], cache_dir,
+                                 settings["precision"], fingerprint=fingerprint, show_progress_bar=show))
+    records, rows, files = [], [], set()
+    for to_embed, finish in plans:
+        new, row, used = finish([next(embeddings) for _ in to_embed])
         records += new
         rows.append(row)
         files.update(used)
@@ -256,9 +268,10 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     stats["records"] -= stats["dropped_eval_overlap"]
     config = {"preset": preset_or_scale, **settings, "variant": variant, "level": level, "seed": seed,
               "eval_tasks": suite, "drop_eval_overlap": drop_eval_overlap, "miner": getattr(miner, "name_or_path", None),
-              "miner_fingerprint": fingerprint, "build_seconds": round(time.time() - started, 1)}
+              "miner_fingerprint": fingerprint}
     hashes = {str(path.relative_to(root)) if path.is_relative_to(root) else str(path): sha256_file(path) for path in sorted(files)}
-    result = MediResult(records, stats, overlap, config, hashes, library_versions(), excluded)
+    result = MediResult(records, stats, overlap, config, hashes, library_versions(), excluded,
+                        seconds=round(time.time() - started, 1))
     if out is not None:
         result.write(out)
     return result
@@ -315,39 +328,48 @@ def _pool_size(cap: int, available: int, settings: dict) -> int:
     return min(available, max(cap * settings["pool_factor"], settings["min_pool"], cap))
 
 
-def _embedding_records(name, train_dir, settings, level, seed, miner, fingerprint, cache_dir):
+def _plan_embedding(name, train_dir, settings, level, seed):
+    """Plan one embedding dataset: a seeded sample of `cap` pairs whose negatives are mined in a larger pool.
+
+    Returns (lists of texts to embed, finish), where finish(embeddings of those lists) gives
+    (records, stats row, files read). Planning everything first lets the miner embed in one call.
+    """
     data = read_source(name, train_dir)
     cap = cap_for(REFERENCE_SIZES[name], settings["scale"])
     order = _rng(seed, name).permutation(len(data.pairs))
     pool = [data.pairs[i] for i in order[:_pool_size(cap, len(data.pairs), settings)]]
-    query_instruction, doc_instruction = embedding_instructions(name, level)
-    needs_mining = [pair.neg is None for pair in pool[:cap]]
-    negatives = np.full(len(pool), NONE)
-    if any(needs_mining):
-        embed = lambda texts: embed_cached(miner, texts, cache_dir, settings["precision"], fingerprint=fingerprint)
-        docs = [pair.pos for pair in pool]
-        negatives = mine_negatives(embed([pair.query for pair in pool]), embed(docs), docs, [pair.group for pair in pool])
-    records, unmined = [], 0
-    for index, pair in enumerate(pool[:cap]):
-        neg = pair.neg if pair.neg is not None else (pool[negatives[index]].pos if negatives[index] != NONE else None)
-        if neg is None:
-            unmined += 1
-            continue
-        records.append({"query": [query_instruction, pair.query], "pos": [doc_instruction, pair.pos],
-                        "neg": [doc_instruction, neg], "task_name": name})
-    row = {"dataset": name, "kind": "embedding", "symmetric": "symmetric" if name in SYMMETRIC else "asymmetric",
-           "available": len(data.pairs), "cap": cap, "records": len(records),
-           "given_negatives": sum(pair.neg is not None for pair in pool[:cap]), "unmined": unmined,
-           "query_instruction": query_instruction, "doc_instruction": doc_instruction, "classification": False,
-           "notes": ", ".join(f"{k}={v}" for k, v in data.notes.items() if v)}
-    return records, row, data.files
+    sample = pool[:cap]  # the rest of the pool only adds negative candidates
+    docs = [pair.pos for pair in pool]
+    to_embed = [[pair.query for pair in sample], docs] if any(pair.neg is None for pair in sample) else []
+
+    def finish(embeddings):
+        negatives = mine_negatives(*embeddings, docs, [pair.group for pair in pool]) if embeddings else []
+        query_instruction, doc_instruction = embedding_instructions(name, level)
+        records, unmined = [], 0
+        for index, pair in enumerate(sample):
+            neg = pair.neg if pair.neg is not None else docs[negatives[index]] if negatives[index] != NONE else None
+            if neg is None:
+                unmined += 1
+                continue
+            records.append({"query": [query_instruction, pair.query], "pos": [doc_instruction, pair.pos],
+                            "neg": [doc_instruction, neg], "task_name": name})
+        row = {"dataset": name, "source": ", ".join(EMBEDDING_SOURCES[name][1]), "kind": "embedding",
+               "symmetric": "symmetric" if name in SYMMETRIC else "asymmetric",
+               "available": len(data.pairs), "cap": cap, "records": len(records),
+               "given_negatives": sum(pair.neg is not None for pair in sample), "unmined": unmined,
+               "query_instruction": query_instruction, "doc_instruction": doc_instruction, "classification": False,
+               "notes": ", ".join(f"{key}={value}" for key, value in data.notes.items() if value)}
+        return records, row, data.files
+
+    return to_embed, finish
 
 
 def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict) -> list[str]:
     """Choose `count` super-NI tasks deterministically.
 
     Rule: from the English train tasks in the manifest, drop XSUM_TASK (our xsum dataset), tasks with fewer
-    than SUPERNI_MIN_INSTANCES instances and tasks whose Source feeds an evaluation task in the suite; then
+    than SUPERNI_MIN_INSTANCES instances and tasks whose Source feeds an evaluation task in the suite (these
+    are added to `excluded` with the reason); then
     go round-robin over the categories (a task counts under its first category; categories in name order,
     tasks in name order within each) until `count` tasks are taken. This spreads the choice over all 60
     categories instead of filling it with the largest one (Question Answering).
@@ -370,27 +392,35 @@ def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], exc
     return sorted(chosen)
 
 
-def _superni_records(train_dir, name, cap, settings, level, seed, miner, fingerprint, cache_dir):
-    task = read_superni_task(train_dir / "superni" / "tasks" / f"{name}.json.gz")
-    order = _rng(seed, name).permutation(len(task.inputs))[:_pool_size(cap, len(task.inputs), settings)]
+def _plan_superni(path, cap, settings, level, seed):
+    """Plan one super-NI task: a seeded pool of instances; the first `cap` get pairs from `superni_pairs`.
+
+    Returns (lists of texts to embed, finish) like `_plan_embedding`; a classification task embeds no outputs.
+    """
+    task = read_superni_task(path)
+    order = _rng(seed, task.name).permutation(len(task.inputs))[:_pool_size(cap, len(task.inputs), settings)]
     inputs = [task.inputs[i] for i in order]
     outputs = [task.outputs[i] for i in order]
-    embed = lambda texts: embed_cached(miner, texts, cache_dir, settings["precision"], fingerprint=fingerprint)
-    positive, negative, classification = superni_pairs(embed(inputs), embed(outputs), inputs, outputs)
-    instruction = superni_instruction(task.name, task.definition, list(task.domains), level)
-    records, unmined = [], 0
-    for index in range(min(cap, len(inputs))):
-        if positive[index] == NONE or negative[index] == NONE:
-            unmined += 1
-            continue
-        records.append({"query": [instruction, inputs[index]], "pos": [instruction, inputs[positive[index]]],
-                        "neg": [instruction, inputs[negative[index]]], "task_name": task.name})
-    row = {"dataset": task.name, "kind": "superni", "symmetric": "symmetric", "available": len(task.inputs),
-           "cap": cap, "records": len(records), "given_negatives": 0, "unmined": unmined,
-           "query_instruction": instruction, "doc_instruction": instruction, "classification": classification,
-           "notes": ("classification" if classification else "s_pos/s_neg")}
-    return records, row, task.files
+    classification = is_classification(outputs)  # labels need no embedding
 
+    def finish(embeddings):
+        positive, negative, _ = superni_pairs(embeddings[0], None if classification else embeddings[1], inputs, outputs)
+        instruction = superni_instruction(task.name, task.definition, list(task.domains), level)
+        records, unmined = [], 0
+        for index in range(min(cap, len(inputs))):
+            if positive[index] == NONE or negative[index] == NONE:
+                unmined += 1
+                continue
+            records.append({"query": [instruction, inputs[index]], "pos": [instruction, inputs[positive[index]]],
+                            "neg": [instruction, inputs[negative[index]]], "task_name": task.name})
+        row = {"dataset": task.name, "source": "superni", "kind": "superni", "symmetric": "symmetric",
+               "available": len(task.inputs),
+               "cap": cap, "records": len(records), "given_negatives": 0, "unmined": unmined,
+               "query_instruction": instruction, "doc_instruction": instruction, "classification": classification,
+               "notes": "classification" if classification else "s_pos/s_neg"}
+        return records, row, task.files
+
+    return [inputs] if classification else [inputs, outputs], finish
 
 
 # ------------------------------------------------------------------------------------------ leakage check
@@ -434,8 +464,9 @@ def _file_strings(path: Path):
             yield from line.split("\t")
 
 
-def eval_test_texts(task_dir: Path) -> set[str]:
-    """Normalised texts (>= MIN_OVERLAP_WORDS words) of an evaluation task's test data.
+@lru_cache(maxsize=None)
+def eval_test_texts(task_dir: Path) -> frozenset[str]:
+    """Normalised texts (>= MIN_OVERLAP_WORDS words) of an evaluation task's test data (cached per process).
 
     Files with "test" in their name are the test data; a folder without such a file (STS12-16, BIOSSES,
     clustering sets, SciFact) is test data as a whole. Documentation and licence files are skipped.
@@ -449,7 +480,7 @@ def eval_test_texts(task_dir: Path) -> set[str]:
             normalised = normalise_text(value)
             if normalised.count(" ") + 1 >= MIN_OVERLAP_WORDS:
                 texts.add(normalised)
-    return texts
+    return frozenset(texts)
 
 
 def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
@@ -500,8 +531,8 @@ def main(argv: list[str] | None = None) -> MediResult:
                         cache_dir=args.cache_dir, eval_tasks=args.eval_tasks)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 48,
                            "display.max_rows", 100):
-        print(result.summary().drop(columns=["doc_instruction", "classification"]).to_string(index=False))
-        print(f"\n{len(result.records)} records, built in {result.config['build_seconds']} s")
+        print(result.summary().drop(columns=["kind", "doc_instruction", "classification"]).to_string(index=False))
+        print(f"\n{len(result.records)} records, built in {result.seconds} s")
         flagged = result.overlap[result.overlap["overlapping_texts"] > 0]
         print("\nexact-text overlap with evaluation test sets:" if len(flagged) else "\nno exact-text overlap with evaluation test sets")
         if len(flagged):

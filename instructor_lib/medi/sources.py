@@ -11,7 +11,7 @@ import gzip
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 
@@ -404,7 +404,7 @@ def read_superni_manifest(train_dir: Path) -> list[dict]:
     return rows
 
 
-# MEDI dataset name -> reader over `<data_dir>/train`, and the data folder it reads (for the leakage guard).
+# MEDI dataset name -> (reader over `<data_dir>/train`, the data folders it reads, shown in the stats table).
 EMBEDDING_SOURCES = {
     "AllNLI": (read_nli, ("snli_esnli", "mnli_olora")),
     "squad_pairs": (read_squad, ("squad_nqg",)),
@@ -424,7 +424,15 @@ EMBEDDING_SOURCES = {
 
 
 def read_source(name: str, train_dir: Path) -> SourceData:
-    """Read the embedding dataset `name` (a key of EMBEDDING_SOURCES) from `train_dir`."""
+    """Read the embedding dataset `name` (a key of EMBEDDING_SOURCES) from `train_dir`.
+
+    Results are cached per process (the data is read-only), so building several variants reads each file once.
+    """
     if name not in EMBEDDING_SOURCES:
         raise KeyError(f"unknown MEDI source {name!r}; known: {sorted(EMBEDDING_SOURCES)}")
-    return EMBEDDING_SOURCES[name][0](Path(train_dir))
+    return _read_source_cached(name, Path(train_dir).resolve())
+
+
+@lru_cache(maxsize=None)
+def _read_source_cached(name: str, train_dir: Path) -> SourceData:
+    return EMBEDDING_SOURCES[name][0](train_dir)

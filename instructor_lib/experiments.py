@@ -1,0 +1,408 @@
+"""The paper's experiments at our scale, one call per notebook cell (notebooks/ build_medi, train, main_table,
+ablation, robustness, scaling).
+
+Every model is trained once per experiment config: `trained_model(preset, variant, layers)` hashes the MEDI
+variant, the backbone depth and the training config, trains into `runs/experiments/<name>-<hash>/` and, when
+that run has finished before, just loads its model. Evaluations are cached by `instructor_lib.evaluation`
+(model fingerprint + suite + instructions), so the notebooks share the full model and its scores.
+
+Presets: `smoke` (random 2-layer BERT, seconds), `cpu` (all-MiniLM-L6-v2, small evaluation suites sized so
+every notebook together fits `make reproduce` on 2 cores), `paper` (GTR-large, the full local suite).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .evaluation.report import CATEGORIES, PAPER_TABLE2
+from .evaluation.suite import FULL, Subsample
+
+RUNS_DIR = PROJECT_ROOT / "runs" / "experiments"
+FINISHED = "experiment.json"  # written into a run directory once its model is saved
+
+# Small evaluation suites: each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model
+# is scored in about a minute on 2 cores (bfloat16). ROBUSTNESS suites hold tasks with five paraphrases each.
+CPU_SUITE = {
+    "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
+    "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
+    "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
+    "TwentyNewsgroupsClustering-local": Subsample(200), "AskUbuntuDupQuestions-local": Subsample(50),
+}
+CPU_ROBUSTNESS_SUITE = {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "EmotionClassification": Subsample(200, 400),
+                        "Banking77Classification": Subsample(200, 400)}
+SMOKE_SUITE = {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)}
+
+PRESETS = {
+    "smoke": {"medi": "smoke", "train": "smoke", "steps": 10, "suite": SMOKE_SUITE, "robustness_suite": {"BIOSSES": Subsample(40)},
+              "layers": (1, 2)},
+    "cpu": {"medi": "cpu", "train": "cpu", "steps": None, "suite": CPU_SUITE, "robustness_suite": CPU_ROBUSTNESS_SUITE,
+            "layers": (1, 2, 4, 6)},
+    "paper": {"medi": "paper", "train": "paper", "steps": None, "suite": "full", "robustness_suite": "full", "layers": (6, 12, 24)},
+}
+
+# Table 2 of the paper: GTR-large, INSTRUCTOR's backbone before instruction finetuning (its MTEB scores, as the
+# paper quotes them from the MTEB paper). Transcribed by hand, like evaluation.report.PAPER_TABLE2.
+PAPER_GTR_LARGE = {"Retrieval": 47.42, "Reranking": 55.36, "Clustering": 41.60, "PairClassification": 85.32,
+                   "Classification": 67.14, "STS": 78.19, "Summarization": 29.50, "Average": 58.28}
+PAPER_INSTRUCTOR = "INSTRUCTOR-large (335M)"
+
+
+def _check_preset(preset: str) -> dict:
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    return PRESETS[preset]
+
+
+# ------------------------------------------------------------------------------------------- the mixture
+def build_mixture(preset: str = "cpu", variant: str = "full"):
+    """The MEDI mixture of a preset and variant (`instructor_lib.medi.build_medi`; mined embeddings are cached)."""
+    from .medi import build_medi
+
+    return build_medi(_check_preset(preset)["medi"], variant=variant)
+
+
+def mixture_examples(mixture, per_dataset: int = 1, chars: int = 120):
+    """A table of the first `per_dataset` records of every dataset: instruction and text of query, pos and neg."""
+    import pandas as pd
+
+    rows, seen = [], {}
+    for record in mixture.records:
+        name = record["task_name"]
+        if seen.get(name, 0) >= per_dataset:
+            continue
+        seen[name] = seen.get(name, 0) + 1
+        row = {"dataset": name, "query instruction": record["query"][0]}
+        row.update({side: record[side][1][:chars] for side in ("query", "pos", "neg")})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mixture_metrics(mixture) -> dict:
+    """Headline numbers of a mixture: records, datasets, super-NI tasks, symmetric share, build time."""
+    stats = mixture.stats
+    symmetric = int(stats.loc[stats["symmetric"] == "symmetric", "records"].sum())
+    return {"records": len(mixture.records), "embedding_datasets": int((stats["kind"] == "embedding").sum()),
+            "superni_tasks": int((stats["kind"] == "superni").sum()),
+            "superni_records": int(stats.loc[stats["kind"] == "superni", "records"].sum()),
+            "symmetric_share": symmetric / max(1, len(mixture.records)),
+            "dropped_eval_overlap": int(stats["dropped_eval_overlap"].sum()), "build_seconds": mixture.seconds,
+            "excluded": mixture.excluded}
+
+
+def mixture_figure(mixture):
+    """Records per dataset (super-NI tasks folded into one bar), coloured by symmetric / asymmetric."""
+    import plotly.express as px
+
+    summary = mixture.summary()
+    return px.bar(summary, x="dataset", y="records", color="symmetric", title="MEDI mixture: records per dataset")
+
+
+# ------------------------------------------------------------------------------------------- the models
+def truncate_layers(model, layers: int):
+    """A copy of `model` whose encoder keeps only its first `layers` transformer layers (BERT or T5).
+
+    The embeddings, the kept layers and the optional Dense head keep their weights: the smaller model is the
+    bottom of the larger one (paper Fig. 6 compares sizes; here one backbone is cut to several depths).
+    """
+    smaller = copy.deepcopy(model)
+    encoder = smaller.encoder
+    stack, count_field = (encoder.encoder.block, "num_layers") if hasattr(encoder.encoder, "block") \
+        else (encoder.encoder.layer, "num_hidden_layers")
+    if not 1 <= layers <= len(stack):
+        raise ValueError(f"layers must be between 1 and {len(stack)} (the backbone's depth), got {layers}")
+    del stack[layers:]
+    setattr(encoder.config, count_field, layers)
+    return smaller
+
+
+def depth(model) -> int:
+    """Number of transformer layers of the model's encoder."""
+    stack = model.encoder.encoder
+    return len(stack.block if hasattr(stack, "block") else stack.layer)
+
+
+def parameter_count(model) -> int:
+    """Number of parameters of the model (encoder and optional Dense head)."""
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None) -> dict:
+    """Everything that defines one trained model of an experiment (its hash names the run directory)."""
+    from . import train
+
+    settings = _check_preset(preset)
+    steps = {"steps": settings["steps"]} if settings["steps"] else {}  # smoke: fewer steps, the notebooks stay fast
+    config = dataclasses.replace(train.preset(settings["train"], medi_preset=None, **steps),
+                                 name=f"{preset}-{variant}" + (f"-L{layers}" if layers else ""))
+    return {"preset": preset, "medi_preset": settings["medi"], "variant": variant, "layers": layers,
+            "train": dataclasses.asdict(config)}
+
+
+def settings(preset: str = "cpu", **extra) -> dict:
+    """The preset's settings as JSON (MEDI preset, training config, evaluation suites), plus `extra`, for the record."""
+    from . import train
+
+    chosen = _check_preset(preset)
+
+    def suite(value):
+        return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
+
+    return {"preset": preset, "medi_preset": chosen["medi"], "train": experiment_config(preset)["train"],
+            "suite": suite(chosen["suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
+            "layers": list(chosen["layers"]), **extra}
+
+
+def run_dir_for(config: dict, runs_dir: str | Path | None = None) -> Path:
+    """`runs_dir/<train name>-<hash of config>` (default runs_dir: RUNS_DIR): one folder per experiment config."""
+    from .reporting import config_hash
+
+    return Path(runs_dir or RUNS_DIR) / f"{config['train']['name']}-{config_hash(config)}"
+
+
+@dataclass
+class TrainedModel:
+    """A finetuned model of an experiment, with its config, run directory and training summary."""
+    model: "instructor_lib.model.Instructor"
+    config: dict
+    run_dir: Path
+    summary: dict
+
+
+def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
+                  runs_dir: str | Path | None = None) -> TrainedModel:
+    """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given).
+
+    Trains once per config hash (see `experiment_config`); a finished run is loaded, an interrupted one resumes.
+    """
+    from . import train
+    from .model import Instructor
+
+    config = experiment_config(preset, variant, layers)
+    run_dir = run_dir_for(config, runs_dir)
+    finished = run_dir / FINISHED
+    if not finished.exists():
+        train_config = train.TrainConfig(**config["train"])
+        if layers is not None:  # the cut backbone is saved once and trained from its folder
+            backbone_dir = run_dir / "backbone"
+            if not (backbone_dir / "modules.json").exists():
+                truncate_layers(train.load_model(train_config), layers).save_pretrained(backbone_dir)
+            train_config = dataclasses.replace(train_config, model=str(backbone_dir))
+        records = build_mixture(preset, variant).records
+        result = train.train(train_config, records=records, run_dir=run_dir)
+        run = json.loads((run_dir / "run.json").read_text())
+        summary = {"config_hash": Path(run_dir).name.rsplit("-", 1)[1], "final_loss": result.final_loss,
+                   "steps": result.steps, "records": run["records"], "data_hash": run["data_hash"],
+                   "train_config_hash": run["config_hash"]}
+        finished.write_text(json.dumps({"config": config, "summary": summary}, indent=1) + "\n")
+    summary = json.loads(finished.read_text())["summary"]
+    return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, summary)
+
+
+def base_model(preset: str = "cpu", layers: int | None = None):
+    """The preset's backbone before finetuning (cut to `layers` layers when given), in eval mode."""
+    from . import train
+
+    model = train.load_model(train.preset(_check_preset(preset)["train"])).eval()
+    return truncate_layers(model, layers) if layers else model
+
+
+def training_curves(metrics_path: str | Path):
+    """The per-step training log (`metrics.jsonl`) as a DataFrame."""
+    import pandas as pd
+
+    return pd.read_json(metrics_path, lines=True)
+
+
+def training_figure(curves):
+    """Loss and throughput (pairs/s) per step, side by side."""
+    from plotly.subplots import make_subplots
+    import plotly.graph_objects as go
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "throughput (training records / s)"))
+    figure.add_trace(go.Scatter(x=curves["step"], y=curves["loss"], name="loss"), row=1, col=1)
+    figure.add_trace(go.Scatter(x=curves["step"], y=curves["pairs_per_s"], name="records/s"), row=1, col=2)
+    figure.update_xaxes(title_text="step")
+    return figure.update_layout(showlegend=False)
+
+
+def training_metrics(trained: TrainedModel, curves) -> dict:
+    """Headline numbers of a training run: first and last loss, median throughput, steps, records."""
+    return {**trained.summary, "first_loss": float(curves["loss"].iloc[0]), "last_loss": float(curves["loss"].iloc[-1]),
+            "median_pairs_per_s": float(curves["pairs_per_s"].median()), "parameters": parameter_count(trained.model)}
+
+
+# ------------------------------------------------------------------------------------------- scores
+def scores(model, preset: str = "cpu", instructions="paper", suite=None) -> dict:
+    """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task."""
+    from .evaluation import evaluate
+
+    return evaluate(model, suite=suite or _check_preset(preset)["suite"], instructions=instructions,
+                    precision="bfloat16")
+
+
+def instructions_for(variant: str) -> str:
+    """The instruction set a variant is evaluated with: none when it was trained without instructions."""
+    return "none" if variant in ("no_instructions", "none") else "paper"
+
+
+def relative_gain(new: float, old: float) -> float:
+    """Relative improvement of `new` over `old` in percent: 100 * (new - old) / old."""
+    return 100.0 * (new - old) / old
+
+
+def category_scores(results: dict) -> dict[str, float]:
+    """Category averages and "Average" of an `evaluate` result, in Table 2's column order."""
+    return {**{c: results["categories"][c] for c in CATEGORIES if c in results["categories"]}, "Average": results["average"]}
+
+
+@dataclass
+class Comparison:
+    """Two or more score columns per category (rows: categories held, then Average) and what produced them."""
+    frame: "pandas.DataFrame"
+    metrics: dict
+
+    def figure(self, title: str = ""):
+        """Grouped bars of the score columns per category."""
+        import plotly.graph_objects as go
+
+        figure = go.Figure()
+        for column in self.metrics["columns"]:
+            figure.add_bar(x=list(self.frame.index), y=self.frame[column], name=column)
+        return figure.update_layout(barmode="group", title=title, yaxis_title="score (x100)")
+
+
+def main_table(preset: str = "cpu") -> Comparison:
+    """Paper Table 2 at our scale: the backbone (no instructions) vs the instruction-finetuned model (paper's
+    instructions), per category and on average, with the relative gain and the paper's GTR-large / INSTRUCTOR-large
+    numbers beside them (the paper's are full MTEB; ours are the preset's suite)."""
+    import pandas as pd
+
+    trained = trained_model(preset)
+    base, ours = category_scores(scores(base_model(preset), preset, "none")), category_scores(scores(trained.model, preset))
+    paper = PAPER_TABLE2[PAPER_INSTRUCTOR]
+    frame = pd.DataFrame({"backbone": base, "INSTRUCTOR (ours)": ours,
+                          "gain %": {c: relative_gain(ours[c], base[c]) for c in ours},
+                          "paper GTR-large": {c: PAPER_GTR_LARGE[c] for c in ours},
+                          "paper INSTRUCTOR-large": {c: paper[c] for c in ours},
+                          "paper gain %": {c: relative_gain(paper[c], PAPER_GTR_LARGE[c]) for c in ours}})
+    metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "backbone": base, "finetuned": ours,
+               "gain_percent": frame["gain %"].to_dict(), "paper_gain_percent": frame["paper gain %"].to_dict(),
+               "training": trained.summary}
+    return Comparison(frame, metrics)
+
+
+def ablation(preset: str = "cpu", variant: str = "no_superni") -> Comparison:
+    """Paper Fig. 3 / Fig. 5: the model trained on MEDI `variant` vs the one trained on the full mixture."""
+    import pandas as pd
+
+    if variant == "full":
+        raise ValueError("variant 'full' is the reference; choose another variant to compare with it")
+    full, other = trained_model(preset), trained_model(preset, variant)
+    full_scores = category_scores(scores(full.model, preset))
+    other_scores = category_scores(scores(other.model, preset, instructions_for(variant)))
+    frame = pd.DataFrame({"full": full_scores, variant: other_scores,
+                          "difference": {c: other_scores[c] - full_scores[c] for c in full_scores}})
+    metrics = {"columns": ["full", variant], "variant": variant, "full": full_scores, "ablated": other_scores,
+               "difference": frame["difference"].to_dict(), "training": {"full": full.summary, variant: other.summary}}
+    return Comparison(frame, metrics)
+
+
+# ------------------------------------------------------------------------------------------- robustness
+def best_worst_gap(scores_by_set: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Per task, the best minus the worst score over instruction sets ({set: {task: score}} -> {task: gap})."""
+    tasks = next(iter(scores_by_set.values())).keys()
+    return {task: max(s[task] for s in scores_by_set.values()) - min(s[task] for s in scores_by_set.values())
+            for task in tasks}
+
+
+@dataclass
+class Robustness:
+    """Scores of each model under each paraphrase set, and the best-worst gap per task."""
+    frame: "pandas.DataFrame"
+    metrics: dict
+
+    def figure(self):
+        """The best-worst gap per task, one bar per model (smaller = more robust to the wording)."""
+        import plotly.graph_objects as go
+
+        figure = go.Figure()
+        for model, gaps in self.metrics["gap"].items():
+            figure.add_bar(x=list(gaps), y=list(gaps.values()), name=model)
+        return figure.update_layout(barmode="group", title="best - worst score over 5 paraphrased instructions",
+                                    yaxis_title="gap (score x100)")
+
+
+def robustness(preset: str = "cpu") -> Robustness:
+    """Paper Table 6 / Fig. 4: every task under the five paraphrase sets, for the models trained with and
+    without super-NI; the best-worst gap per task and its mean (lower = more robust)."""
+    import pandas as pd
+
+    from .evaluation.instruction_sets import paraphrase_instructions
+
+    suite = _check_preset(preset)["robustness_suite"]
+    models = {"with super-NI": trained_model(preset), "without super-NI": trained_model(preset, "no_superni")}
+    rows, per_model = [], {}
+    for label, trained in models.items():
+        per_set = {}
+        for index in range(1, 6):
+            results = scores(trained.model, preset, paraphrase_instructions(index), suite)
+            per_set[f"paraphrase-{index}"] = {task: entry["score"] for task, entry in results["tasks"].items()}
+            rows += [{"model": label, "instructions": f"paraphrase-{index}", "task": task, "score": score}
+                     for task, score in per_set[f"paraphrase-{index}"].items()]
+        per_model[label] = per_set
+    gap = {label: best_worst_gap(per_set) for label, per_set in per_model.items()}
+    metrics = {"scores": per_model, "gap": gap,
+               "mean_gap": {label: sum(gaps.values()) / len(gaps) for label, gaps in gap.items()}}
+    frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
+    return Robustness(frame, metrics)
+
+
+def paraphrase_table(preset: str = "cpu"):
+    """Paper Table 6 style: the five paraphrased instructions of each task of the preset's robustness suite."""
+    import pandas as pd
+
+    from .evaluation.instruction_sets import paraphrase_instructions
+    from .evaluation.suite import resolve_suite
+
+    sets = [paraphrase_instructions(index) for index in range(1, 6)]
+    rows = {}
+    for task in resolve_suite(_check_preset(preset)["robustness_suite"]):
+        # "query": the text instruction of single-instruction tasks, the query side of retrieval tasks
+        rows[task] = {instruction_set.name: instruction_set.instruction(task, "query") for instruction_set in sets}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ------------------------------------------------------------------------------------------- scaling
+@dataclass
+class Scaling:
+    """Average score and parameters of the backbone cut to each depth, finetuned the same way."""
+    frame: "pandas.DataFrame"
+    metrics: dict
+
+    def figure(self):
+        """Average score against parameters (paper Fig. 6), one point per depth."""
+        import plotly.express as px
+
+        return px.line(self.frame.reset_index(), x="parameters", y="Average", text="layers", markers=True,
+                       log_x=True, title="model size vs average score").update_traces(textposition="top center")
+
+
+def scaling(preset: str = "cpu", layers=None) -> Scaling:
+    """Paper Fig. 6: the backbone cut to each number of `layers` (default: the preset's), each finetuned on the
+    full mixture with the same settings and evaluated on the preset's suite."""
+    import pandas as pd
+
+    full_depth = depth(base_model(preset))
+    rows = {}
+    for layer_count in layers or _check_preset(preset)["layers"]:  # the full depth is the main model: reused
+        trained = trained_model(preset, layers=None if layer_count == full_depth else layer_count)
+        rows[layer_count] = {"parameters": parameter_count(trained.model), **category_scores(scores(trained.model, preset)),
+                       "final_loss": trained.summary["final_loss"]}
+    frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("layers")
+    metrics = {"by_layers": {str(count): row for count, row in rows.items()},
+               "average_by_layers": {str(count): row["Average"] for count, row in rows.items()}}
+    return Scaling(frame, metrics)

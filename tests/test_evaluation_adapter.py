@@ -1,0 +1,118 @@
+"""The mteb adapter: instruction per task and side, mock_run, and the full evaluate() path on a tiny model."""
+import json
+
+import mteb
+import numpy as np
+import pytest
+from mteb._create_dataloaders import create_dataloader
+from scipy.stats import spearmanr
+
+from instructor_lib.evaluation import evaluate
+from instructor_lib.evaluation.adapter import CLUSTERING_MAX_TOKENS, InstructorEncoder
+from instructor_lib.evaluation.suite import Subsample, build_task
+from instructor_lib.testing import tiny_bert
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_bert(seed=3)
+
+
+def _loader(texts, metadata, prompt_type=None):
+    from datasets import Dataset
+
+    rows = {"id": [str(i) for i in range(len(texts))], "text": texts}
+    return create_dataloader(Dataset.from_dict(rows), task_metadata=metadata, prompt_type=prompt_type, batch_size=2)
+
+
+def test_encoder_satisfies_mteb_protocol(model):
+    from mteb.models.models_protocols import EncoderProtocol
+
+    encoder = InstructorEncoder(model, "none")
+    assert isinstance(encoder, EncoderProtocol)
+    assert encoder.mteb_model_meta.embed_dim == model.embedding_dim
+
+
+@pytest.mark.parametrize("task, prompt_type, side", [("SciFact", "query", "query"), ("SciFact", "document", "document"),
+                                                       ("STS12", None, "text"), ("Banking77Classification", None, "text")])
+def test_adapter_embeds_with_the_instruction_of_the_task_and_side(model, task, prompt_type, side):
+    from mteb.types import PromptType
+
+    encoder = InstructorEncoder(model, "paper", precision="float32")
+    metadata = mteb.get_task(task).metadata
+    texts = ["A man is eating food.", "Aspirin lowers the risk of stroke.", "I lost my card"]
+    expected_instruction = encoder.instructions.instruction(task, side)
+    got = encoder.encode(_loader(texts, metadata, prompt_type and PromptType(prompt_type)), task_metadata=metadata,
+                         hf_split="test", hf_subset="default", prompt_type=prompt_type and PromptType(prompt_type))
+    reference = model.encode([[expected_instruction, text] for text in texts])
+    np.testing.assert_allclose(got, reference, atol=1e-5)
+    assert encoder.used_instructions[(task, side)] == expected_instruction
+    # and it differs from encoding without the instruction, so the check above is not vacuous
+    assert not np.allclose(got, model.encode(texts), atol=1e-3)
+
+
+def test_query_and_document_instructions_differ_for_scifact(model):
+    encoder = InstructorEncoder(model, "paper")
+    assert encoder.instruction_for("SciFact", "Retrieval", "query") != encoder.instruction_for("SciFact", "Retrieval", "document")
+    assert encoder.instruction_for("SciFact", "Retrieval", None) == encoder.instruction_for("SciFact", "Retrieval", "query")
+
+
+def test_clustering_drops_the_instruction_for_texts_over_256_tokens(model):
+    encoder = InstructorEncoder(model, "paper", precision="float32")
+    metadata = mteb.get_task("TwentyNewsgroupsClustering").metadata
+    instruction = encoder.instructions.instruction("TwentyNewsgroupsClustering")
+    long_text = "word " * 300
+    assert len(model.tokenizer(instruction + long_text)["input_ids"]) > CLUSTERING_MAX_TOKENS
+    got = encoder.encode(_loader(["short subject line", long_text], metadata), task_metadata=metadata,
+                         hf_split="test", hf_subset="default")
+    np.testing.assert_allclose(got, model.encode([[instruction, "short subject line"], ["", long_text]]), atol=1e-5)
+
+
+def test_similarities_are_cosine(model):
+    encoder = InstructorEncoder(model, "none")
+    a, b = np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[0.0, 2.0], [1.0, 1.0]])
+    np.testing.assert_allclose(encoder.similarity(a, b).numpy(), [[0.8, 0.7 * 2 ** 0.5], [0.0, 2 ** -0.5]], atol=1e-6)
+    np.testing.assert_allclose(encoder.similarity_pairwise(a, b).numpy(), [0.8, 2 ** -0.5], atol=1e-6)
+
+
+def test_mock_run_passes(model):
+    results = mteb.mock_run(InstructorEncoder(model, {"*": "Represent the text: "}))
+    ran = [name for name, status in results.items() if status is not None]
+    assert len(ran) >= 8
+    assert results.all_passed, results.to_markdown()
+
+
+def test_evaluate_matches_a_hand_computed_sts_score_and_caches(model, tmp_path, monkeypatch):
+    results = evaluate(model, suite={"BIOSSES": Subsample(30)}, instructions="paper", output_dir=tmp_path / "out",
+                       precision="float32", cache_dir=tmp_path / "cache")
+    # reference: Spearman of cosine similarities computed directly from Instructor.encode on the same pairs
+    data = build_task("BIOSSES", Subsample(30)).task.dataset["default"]["test"]
+    instruction = results["tasks"]["BIOSSES"]["instructions"]["text"]
+    first = model.encode(data["sentence1"], instruction=instruction)
+    second = model.encode(data["sentence2"], instruction=instruction)
+    expected = 100 * spearmanr((first * second).sum(axis=1), data["score"]).statistic
+    assert results["tasks"]["BIOSSES"]["score"] == pytest.approx(expected, abs=1e-4)
+    assert results["categories"] == {"STS": results["tasks"]["BIOSSES"]["score"]}
+    meta = results["metadata"]
+    assert meta["instructions"]["name"] == "paper:hkunlp/instructor-large" and "sha256=" in meta["instructions"]["source"]
+    assert meta["suite_limits"] == {"BIOSSES": {"max_test": 30, "max_train": None, "max_corpus": None}}
+    assert results["tasks"]["BIOSSES"]["sizes"] == {"default": {"test": 30}}
+    assert set(meta["library_versions"]) >= {"torch", "mteb", "transformers"} and meta["data_hashes"]["BIOSSES"]
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == results
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cached evaluation must not run mteb again")
+
+    monkeypatch.setattr(mteb, "evaluate", refuse)
+    assert evaluate(model, suite={"BIOSSES": Subsample(30)}, instructions="paper", precision="float32",
+                    cache_dir=tmp_path / "cache") == results
+    with pytest.raises(AssertionError, match="cached"):  # a different instruction set is a different result
+        evaluate(model, suite={"BIOSSES": Subsample(30)}, instructions="none", precision="float32", cache_dir=tmp_path / "cache")
+
+
+def test_instruction_longer_than_the_model_window_is_reported(model, caplog):
+    encoder = InstructorEncoder(model, {"*": "Represent the sentence " + "very " * 200 + "carefully: "})
+    metadata = mteb.get_task("STS12").metadata
+    with caplog.at_level("WARNING", logger="instructor_lib.evaluation.adapter"):
+        encoder.encode(_loader(["a short text"], metadata), task_metadata=metadata, hf_split="test", hf_subset="default")
+    assert "STS12" in caplog.text and "truncated away" in caplog.text

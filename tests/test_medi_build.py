@@ -1,0 +1,204 @@
+"""MEDI json I/O, caps, task selection, variants, determinism and the leakage guard (smoke preset)."""
+import json
+
+import pytest
+
+from instructor_lib.config import data_dir
+from instructor_lib.instructions import SYMMETRIC, embedding_instructions
+from instructor_lib.medi import build_medi, eval_overlap, load_medi, write_medi
+from instructor_lib.medi.build import REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
+from instructor_lib.medi.sources import EMBEDDING_SOURCES
+
+RECORD = {"query": ["Represent the q: ", "what is a cat"], "pos": ["Represent the d: ", "a cat is a pet"],
+          "neg": ["Represent the d: ", "a car is a vehicle"], "task_name": "toy"}
+
+
+# --------------------------------------------------------------------------------------------- json I/O
+def test_round_trip_is_exact(tmp_path):
+    path = write_medi([RECORD, {**RECORD, "task_name": "other"}], tmp_path / "medi.json")
+    assert load_medi(path) == [RECORD, {**RECORD, "task_name": "other"}]
+    first = path.read_bytes()
+    write_medi(load_medi(path), path)
+    assert path.read_bytes() == first
+
+
+def test_reads_the_official_format(tmp_path):
+    # medi-data.json as released: task_id, and a third 0/1 element after each text
+    official = [{"query": ["Represent the Amazon title for retrieving relevant reviews; Input: ", "Nice", 0],
+                 "pos": ["Represent the Amazon review for retrieval; Input: ", "Loved it.", 1],
+                 "neg": ["Represent the Amazon review for retrieval; Input: ", "Broke fast.", 1], "task_id": 7}]
+    path = tmp_path / "medi-data.json"
+    path.write_text(json.dumps(official))
+    assert load_medi(path) == [{"query": [official[0]["query"][0], "Nice"], "pos": [official[0]["pos"][0], "Loved it."],
+                                "neg": [official[0]["neg"][0], "Broke fast."], "task_name": "7"}]
+
+
+@pytest.mark.parametrize("broken, message", [
+    ({k: v for k, v in RECORD.items() if k != "neg"}, "record 1 has no 'neg' field"),
+    ({**RECORD, "pos": ["only one"]}, "record 1 field 'pos' must be a list"),
+    ({**RECORD, "query": ["instr", 3]}, "record 1 field 'query' text must be a string"),
+    ({k: v for k, v in RECORD.items() if k != "task_name"}, "record 1 has no 'task_name'"),
+])
+def test_validation_names_record_and_field(tmp_path, broken, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps([RECORD, broken]))
+    with pytest.raises(ValueError, match=message):
+        load_medi(path)
+    with pytest.raises(ValueError, match=message):
+        write_medi([RECORD, broken], tmp_path / "out.json")
+
+
+def test_not_a_list_or_not_json(tmp_path):
+    (tmp_path / "a.json").write_text('{"query": 1}')
+    with pytest.raises(ValueError, match="JSON list"):
+        load_medi(tmp_path / "a.json")
+    (tmp_path / "b.json").write_text("[{,]")
+    with pytest.raises(ValueError, match="line 1"):
+        load_medi(tmp_path / "b.json")
+
+
+# ------------------------------------------------------------------------------------------- caps, choice
+def test_caps_are_proportional_to_reference_sizes():
+    assert cap_for(87_599, 0.001) == 88               # ceil(87.599)
+    assert cap_for(87_877_725, 0.001) == 100          # clipped at REFERENCE_CLIP = 100,000
+    assert cap_for(500, 0.0001) == 1                  # never zero
+    assert set(REFERENCE_SIZES) == set(EMBEDDING_SOURCES)
+    assert _preset(0.01)["scale"] == 0.01 and _preset(0.01)["miner"] == "default"  # a float scale: cpu settings
+    with pytest.raises(ValueError, match="scale must be in"):
+        _preset(2.0)
+    with pytest.raises(ValueError, match="preset must be one of"):
+        _preset("huge")
+
+
+def test_superni_selection_round_robins_over_categories():
+    manifest = {name: {"task": name, "instances_kept": kept, "categories": [category], "source": [source]}
+                for name, kept, category, source in [
+                    ("task1_qa", 600, "QA", "squad"), ("task2_qa", 600, "QA", "squad"), ("task3_qa", 600, "QA", "x"),
+                    ("task4_sent", 600, "Sentiment", "imdb"), ("task5_sent", 10, "Sentiment", "imdb"),
+                    ("task6_emo", 600, "Sentiment", "emotion"), ("task1290_xsum_summarization", 600, "Sum", "xsum")]}
+    excluded = {}
+    # QA and Sentiment alternate: task1, task4, task2, then task6 (task5 is too small, xsum is ours) ...
+    assert _select_superni(manifest, 4, [], {}) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
+    # ... unless task6 leaks into an evaluation task of the suite: then QA's next task comes in
+    chosen = _select_superni(manifest, 4, ["EmotionClassification"], excluded)
+    assert chosen == ["task1_qa", "task2_qa", "task3_qa", "task4_sent"]
+    assert list(excluded) == ["task6_emo"]
+
+
+# ------------------------------------------------------------------------------------------- building
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("medi-cache")
+
+
+def smoke(cache, **kwargs):
+    return build_medi("smoke", cache_dir=cache, superni_tasks=kwargs.pop("superni_tasks", 6), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def full(cache, tmp_path_factory):
+    out = tmp_path_factory.mktemp("medi") / "full.json"
+    return smoke(cache, out=out), out
+
+
+def test_smoke_build_respects_caps_and_labels(full):
+    result, out = full
+    stats = result.stats.set_index("dataset")
+    for name, row in stats.iterrows():
+        assert row["records"] <= row["cap"], name
+        assert row["records"] == sum(r["task_name"] == name for r in result.records), name
+    for name in EMBEDDING_SOURCES:
+        expected = min(cap_for(REFERENCE_SIZES[name], 0.0002), stats.loc[name, "available"])
+        assert stats.loc[name, "records"] + stats.loc[name, "unmined"] + stats.loc[name, "dropped_eval_overlap"] == expected, name
+        assert stats.loc[name, "symmetric"] == ("symmetric" if name in SYMMETRIC else "asymmetric")
+    assert (stats["kind"] == "superni").sum() == 6
+    assert 100 <= len(result.records) <= 1000
+    assert load_medi(out) == result.records
+    assert out.with_suffix(".stats.csv").exists()
+    meta = json.loads(out.with_suffix(".meta.json").read_text())
+    assert meta["config"]["seed"] == 0 and meta["versions"]["torch"] and meta["data_hashes"]
+
+
+def test_records_are_well_formed_triples(full):
+    result, _ = full
+    for record in result.records:
+        assert record["pos"][1] != record["neg"][1]
+        assert record["query"][1].strip() and record["neg"][1].strip()
+    nq = [r for r in result.records if r["task_name"] == "NQ"]
+    assert nq and all([r["query"][0], r["pos"][0]] == list(embedding_instructions("NQ")) for r in nq)
+    superni = [r for r in result.records if r["task_name"].startswith("task")]
+    assert superni and all(r["query"][0].startswith("Represent the example for the following task: ") for r in superni)
+    assert all(r["query"][0] == r["pos"][0] == r["neg"][0] for r in superni)
+
+
+def test_same_seed_is_byte_identical_other_seed_differs(full, cache, tmp_path):
+    _, out = full
+    again = smoke(cache, out=tmp_path / "again.json")
+    assert (tmp_path / "again.json").read_bytes() == out.read_bytes()
+    other = smoke(cache, seed=1, eval_tasks=[], variant="no_superni")
+    assert other.records != [r for r in again.records if not r["task_name"].startswith("task")]
+
+
+@pytest.mark.parametrize("variant", ["no_superni", "symmetric_only", "asymmetric_only", "no_instructions", "tag"])
+def test_variants(cache, full, variant):
+    result = smoke(cache, variant=variant, eval_tasks=[])
+    names = {record["task_name"] for record in result.records}
+    superni = {name for name in names if name.startswith("task")}
+    if variant == "no_superni":
+        assert not superni and names
+    elif variant == "symmetric_only":
+        assert superni and names - superni <= SYMMETRIC
+    elif variant == "asymmetric_only":
+        assert not superni and not names & SYMMETRIC
+    elif variant == "no_instructions":
+        assert all(r[side][0] == "" for r in result.records for side in ("query", "pos", "neg"))
+        # the same triples as the full mixture, only without instructions (an empty suite drops nothing, so
+        # the full mixture's triples, from which eval-overlapping ones were dropped, are a subset)
+        texts = {tuple(r[side][1] for side in ("query", "pos", "neg")) for r in result.records}
+        assert {tuple(r[side][1] for side in ("query", "pos", "neg")) for r in full[0].records} <= texts
+    else:
+        nq = next(r for r in result.records if r["task_name"] == "NQ")
+        assert nq["query"][0] == "Natural Questions: "
+
+
+def test_leakage_guard_excludes_sources_sharing_an_eval_pool(cache):
+    result = smoke(cache, eval_tasks=["NQRetrieval", "QuoraRetrieval"], variant="no_superni")
+    names = {record["task_name"] for record in result.records}
+    assert "NQ" not in names and "quora_duplicates" not in names and "fever" in names
+    assert set(result.excluded) == {"NQ", "quora_duplicates"}
+    assert result.overlap["example"].tolist() == ["(no local data: not checked)"] * 2
+
+
+def test_eval_overlap_finds_exact_text_after_normalising(tmp_path):
+    task = tmp_path / "STSToy"
+    task.mkdir()
+    (task / "sts-test.csv").write_text('score,sentence1,sentence2\n4.0,"A man is playing a guitar.","Short"\n')
+    (task / "sts-train.csv").write_text('score,sentence1,sentence2\n1.0,"A woman slices an onion now",x\n')
+    (task / "SOURCE.md").write_text("Two dogs run in the park today\n")
+    records = [{**RECORD, "query": ["", "a man is playing a guitar ."]},         # test text, other tokenisation
+               {**RECORD, "pos": ["", "A woman slices an onion now"]},           # train split: not test data
+               {**RECORD, "neg": ["", "Two dogs run in the park today"]}]        # documentation: not data
+    table, flagged = eval_overlap(records, tmp_path, ["STSToy"])
+    assert flagged == {0}
+    assert table.loc[0, "overlapping_texts"] == 1 and table.loc[0, "test_texts"] == 1
+    assert normalise_text("A man , is: PLAYING") == "a man is playing"
+
+
+def test_real_overlap_is_reported_and_dropped(full):
+    """flickr30k captions overlap the STS 'images' subsets (both from Flickr photos): found and dropped."""
+    result, _ = full
+    assert set(result.overlap["eval_task"]) == {p.name for p in (data_dir() / "eval").iterdir() if p.is_dir()}
+    eval_texts = set()
+    for task in result.overlap["eval_task"]:
+        eval_texts |= eval_test_texts(data_dir() / "eval" / task)
+    assert not any(normalise_text(r[s][1]) in eval_texts for r in result.records for s in ("query", "pos", "neg"))
+
+
+@pytest.mark.slow
+def test_cpu_preset_builds_a_few_thousand_records(tmp_path):
+    """The default mixture (`make reproduce` scale): real miner in bf16, 300 super-NI tasks."""
+    result = build_medi("cpu", out=tmp_path / "cpu.json")
+    summary = result.summary().set_index("dataset")
+    assert 2_000 <= len(result.records) <= 10_000
+    assert summary.loc["super-NI (300 tasks)", "records"] > 500
+    assert (result.stats["records"] <= result.stats["cap"]).all()

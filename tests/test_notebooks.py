@@ -1,0 +1,217 @@
+"""The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.reporting)."""
+import ast
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from plotly.offline import get_plotlyjs
+
+from instructor_lib import reporting, viz, widgets
+from instructor_lib.config import PROJECT_ROOT, data_dir, sha256_file
+from instructor_lib.testing import tiny_bert
+
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+PARAMETER_LINE = re.compile(r"^(?P<name>\w+): (?P<type>str|int|float|bool) = (?P<value>.+?)  # (?P<help>\S.*)$")
+
+
+def parameters_cell(path):
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}"
+    return cells[0].source
+
+
+def documented_parameters(path):
+    """name -> (type, default value, help) of each `name: type = value  # help` line of the parameters cell."""
+    found = {}
+    for line in parameters_cell(path).splitlines():
+        match = PARAMETER_LINE.match(line)
+        assert match, f"{path.name}: parameters line is not `name: type = value  # help`: {line!r}"
+        value = ast.literal_eval(match["value"])
+        assert type(value).__name__ == match["type"], f"{path.name}: {match['name']} = {value!r} is not a {match['type']}"
+        found[match["name"]] = (match["type"], value, match["help"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def smoke_reports(tmp_path_factory):
+    """Every notebook run once with the smoke preset into a temp reports folder (shared by the tests below)."""
+    reports = tmp_path_factory.mktemp("reports")
+    cache = tmp_path_factory.mktemp("cache")
+    records = {record["name"]: record for record in reporting.run_all("smoke", reports_dir=reports, cache_dir=cache, log=lambda line: None)}
+    return reports, cache, records
+
+
+def metrics_of(reports, name):
+    return json.loads((reports / f"{name}.metrics.json").read_text())
+
+
+# ------------------------------------------------------------------------------------ committed notebooks
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda path: path.stem)
+def test_committed_notebook_is_thin_and_clean(path):
+    notebook = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [] and cell.execution_count is None, f"{path.name} cell {index} is committed with outputs"
+        definitions = [node for node in ast.walk(ast.parse(cell.source)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        assert not definitions, f"{path.name} cell {index} defines {definitions[0].name}: put it in instructor_lib"
+    parameters = documented_parameters(path)
+    assert parameters["preset"] == ("str", "cpu", parameters["preset"][2]) and "smoke | cpu | paper" in parameters["preset"][2]
+    assert parameters["metrics_path"][:2] == ("str", "")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda path: path.stem)
+def test_help_notebook_lists_the_documented_parameters(path):
+    shown = subprocess.run([sys.executable, "-m", "papermill", "--help-notebook", str(path)],
+                           capture_output=True, text=True, check=True).stdout
+    for name, (type_name, _, help_text) in documented_parameters(path).items():
+        assert re.search(rf"^  {name}: {type_name} \(default ", shown, re.MULTILINE), f"{name} missing from:\n{shown}"
+        assert help_text in shown, f"help of {name} missing from:\n{shown}"
+
+
+# ------------------------------------------------------------------------------------------ smoke runs
+def test_every_notebook_runs_with_the_smoke_preset(smoke_reports):
+    reports, _, records = smoke_reports
+    assert sorted(records) == sorted(reporting.notebook_names())
+    for name, record in records.items():
+        assert record["status"] == "ok", f"{name}: {record['error']}"
+        written = metrics_of(reports, name)
+        assert written["config"]["preset"] == "smoke" and written["headline"], name
+        assert written["config_hash"] == reporting.config_hash(written["config"])
+        assert written["versions"]["torch"].startswith("2.")
+        page = (reports / f"{name}.html").read_text()
+        assert len(page.encode()) == record["html_bytes"] < reporting.HTML_LIMIT_BYTES
+        assert '<script src="plotly.min.js"></script>' in page and "require.min.js" not in page
+        assert "Plotly.newPlot" in page  # every notebook draws at least one figure
+        executed = nbformat.read(reports / f"{name}.ipynb", as_version=4)
+        streams = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs if o.get("name") == "stderr"]
+        assert not streams, f"{name}: stderr kept in the executed notebook"
+
+
+def test_embedding_viz_metrics_match_an_in_process_recomputation(smoke_reports):
+    reports, _, _ = smoke_reports
+    written = metrics_of(reports, "embedding_viz")
+    config, metrics = written["config"], written["metrics"]
+    assert config["model"] == "tiny-bert" and config["methods"] == ["tsne"]
+    assert metrics["n_texts"] == 18 and metrics["n_labels"] == 3  # smoke: 6 texts of 3 labels
+    assert metrics["instruction"] == "Represent an emotion sentence for classifying the emotion: "
+    assert written["data_sha256"] == {"eval/EmotionClassification/test.txt": sha256_file(data_dir() / config["data_file"])}
+    texts, labels = viz.load_labelled_texts("EmotionClassification", per_label=6, max_labels=3)
+    model = tiny_bert(seed=0)
+    for space, instruction in (("without", ""), ("with", metrics["instruction"])):
+        expected = viz.separation(model.encode(texts, instruction=instruction), labels)
+        assert metrics["embedding"][space]["silhouette"] == pytest.approx(expected["silhouette"], abs=1e-5)
+        assert metrics["embedding"][space]["knn_accuracy"] == pytest.approx(expected["knn_accuracy"])
+    assert written["headline"]["embedding.with.silhouette"] == metrics["embedding"]["with"]["silhouette"]
+    assert set(metrics["maps"]) == {"tsne"}
+
+
+def test_playground_metrics_match_an_in_process_recomputation(smoke_reports):
+    reports, _, _ = smoke_reports
+    written = metrics_of(reports, "playground")
+    defaults = {name: value for name, (_, value, _) in documented_parameters(NOTEBOOKS / "playground.ipynb").items()}
+    expected = widgets.compare_instructions(tiny_bert(seed=0), defaults["texts"], defaults["instruction_a"], defaults["instruction_b"])
+    metrics = written["metrics"]
+    assert metrics["n_texts"] == len(widgets.split_texts(defaults["texts"])) == 5
+    np.testing.assert_allclose(metrics["similarity_a"], expected.similarities[0], atol=1e-5)
+    np.testing.assert_allclose(metrics["similarity_b"], expected.similarities[1], atol=1e-5)
+    assert metrics["mean_abs_change"] == pytest.approx(expected.metrics["mean_abs_change"], abs=1e-5)
+    page = (reports / "playground.html").read_text()
+    assert "Interactive widget: open the notebook in Jupyter" in page
+
+
+def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
+    reports, cache, records = smoke_reports
+    index = (reports / "index.html").read_text()
+    summary = json.loads((reports / "summary.json").read_text())
+    assert [entry["name"] for entry in summary["reports"]] == reporting.notebook_names()
+    assert summary["total_wall_s"] == pytest.approx(sum(record["wall_s"] for record in records.values()))
+    for name in records:
+        assert f"<a href='{name}.html'>{name}</a>" in index
+        for key, value in metrics_of(reports, name)["headline"].items():
+            assert f"{key}: <b>{reporting._format(value)}</b>" in index
+    assert (reports / reporting.PLOTLY_JS).read_text() == get_plotlyjs()  # plotly.js once, beside the pages
+    assert reporting.run_notebook("playground", "smoke", reports, cache_dir=cache)["cached"]  # same config: no rerun
+
+
+# ------------------------------------------------------------------------------- report machinery (fast)
+def write_notebook(path, body):
+    notebook = new_notebook(cells=[new_code_cell('preset: str = "cpu"  # smoke | cpu | paper\nvalue: int = 1  # a number\n'
+                                                 'metrics_path: str = ""  # where to write the metrics'), new_code_cell(body)])
+    notebook.cells[0].metadata["tags"] = ["parameters"]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+# Writes the metrics file by hand (the real notebooks use reporting.write_metrics): importing instructor_lib
+# would load torch in every toy kernel and triple this test's time.
+TOY_BODY = """import json, sys
+import plotly.graph_objects as go
+print("progress 50%|#####     |", file=sys.stderr)
+go.Figure(go.Scatter(x=[1, 2, 3], y=[value, 2 * value, 3 * value])).show()
+json.dump({"headline": {"score": value * 0.5}}, open(metrics_path, "w"))
+"""
+
+
+def test_run_notebook_caches_by_config_hash_and_records_failures(tmp_path):
+    notebooks, reports, cache = tmp_path / "notebooks", tmp_path / "reports", tmp_path / "cache"
+    notebooks.mkdir()
+    write_notebook(notebooks / "toy.ipynb", TOY_BODY)
+    write_notebook(notebooks / "broken.ipynb", 'raise RuntimeError("the data is gone")')
+
+    def cli(*arguments):
+        return reporting.main(["--preset", "smoke", "--reports-dir", str(reports), "--notebooks-dir", str(notebooks),
+                               "--cache-dir", str(cache), *arguments])
+
+    first = reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
+    assert first["status"] == "ok" and not first["cached"]
+    assert json.loads((reports / "toy.metrics.json").read_text())["headline"] == {"score": 0.5}
+    page = (reports / "toy.html").read_text()
+    assert "progress 50%" not in page and 'id="figure-1"' in page and '"y":[1,2,3]' in page.replace(" ", "")
+    again = reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
+    assert again["cached"] and again["config_hash"] == first["config_hash"] and again["wall_s"] == first["wall_s"]
+    assert not reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=tmp_path / "fresh")["cached"]
+    started = json.loads((reports / "toy.run.json").read_text())["started_at"]
+    assert cli("--only", "toy") == 0  # the command line finds the same cached run and does not run it again
+    assert json.loads((reports / "toy.run.json").read_text())["started_at"] == started
+    changed = reporting.run_notebook("toy", "smoke", reports, notebooks, parameters={"value": 4}, cache_dir=cache)
+    assert not changed["cached"] and changed["config_hash"] != first["config_hash"]
+    assert json.loads((reports / "toy.metrics.json").read_text())["headline"] == {"score": 2.0}
+
+    assert cli("--only", "broken") == 1
+    broken = json.loads((reports / "broken.run.json").read_text())
+    assert broken["status"] == "failed" and "the data is gone" in broken["error"]
+    assert "RuntimeError" in (reports / "broken.html").read_text()  # the partial report shows the traceback
+    index = (reports / "index.html").read_text()
+    assert "<a href='broken.html'>broken</a>" in index and ">failed</span>" in index and "score: <b>2</b>" in index
+    with pytest.raises(ValueError, match=r"no notebook\(s\) \['nope'\].*available: \['broken', 'toy'\]"):
+        reporting.run_all("smoke", ["nope"], reports, notebooks, cache_dir=cache)
+
+
+def test_export_html_refuses_pages_over_the_size_limit(tmp_path):
+    notebook = new_notebook(cells=[new_code_cell("figure")])
+    huge = {"data": [{"type": "scatter", "x": list(range(150_000)), "y": list(range(150_000))}], "layout": {}}
+    notebook.cells[0].outputs = [nbformat.v4.new_output("display_data", data={reporting.PLOTLY_MIME: huge})]
+    nbformat.write(notebook, tmp_path / "huge.ipynb")
+    with pytest.raises(ValueError, match=r"huge\.html is \d+ bytes, over the 1000000-byte limit"):
+        reporting.export_html(tmp_path / "huge.ipynb", tmp_path / "huge.html")
+
+
+def test_write_metrics_records_hashes_versions_and_headline(tmp_path):
+    data_file = viz.task_file("EmotionClassification")
+    record = reporting.write_metrics(tmp_path / "m.json", {"a": {"b": 0.25}, "n": 3}, {"seed": 1, "preset": "cpu"},
+                                     headline=["a.b"], data_files=[data_file])
+    assert json.loads((tmp_path / "m.json").read_text()) == record
+    assert record["headline"] == {"a.b": 0.25}
+    assert record["data_sha256"] == {"eval/EmotionClassification/test.txt": sha256_file(data_file)}
+    assert record["config_hash"] == reporting.config_hash({"preset": "cpu", "seed": 1}) != reporting.config_hash({"seed": 2, "preset": "cpu"})
+    assert set(record["versions"]) >= {"python", "torch", "transformers", "instructor-lib"}
+    with pytest.raises(KeyError, match="headline key 'a.c'"):
+        reporting.write_metrics("", {"a": {"b": 1}}, {}, headline=["a.c"])
+    with pytest.raises(ValueError, match="preset must be one of"):
+        reporting.load_model("", "huge")
