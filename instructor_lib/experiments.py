@@ -180,6 +180,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     """
     from . import train
     from .model import Instructor
+    from .reporting import config_hash
 
     config = experiment_config(preset, variant, layers)
     run_dir = run_dir_for(config, runs_dir)
@@ -193,12 +194,13 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
             train_config = dataclasses.replace(train_config, model=str(backbone_dir))
         records = build_mixture(preset, variant).records
         result = train.train(train_config, records=records, run_dir=run_dir)
-        run = json.loads((run_dir / "run.json").read_text())
-        summary = {"config_hash": Path(run_dir).name.rsplit("-", 1)[1], "final_loss": result.final_loss,
-                   "steps": result.steps, "records": run["records"], "data_hash": run["data_hash"],
-                   "train_config_hash": run["config_hash"]}
-        finished.write_text(json.dumps({"config": config, "summary": summary}, indent=1) + "\n")
-    summary = json.loads(finished.read_text())["summary"]
+        finished.write_text(json.dumps({"config": config, "config_hash": config_hash(config),
+                                        "final_loss": result.final_loss}, indent=1) + "\n")
+    run = json.loads((run_dir / "run.json").read_text())
+    # records_dropped_per_epoch: tasks with fewer records than a batch never train (see data.TaskBatchSampler)
+    summary = {key: json.loads(finished.read_text()).get(key) for key in ("config_hash", "final_loss")}
+    summary |= {"steps": run["config"]["steps"], **{key: run[key] for key in (
+        "records", "tasks", "batches_per_epoch", "records_dropped_per_epoch", "data_hash")}, "train_config_hash": run["config_hash"]}
     return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, summary)
 
 

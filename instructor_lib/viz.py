@@ -7,7 +7,6 @@ in the embedding space and in each 2-D map, with and without the instruction.
 from __future__ import annotations
 
 import csv
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,14 +108,10 @@ def load_labelled_texts(task: str = "EmotionClassification", labels: str | list[
 
 
 def task_instruction(task: str, instruction_set: str = "hkunlp/instructor-large", data_dir: str | Path | None = None) -> str:
-    """The official evaluation instruction of `task` (eval/INSTRUCTIONS.json, `mteb[instruction_set][task]["text"]`)."""
-    path = resolve_data_dir(data_dir) / "eval" / "INSTRUCTIONS.json"
-    sets = json.loads(path.read_text(encoding="utf-8"))["mteb"]
-    if instruction_set not in sets:
-        raise KeyError(f"{path}: no instruction set {instruction_set!r}; it has {sorted(sets)}")
-    if task not in sets[instruction_set] or "text" not in sets[instruction_set][task]:
-        raise KeyError(f"{path}: instruction set {instruction_set} has no single-text instruction for task {task!r}")
-    return sets[instruction_set][task]["text"]
+    """The official single-text evaluation instruction of `task` (eval/INSTRUCTIONS.json, via the `paper` set)."""
+    from .evaluation.instruction_sets import paper_instructions
+
+    return paper_instructions(instruction_set, data_dir).instruction(task, "text")
 
 
 def settings(preset: str = "cpu", task: str = "EmotionClassification", labels: str = "", per_label: int = 0,

@@ -444,8 +444,9 @@ _CPU = {  # sized for one MiniLM-L6-class model in ~5 minutes on 2 idle cores wi
     "AmazonCounterfactualClassification": Subsample(400, 1000),
     "TweetSentimentExtractionClassification": Subsample(500, 1000),
     "SciFact": Subsample(max_test=100, max_corpus=600), "TwitterURLCorpus": Subsample(600),
-    "ImdbClassification-local": Subsample(200, 400), "MassiveIntentClassification-local": Subsample(500, 800),
-    "MassiveScenarioClassification-local": Subsample(500, 800), "TwitterSemEval2015-local": Subsample(600),
+    # MassiveIntent is left out: its official instruction (316 tokens) fills the whole window of the CPU models
+    # (256 tokens for MiniLM, 128 after cpu training), so its score would measure truncation, not embeddings.
+    "ImdbClassification-local": Subsample(200, 400), "MassiveScenarioClassification-local": Subsample(500, 800), "TwitterSemEval2015-local": Subsample(600),
     "TwentyNewsgroupsClustering-local": Subsample(300), "ArxivClusteringS2S-local": FULL,
     "AskUbuntuDupQuestions-local": FULL,
 }
