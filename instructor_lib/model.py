@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import inspect
 import json
 import sys
@@ -200,6 +201,15 @@ class Instructor(nn.Module):
             cached = (key, copy.deepcopy(self.encoder).to(torch.bfloat16).eval())
             self.__dict__["_bf16_encoder"] = cached  # not a registered submodule: stays out of state_dict
         return cached[1]
+
+    def fingerprint(self) -> str:
+        """sha256 of the weights and of the settings that change embeddings: the key of every embedding cache."""
+        digest = hashlib.sha256(json.dumps({"max_seq_length": self.max_seq_length, "normalize": self.normalize,
+                                            "padding_side": self.tokenizer.padding_side}).encode())
+        for name, tensor in sorted(self.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     @property
     def embedding_dim(self) -> int:

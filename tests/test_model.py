@@ -223,3 +223,11 @@ def test_bfloat16_copy_follows_parameter_updates():
     after = model.encode(texts, precision="bfloat16")
     assert not np.allclose(after, before, atol=1e-2)
     assert (after * model.encode(texts)).sum(axis=1).min() > 0.99
+
+
+def test_fingerprint_changes_with_weights_and_settings_only():
+    model, twin = tiny_bert(), tiny_bert()
+    assert model.fingerprint() == twin.fingerprint()
+    twin.max_seq_length = 64
+    assert model.fingerprint() != twin.fingerprint()
+    assert model.fingerprint() != tiny_bert(seed=1).fingerprint()

@@ -26,23 +26,13 @@ from .report import aggregate
 from .suite import SUITES, TASKS, Subsample, build_suite, resolve_suite, suite_fingerprint
 
 __all__ = ["evaluate", "InstructorEncoder", "InstructionSet", "get_instruction_set", "SUITES", "TASKS", "Subsample",
-           "build_suite", "model_fingerprint"]
+           "build_suite"]
 
 logger = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("INSTRUCTOR_CACHE", "~/.cache/instructor_lib")).expanduser() / "eval"
-
-
-def model_fingerprint(model: Instructor) -> str:
-    """sha256 of the model's weights and the settings that change its embeddings."""
-    digest = hashlib.sha256(json.dumps({"max_seq_length": model.max_seq_length, "normalize": model.normalize,
-                                        "padding_side": model.tokenizer.padding_side}).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _main_scores(task_result, split: str) -> dict[str, float]:
@@ -74,7 +64,7 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     instruction_set = get_instruction_set(instructions, data_dir)
     limits = resolve_suite(suite)
     tasks = build_suite(limits, seed=seed, data_dir=data_dir, source=source, hub_loader=hub_loader)
-    fingerprint = model_fingerprint(model)
+    fingerprint = model.fingerprint()
     cache = Path(cache_dir or default_cache_dir())
     encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size)
     task_entries = {}

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
-from .pairs import NONE, embed_many, is_classification, mine_negatives, model_fingerprint, superni_pairs
+from .pairs import NONE, embed_many, is_classification, mine_negatives, superni_pairs
 from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task, superni_task_paths
 
 RECORD_FIELDS = ("query", "pos", "neg")
@@ -237,7 +237,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     cache_dir = Path(cache_dir) if cache_dir is not None else PROJECT_ROOT / "cache" / "medi"
     level = "none" if variant == "no_instructions" else variant if variant in LEVELS else "detailed"
     miner = _miner(model, settings)
-    fingerprint = model_fingerprint(miner)
+    fingerprint = miner.fingerprint()
     started = time.time()
 
     excluded = {name: f"shares its pool with evaluation task(s) {sorted(tasks & set(suite))}"

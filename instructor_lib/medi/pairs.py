@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 # A task is "classification" when its instances have at most this many distinct outputs (paper: "few").
 MAX_CLASSES = 10
@@ -81,16 +80,6 @@ def mine_negatives(query_emb: np.ndarray, doc_emb: np.ndarray, docs, groups, chu
 
 
 # ---------------------------------------------------------------------------------------- cached embedding
-def model_fingerprint(model) -> str:
-    """Content hash of a miner: its parameters, its tokenizer's vocabulary size and max length."""
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().to(torch.float32).cpu().numpy().tobytes())
-    digest.update(f"{len(model.tokenizer)}:{model.max_seq_length}".encode())
-    return digest.hexdigest()[:16]
-
-
 def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, precision: str = "float32",
                batch_size: int = 64, fingerprint: str | None = None,
                show_progress_bar: bool | None = None) -> list[np.ndarray]:
@@ -100,7 +89,7 @@ def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, preci
     texts, so a changed model, setting or text never reuses a stale file. Every list missing from the cache
     is embedded in ONE `encode` call (distinct texts only): many small calls are ~3x slower on CPU.
     """
-    fingerprint = fingerprint or model_fingerprint(model)
+    fingerprint = fingerprint or model.fingerprint()
     paths = [_cache_path(cache_dir, fingerprint, precision, texts) for texts in text_lists]
     results: list[np.ndarray | None] = [None] * len(text_lists)
     for index, (texts, path) in enumerate(zip(text_lists, paths)):
