@@ -2,9 +2,11 @@
 
 The template (paper §2.2) is "Represent the (domain) (text type) for (task objective): ". Asymmetric datasets
 have one instruction for queries and one for documents; symmetric datasets use one instruction for both.
-The detailed strings follow the paper's Tables 7-8 where they are public (the MEDI README quotes the Amazon,
-AllNLI and flickr30k ones); the others are written in the same template for our substitute data (e.g. our
-NQ documents are short answers, not passages, so the instruction says "answer"), and each says so below.
+The paper's Tables 7-8 could not be read offline. The detailed strings follow the examples the official
+repository's README quotes from the released MEDI (Amazon title/review, duplicate sentences, duplicate image
+captions); the others are written in the same template for our data (e.g. our NQ documents are short answers,
+not passages, so the instruction says "answer"). The released MEDI ends its instructions with "; Input: " or
+";"; we end them with ": " like the evaluation instructions (eval/INSTRUCTIONS.json) the model is used with.
 
 Complexity levels for the ablation (paper §4.3, Fig. 5):
 - `none`: no instruction (empty string);
@@ -20,10 +22,10 @@ SUPERNI_TEMPLATE = "Represent the example for the following task: {definition}: 
 # name -> (tag, simple query, simple document, detailed query, detailed document); symmetric sets repeat the query.
 EMBEDDING_INSTRUCTIONS: dict[str, tuple[str, str, str, str, str]] = {
     "AllNLI": ("AllNLI", "sentence", "sentence",
-               "Represent the sentence for retrieving duplicate sentences: ",  # MEDI README
+               "Represent the sentence for retrieving duplicate sentences: ",  # official README
                "Represent the sentence for retrieving duplicate sentences: "),
     "flickr30k_captions": ("Flickr30k captions", "image caption", "image caption",
-                           "Represent the image caption for retrieving duplicate captions: ",  # MEDI README
+                           "Represent the image caption for retrieving duplicate captions: ",  # official README
                            "Represent the image caption for retrieving duplicate captions: "),
     "quora_duplicates": ("Quora duplicates", "Quora question", "Quora question",
                          "Represent the Quora question for retrieving duplicate questions: ",
@@ -32,7 +34,7 @@ EMBEDDING_INSTRUCTIONS: dict[str, tuple[str, str, str, str, str]] = {
                               "Represent the scientific paper title for retrieving related paper titles: ",
                               "Represent the scientific paper title for retrieving related paper titles: "),
     "amazon_review_2018": ("Amazon reviews", "Amazon title", "Amazon review",
-                           "Represent the Amazon title for retrieving relevant reviews: ",  # MEDI README
+                           "Represent the Amazon title for retrieving relevant reviews: ",  # official README
                            "Represent the Amazon review for retrieval: "),
     "agnews": ("AG News", "news title", "news article",
                "Represent the news title for retrieving relevant articles: ",

@@ -3,13 +3,15 @@
 `python -m instructor_lib.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
 `notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/`:
 - `NAME.ipynb`, the executed notebook (stderr, i.e. progress bars and warnings, removed);
-- `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` (each file < 1 MB);
+- `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` and styled by one shared
+  `notebook.css` (each file < 1 MB);
 - `NAME.metrics.json`, written by the notebook itself through `write_metrics` (metrics, headline numbers,
   config and its hash, data hashes, library versions);
 - `NAME.run.json`, the run record (config hash, status, wall time); a later run on the same machine with the
   same config hash (same notebook, parameters, preset and library sources) reuses it instead of running again
   (the machine's record of finished runs is in `cache/reports/`, not committed: a fresh clone runs everything);
-- `index.html` and `summary.json`, every report with its status, wall time and headline numbers.
+- `index.html` and `summary.json`, every report with its status, wall time and headline numbers;
+- `figures/NAME.png`, a picture of one figure of some reports for the README (needs `chromium` on PATH).
 """
 from __future__ import annotations
 
@@ -19,7 +21,11 @@ import hashlib
 import html
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,6 +37,11 @@ PRESETS = ("smoke", "cpu", "paper")
 REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
 CACHE_DIR = PROJECT_ROOT / "cache" / "reports"
 PLOTLY_JS = "plotly.min.js"
+NOTEBOOK_CSS = "notebook.css"  # nbconvert's JupyterLab theme (~270 KB), written once instead of into every page
+# report -> (index of its plotly figure, width, height): pictured in reports/figures/ for the README
+README_FIGURES = {"main_table": (0, 900, 450), "embedding_viz": (0, 1000, 500)}
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 HTML_LIMIT_BYTES = 1_000_000
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -43,8 +54,9 @@ KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1"}
 def load_model(model_path: str = "", preset: str = "cpu"):
     """The model a notebook works with: `model_path` when given, else the preset's model.
 
-    smoke: a tiny random BERT (instructor_lib.testing.tiny_bert, seconds); cpu: all-MiniLM-L6-v2 (the default
-    backbone); paper: hkunlp/instructor-large (a local copy, or the hub when online).
+    smoke: a tiny random BERT (instructor_lib.testing.tiny_bert, seconds); cpu: our instruction-finetuned
+    all-MiniLM-L6-v2 (`experiments.trained_model("cpu")`, trained once and shared with the train notebook);
+    paper: hkunlp/instructor-large (a local copy, or the hub when online).
     """
     from .model import Instructor
     from .testing import tiny_bert
@@ -55,7 +67,11 @@ def load_model(model_path: str = "", preset: str = "cpu"):
         return Instructor.from_pretrained(model_path)
     if preset == "smoke":
         return tiny_bert(seed=0)
-    return Instructor.from_pretrained(None if preset == "cpu" else "hkunlp/instructor-large")
+    if preset == "cpu":
+        from .experiments import trained_model
+
+        return trained_model("cpu").model
+    return Instructor.from_pretrained("hkunlp/instructor-large")
 
 
 def config_hash(config: dict) -> str:
@@ -134,7 +150,8 @@ def static_outputs(outputs: list, figure_ids: list[int]) -> list:
 def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, plotly_src: str = PLOTLY_JS) -> int:
     """Write the static HTML of an executed notebook (inputs hidden); return its size in bytes.
 
-    Plotly figures load `plotly_src` (relative to the HTML file) instead of embedding plotly.js. Raises
+    Plotly figures load `plotly_src` (relative to the HTML file) instead of embedding plotly.js, and the page's
+    theme styles move to NOTEBOOK_CSS beside it (the same for every page). Raises
     ValueError when the page is larger than HTML_LIMIT_BYTES (the file is still written, to be looked at).
     """
     import nbformat
@@ -151,11 +168,25 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, 
     page = page.replace(f'<script src="{exporter.require_js_url}"></script>', "")
     page = page.replace("<head>", f'<head>\n<script src="{plotly_src}"></script>', 1)
     html_path = Path(html_path)
+    page = _share_styles(page, html_path.parent / NOTEBOOK_CSS)
     html_path.write_text(page, encoding="utf-8")
     size = html_path.stat().st_size
     if size > HTML_LIMIT_BYTES:
         raise ValueError(f"{html_path} is {size} bytes, over the {HTML_LIMIT_BYTES}-byte limit: plot fewer points")
     return size
+
+
+def _share_styles(page: str, css_path: Path) -> str:
+    """Move the `<style type="text/css">` blocks of the page's head into `css_path` and link it instead."""
+    head_end = page.index("</head>")
+    pattern = re.compile(r'<style type="text/css">(.*?)</style>\s*', re.S)
+    css = "\n".join(match.group(1) for match in pattern.finditer(page, 0, head_end))
+    if not css:
+        return page
+    if not css_path.exists() or css_path.read_text(encoding="utf-8") != css:
+        css_path.write_text(css, encoding="utf-8")
+    head = pattern.sub("", page[:head_end])
+    return head + f'<link rel="stylesheet" href="{css_path.name}"/>\n' + page[head_end:]
 
 
 def write_plotly_js(reports_dir: str | os.PathLike) -> Path:
@@ -167,6 +198,61 @@ def write_plotly_js(reports_dir: str | os.PathLike) -> Path:
     if not path.exists() or path.read_text(encoding="utf-8") != source:
         path.write_text(source, encoding="utf-8")
     return path
+
+
+def figure_json(notebook_path: str | os.PathLike, index: int = 0) -> dict:
+    """The `index`-th plotly figure (its JSON) among the outputs of an executed notebook."""
+    import nbformat
+
+    figures = [output["data"][PLOTLY_MIME] for cell in nbformat.read(notebook_path, as_version=4).cells
+               if cell.cell_type == "code" for output in cell.outputs if PLOTLY_MIME in output.get("data", {})]
+    if not -len(figures) <= index < len(figures):
+        raise ValueError(f"{notebook_path} has {len(figures)} plotly figure(s); figure {index} does not exist")
+    return figures[index]
+
+
+def picture(figure: dict, png_path: str | os.PathLike, width: int, height: int, plotly_js: str | os.PathLike) -> Path:
+    """Draw a plotly figure (JSON) into a PNG of `width` x `height` pixels with headless chromium."""
+    import plotly.io as pio
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise FileNotFoundError("chromium is not on PATH (Debian: apt-get install -y chromium)")
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    figure = {**figure, "layout": {**figure.get("layout", {}), "width": width, "height": height}}
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "figure.html"
+        page.write_text(f'<html><head><script src="{Path(plotly_js).resolve().as_uri()}"></script></head>'
+                        f'<body style="margin:0">{pio.to_html(figure, include_plotlyjs=False, full_html=False, validate=False, config={"displayModeBar": False})}'
+                        "</body></html>", encoding="utf-8")
+        result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
+                                 "--allow-file-access-from-files", f"--window-size={width},{height}",
+                                 "--virtual-time-budget=10000", f"--screenshot={png_path.resolve()}", page.as_uri()],
+                                capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 or not png_path.exists():
+        raise RuntimeError(f"chromium could not draw {png_path}: {result.stderr[-2000:]}")
+    return png_path
+
+
+def write_figures(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports", figures: dict = README_FIGURES, log=print) -> list[Path]:
+    """Picture one figure of each report in `figures` (name -> (index, width, height)) into `figures/NAME.png`.
+
+    Reports that were not run are skipped with a message; without chromium nothing is drawn, and it says so.
+    """
+    reports_dir = Path(reports_dir)
+    if shutil.which("chromium") is None:
+        log("figures: chromium is not on PATH, README pictures in reports/figures/ were not redrawn")
+        return []
+    written = []
+    for name, (index, width, height) in figures.items():
+        notebook = reports_dir / f"{name}.ipynb"
+        if not notebook.exists():
+            log(f"figures: no {notebook.name} in {reports_dir}, {name}.png not drawn")
+            continue
+        written.append(picture(figure_json(notebook, index), reports_dir / "figures" / f"{name}.png", width, height,
+                               write_plotly_js(reports_dir)))
+    return written
 
 
 # ------------------------------------------------------------------------------------------------ running
@@ -329,6 +415,7 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
             + (f" - {record['error'][:300]}" if record["error"] else ""))
         records.append(record)
     write_index(reports_dir)
+    write_figures(reports_dir, log=log)
     return records
 
 

@@ -1,11 +1,13 @@
 """instructor_lib.experiments: the hand-checkable pieces behind the research notebooks."""
 import json
+import types
 
 import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
 
 from instructor_lib import experiments, train
+from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
 from instructor_lib.reporting import config_hash
 from instructor_lib.testing import tiny_bert, tiny_t5
@@ -67,7 +69,9 @@ def test_experiment_config_hash_names_the_run():
 def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     first = experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
     assert experiments.depth(first.model) == 1 and first.summary["steps"] == experiments.PRESETS["smoke"]["steps"]
-    assert first.run_dir == experiments.run_dir_for(experiments.experiment_config("smoke", layers=1), tmp_path)
+    records = experiments.build_mixture("smoke").records
+    config = {**experiments.experiment_config("smoke", layers=1), "data_sha256": MediDataset(records).sha256()}
+    assert first.run_dir == experiments.run_dir_for(config, tmp_path)
     logged = [json.loads(line) for line in (first.run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [entry["step"] for entry in logged] == list(range(1, first.summary["steps"] + 1))
     assert first.summary["final_loss"] == logged[-1]["loss"]
@@ -87,6 +91,10 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
         torch.testing.assert_close(again.model.state_dict()[name], tensor, rtol=0, atol=0)
     with pytest.raises(AssertionError, match="trained again"):  # another config is another run
         experiments.trained_model("smoke", layers=2, runs_dir=tmp_path)
+    changed = types.SimpleNamespace(records=records[:-1])  # another mixture (e.g. a MEDI code change) is another run
+    monkeypatch.setattr(experiments, "build_mixture", lambda preset, variant: changed)
+    with pytest.raises(AssertionError, match="trained again"):
+        experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
 
 
 def test_comparison_tables_follow_their_scores(monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 from instructor_lib.config import data_dir
 from instructor_lib.instructions import SYMMETRIC, embedding_instructions
 from instructor_lib.medi import build_medi, eval_overlap, load_medi, write_medi
-from instructor_lib.medi.build import REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
+from instructor_lib.medi.build import PRESETS as MEDI_PRESETS, REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
 from instructor_lib.medi.sources import EMBEDDING_SOURCES
 
 RECORD = {"query": ["Represent the q: ", "what is a cat"], "pos": ["Represent the d: ", "a cat is a pet"],
@@ -62,6 +62,7 @@ def test_caps_are_proportional_to_reference_sizes():
     assert cap_for(87_599, 0.001) == 88               # ceil(87.599)
     assert cap_for(87_877_725, 0.001) == 100          # clipped at REFERENCE_CLIP = 100,000
     assert cap_for(500, 0.0001) == 1                  # never zero
+    assert cap_for(87_599, 0.001, min_cap=64) == 88 and cap_for(500, 0.0001, min_cap=64) == 64  # a floor only
     assert set(REFERENCE_SIZES) == set(EMBEDDING_SOURCES)
     assert _preset(0.01)["scale"] == 0.01 and _preset(0.01)["miner"] == "default"  # a float scale: cpu settings
     with pytest.raises(ValueError, match="scale must be in"):
@@ -71,7 +72,7 @@ def test_caps_are_proportional_to_reference_sizes():
 
 
 def test_superni_selection_round_robins_over_categories():
-    manifest = {name: {"task": name, "instances_kept": kept, "categories": [category], "source": [source]}
+    manifest = {name: {"task": name, "instances_kept": kept, "categories": [category], "source": [source], "definition_chars": 100}
                 for name, kept, category, source in [
                     ("task1_qa", 600, "QA", "squad"), ("task2_qa", 600, "QA", "squad"), ("task3_qa", 600, "QA", "x"),
                     ("task4_sent", 600, "Sentiment", "imdb"), ("task5_sent", 10, "Sentiment", "imdb"),
@@ -83,6 +84,21 @@ def test_superni_selection_round_robins_over_categories():
     chosen = _select_superni(manifest, 4, ["EmotionClassification"], excluded)
     assert chosen == ["task1_qa", "task2_qa", "task3_qa", "task4_sent"]
     assert list(excluded) == ["task6_emo"]
+    # a larger floor (the preset's min_cap) also drops tasks too small to fill it
+    manifest["task2_qa"]["instances_kept"] = 40
+    assert _select_superni(manifest, 4, [], {}, min_instances=64) == ["task1_qa", "task3_qa", "task4_sent", "task6_emo"]
+    # ... and a length limit drops tasks whose Definition (the whole instruction) would fill the training window
+    manifest["task3_qa"]["definition_chars"] = 900
+    assert _select_superni(manifest, 4, [], {}, max_definition_chars=200) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
+
+
+@pytest.mark.parametrize("name", ["smoke", "cpu"])
+def test_every_dataset_of_a_preset_fills_a_training_batch(name):
+    """Batches come from one dataset and partial ones are dropped: a dataset below the batch size never trains."""
+    from instructor_lib import train
+
+    batch_size, medi = train.preset(name).batch_size, MEDI_PRESETS[train.PRESETS[name]["medi_preset"]]
+    assert all(cap_for(size, medi["scale"], medi["min_cap"]) >= batch_size for size in [1, *REFERENCE_SIZES.values()])
 
 
 # ------------------------------------------------------------------------------------------- building
@@ -108,7 +124,7 @@ def test_smoke_build_respects_caps_and_labels(full):
         assert row["records"] <= row["cap"], name
         assert row["records"] == sum(r["task_name"] == name for r in result.records), name
     for name in EMBEDDING_SOURCES:
-        expected = min(cap_for(REFERENCE_SIZES[name], 0.0002), stats.loc[name, "available"])
+        expected = min(cap_for(REFERENCE_SIZES[name], 0.0002, min_cap=16), stats.loc[name, "available"])
         assert stats.loc[name, "records"] + stats.loc[name, "unmined"] + stats.loc[name, "dropped_eval_overlap"] == expected, name
         assert stats.loc[name, "symmetric"] == ("symmetric" if name in SYMMETRIC else "asymmetric")
     assert (stats["kind"] == "superni").sum() == 6

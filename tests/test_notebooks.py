@@ -202,6 +202,46 @@ def test_export_html_refuses_pages_over_the_size_limit(tmp_path):
         reporting.export_html(tmp_path / "huge.ipynb", tmp_path / "huge.html")
 
 
+def test_exported_pages_share_one_stylesheet(tmp_path):
+    for name in ("a", "b"):
+        notebook = new_notebook(cells=[new_code_cell("x")])
+        notebook.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/plain": name})]
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+        reporting.export_html(tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html")
+    css = (tmp_path / reporting.NOTEBOOK_CSS).read_text()
+    assert len(css) > 100_000 and ".jp-OutputArea" in css  # nbconvert's JupyterLab theme
+    for name in ("a", "b"):
+        page = (tmp_path / f"{name}.html").read_text()
+        head = page[:page.index("</head>")]
+        assert '<style type="text/css">' not in head and f'<link rel="stylesheet" href="{reporting.NOTEBOOK_CSS}"/>' in head
+        assert len(page) < 30_000
+
+
+def png_pixels(path):
+    """(width, height, decompressed scanlines) of a PNG file."""
+    import struct
+    import zlib
+
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    chunks, offset = [], 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind == b"IDAT":
+            chunks.append(data[offset + 8:offset + 8 + length])
+        offset += 12 + length
+    return width, height, zlib.decompress(b"".join(chunks))
+
+
+def test_readme_figures_are_drawn_from_the_reports(smoke_reports):
+    reports, _, _ = smoke_reports
+    for name, (_, width, height) in reporting.README_FIGURES.items():
+        png_width, png_height, pixels = png_pixels(reports / "figures" / f"{name}.png")
+        assert (png_width, png_height) == (width, height)
+        assert len(set(pixels)) > 50, f"{name}.png looks blank"  # bars/points in several colours, not one fill
+
+
 def test_write_metrics_records_hashes_versions_and_headline(tmp_path):
     data_file = viz.task_file("EmotionClassification")
     record = reporting.write_metrics(tmp_path / "m.json", {"a": {"b": 0.25}, "n": 3}, {"seed": 1, "preset": "cpu"},

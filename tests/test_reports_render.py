@@ -13,8 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from instructor_lib import reporting
 from instructor_lib.config import PROJECT_ROOT
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = reporting.CHROMIUM_FLAGS
 
 
 def rendered_dom(page, tmp_path):

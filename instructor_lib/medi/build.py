@@ -141,12 +141,20 @@ VARIANTS = ("full", "no_superni", "symmetric_only", "asymmetric_only", "no_instr
 PRESETS = {
     # scale: caps = ceil(scale * reference size); pool: candidates embedded per dataset = pool_factor * cap
     # (at least min_pool); the miner embeds at most max_tokens tokens per text.
-    "smoke": dict(scale=0.0002, superni_tasks=12, pool_factor=2, min_pool=16, miner="tiny", precision="float32",
-                  max_tokens=64),
-    "cpu": dict(scale=0.002, superni_tasks=SUPERNI_TASKS, pool_factor=2, min_pool=16, miner="default",
-                precision="bfloat16", max_tokens=128),
-    "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, pool_factor=1, min_pool=0, miner="default",
-                  precision="bfloat16", max_tokens=None),
+    # min_cap: every dataset keeps at least this many records. Each training batch comes from one dataset and
+    # a dataset's last partial batch is dropped, so min_cap is the preset's training batch size: at the cpu
+    # scale a super-NI task would otherwise hold ~6 records and never be trained on. For the same reason the
+    # cpu preset takes 30 super-NI tasks, not 300: 30 steps could not visit 300 tasks anyway.
+    # max_definition_chars: super-NI tasks with a longer Definition are not chosen. The instruction is the whole
+    # Definition, and in a short training window (128 tokens for cpu) a long one leaves no room for the text:
+    # 200 characters (~50 tokens) leave at least half of the window to the example. The paper (512 tokens)
+    # used no such rule.
+    "smoke": dict(scale=0.0002, superni_tasks=12, min_cap=16, max_definition_chars=200, pool_factor=2, min_pool=16,
+                  miner="tiny", precision="float32", max_tokens=64),
+    "cpu": dict(scale=0.002, superni_tasks=30, min_cap=64, max_definition_chars=200, pool_factor=2, min_pool=16,
+                miner="default", precision="bfloat16", max_tokens=128),
+    "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, min_cap=1, max_definition_chars=None, pool_factor=1,
+                  min_pool=0, miner="default", precision="bfloat16", max_tokens=None),
 }
 
 
@@ -219,7 +227,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
         eval_tasks: evaluation task names in the suite, for the leakage guard; None = every task folder
             under <data_dir>/eval; [] disables the guard.
         model: the miner (an Instructor); None = the preset's miner.
-        superni_tasks: number of super-NI tasks (default: the preset's, 300 for cpu/paper).
+        superni_tasks: number of super-NI tasks (default: the preset's; 300 for paper, 30 for cpu).
         drop_eval_overlap: drop records with a text that also occurs in an evaluation test set.
         show_progress_bar: progress over datasets (None = when stderr is a terminal).
     """
@@ -244,12 +252,14 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
                 for name, tasks in LEAKY_SOURCES.items() if tasks & set(suite)}
     datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and _in_variant(name, variant)]
     manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
-    tasks = _select_superni(manifest, settings["superni_tasks"], suite, excluded) if _in_variant("superni", variant) else []
+    tasks = _select_superni(manifest, settings["superni_tasks"], suite, excluded,
+                            max(SUPERNI_MIN_INSTANCES, settings["min_cap"]),
+                            settings["max_definition_chars"]) if _in_variant("superni", variant) else []
 
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
     plans = [_plan_embedding(name, train_dir, settings, level, seed) for name in datasets]
     task_paths = superni_task_paths(train_dir)
-    plans += [_plan_superni(task_paths[name], cap_for(manifest[name]["instances_original"], settings["scale"]),
+    plans += [_plan_superni(task_paths[name], cap_for(manifest[name]["instances_original"], settings["scale"], settings["min_cap"]),
                             settings, level, seed) for name in tqdm(tasks, desc="read super-NI", disable=not show)]
     embeddings = iter(embed_many(miner, [texts for to_embed, _ in plans for texts in to_embed], cache_dir,
                                  settings["precision"], fingerprint=fingerprint, show_progress_bar=show))
@@ -319,9 +329,9 @@ def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)])
 
 
-def cap_for(reference_size: int, scale: float) -> int:
-    """Records kept for a dataset: ceil(scale * min(reference size, REFERENCE_CLIP)), at least 1."""
-    return max(1, math.ceil(scale * min(reference_size, REFERENCE_CLIP)))
+def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
+    """Records kept for a dataset: ceil(scale * min(reference size, REFERENCE_CLIP)), at least min_cap (and 1)."""
+    return max(1, min_cap, math.ceil(scale * min(reference_size, REFERENCE_CLIP)))
 
 
 def _pool_size(cap: int, available: int, settings: dict) -> int:
@@ -335,7 +345,7 @@ def _plan_embedding(name, train_dir, settings, level, seed):
     (records, stats row, files read). Planning everything first lets the miner embed in one call.
     """
     data = read_source(name, train_dir)
-    cap = cap_for(REFERENCE_SIZES[name], settings["scale"])
+    cap = cap_for(REFERENCE_SIZES[name], settings["scale"], settings["min_cap"])
     order = _rng(seed, name).permutation(len(data.pairs))
     pool = [data.pairs[i] for i in order[:_pool_size(cap, len(data.pairs), settings)]]
     sample = pool[:cap]  # the rest of the pool only adds negative candidates
@@ -364,13 +374,14 @@ def _plan_embedding(name, train_dir, settings, level, seed):
     return to_embed, finish
 
 
-def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict) -> list[str]:
+def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict,
+                    min_instances: int = SUPERNI_MIN_INSTANCES, max_definition_chars: int | None = None) -> list[str]:
     """Choose `count` super-NI tasks deterministically.
 
     Rule: from the English train tasks in the manifest, drop XSUM_TASK (our xsum dataset), tasks with fewer
-    than SUPERNI_MIN_INSTANCES instances and tasks whose Source feeds an evaluation task in the suite (these
-    are added to `excluded` with the reason); then
-    go round-robin over the categories (a task counts under its first category; categories in name order,
+    than `min_instances` instances (SUPERNI_MIN_INSTANCES, or the preset's min_cap when larger), tasks whose
+    Definition is longer than `max_definition_chars` (when given) and tasks whose Source feeds an evaluation
+    task in the suite (these are added to `excluded` with the reason); then go round-robin over the categories (a task counts under its first category; categories in name order,
     tasks in name order within each) until `count` tasks are taken. This spreads the choice over all 60
     categories instead of filling it with the largest one (Question Answering).
     """
@@ -380,7 +391,8 @@ def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], exc
         if leaks:
             excluded[row["task"]] = f"super-NI source {sorted(leaks)} feeds an evaluation task in the suite"
             continue
-        if row["task"] == XSUM_TASK or row["instances_kept"] < SUPERNI_MIN_INSTANCES:
+        too_long = max_definition_chars is not None and row["definition_chars"] > max_definition_chars
+        if row["task"] == XSUM_TASK or row["instances_kept"] < min_instances or too_long:
             continue
         by_category.setdefault((row.get("categories") or ["Misc."])[0], []).append(row["task"])
     queues = [list(tasks) for _, tasks in sorted(by_category.items())]
