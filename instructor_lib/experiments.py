@@ -236,8 +236,15 @@ def training_figure(curves):
 
 
 def training_metrics(trained: TrainedModel, curves) -> dict:
-    """Headline numbers of a training run: first and last loss, median throughput, steps, records."""
+    """Headline numbers of a training run: steps, records, median throughput, and the loss at the first and at the
+    last visit of every dataset trained on more than once, averaged (each batch is one dataset and datasets differ
+    in difficulty, so the first and last step's losses compare different datasets)."""
+    visits = curves.groupby("task")["loss"]
+    repeated = visits.size() > 1
     return {**trained.summary, "first_loss": float(curves["loss"].iloc[0]), "last_loss": float(curves["loss"].iloc[-1]),
+            "tasks_visited_twice": int(repeated.sum()),
+            "first_visit_loss": float(visits.first()[repeated].mean()) if repeated.any() else None,
+            "last_visit_loss": float(visits.last()[repeated].mean()) if repeated.any() else None,
             "median_pairs_per_s": float(curves["pairs_per_s"].median()), "parameters": parameter_count(trained.model)}
 
 

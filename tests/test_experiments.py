@@ -2,6 +2,7 @@
 import json
 import types
 
+import pandas as pd
 import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
@@ -119,3 +120,14 @@ def test_comparison_tables_follow_their_scores(monkeypatch):
     assert ablated.metrics["difference"] == pytest.approx({"Classification": -10.0, "STS": -10.0, "Average": -10.0})
     with pytest.raises(ValueError, match="variant 'full' is the reference"):
         experiments.ablation("smoke", "full")
+
+
+def test_training_metrics_compare_each_dataset_with_itself():
+    curves = pd.DataFrame({"step": [1, 2, 3, 4, 5], "task": ["a", "b", "a", "c", "b"],
+                           "loss": [4.0, 1.0, 2.0, 9.0, 0.5], "pairs_per_s": [10.0, 30.0, 20.0, 5.0, 40.0]})
+    trained = experiments.TrainedModel(tiny_bert(seed=0), {}, None, {"steps": 5})
+    metrics = experiments.training_metrics(trained, curves)
+    assert (metrics["first_loss"], metrics["last_loss"]) == (4.0, 0.5)  # a and b: two datasets, not one
+    assert metrics["tasks_visited_twice"] == 2  # a and b; c once
+    assert metrics["first_visit_loss"] == (4.0 + 1.0) / 2 and metrics["last_visit_loss"] == (2.0 + 0.5) / 2
+    assert metrics["median_pairs_per_s"] == 20.0 and metrics["steps"] == 5

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from instructor_lib.medi.pairs import NONE, embed_cached, is_classification, mine_negatives, superni_pairs
+from instructor_lib.medi.pairs import NONE, embed_cached, embed_many, is_classification, mine_negatives, superni_pairs
 from instructor_lib.testing import tiny_bert
 
 
@@ -94,6 +94,20 @@ def test_embed_cached_reuses_the_file_and_keys_on_content(tmp_path, monkeypatch)
     embed_cached(tiny_bert(seed=1), ["a cat", "a dog"], tmp_path)  # another miner: another key
     assert len(list(tmp_path.glob("emb-*.npy"))) == 3
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1, rtol=1e-5)
+
+
+def test_a_lists_embeddings_do_not_depend_on_the_other_lists_or_the_cache(tmp_path):
+    """In bfloat16 an embedding moves with its batch-mates: each list is embedded on its own, so a mixture
+    built from a warm, partly warm or cold cache mines the same pairs."""
+    model = tiny_bert(seed=0)
+    short = [f"text number {i}" for i in range(12)]
+    other = ["a much longer sentence that would pad every other text of its batch quite a lot"]
+    alone = embed_many(model, [short], None, "bfloat16", batch_size=16)[0]
+    padded = model.encode(short + other, batch_size=16, precision="bfloat16")[:12]  # one batch with the long text
+    assert np.abs(padded - alone).max() > 1e-5  # the effect this guards against is real
+    together = embed_many(model, [other, short], tmp_path, "bfloat16", batch_size=16)
+    np.testing.assert_array_equal(together[1], alone)
+    np.testing.assert_array_equal(embed_many(model, [short, other], tmp_path, "bfloat16", batch_size=16)[0], alone)
 
 
 def test_real_miner_on_a_small_sentiment_task():

@@ -86,31 +86,31 @@ def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, preci
     """Normalised embeddings (no instruction) of each list of texts, cached in `cache_dir` per list.
 
     A list's cache key hashes the miner (`fingerprint`, computed when not given), the precision and its
-    texts, so a changed model, setting or text never reuses a stale file. Every list missing from the cache
-    is embedded in ONE `encode` call (distinct texts only): many small calls are ~3x slower on CPU.
+    texts, so a changed model, setting or text never reuses a stale file. Each missing list is embedded in
+    its own `encode` call: in bfloat16 a text's embedding moves slightly with the texts it is batched with,
+    so embedding several lists together would make the mined pairs depend on which lists the cache held.
     """
+    from tqdm.auto import tqdm
+
     fingerprint = fingerprint or model.fingerprint()
-    paths = [_cache_path(cache_dir, fingerprint, precision, texts) for texts in text_lists]
-    results: list[np.ndarray | None] = [None] * len(text_lists)
-    for index, (texts, path) in enumerate(zip(text_lists, paths)):
+    results = []
+    for texts in tqdm(text_lists, desc="embed", disable=not show_progress_bar):
+        path = _cache_path(cache_dir, fingerprint, precision, texts)
+        cached = np.load(path) if texts and path is not None and path.exists() else None
         if not texts:
-            results[index] = np.zeros((0, model.embedding_dim), dtype=np.float32)
-        elif path is not None and path.exists():
-            cached = np.load(path)
-            results[index] = cached if cached.shape == (len(texts), model.embedding_dim) else None
-    missing = [index for index, result in enumerate(results) if result is None]
-    distinct = list(dict.fromkeys(text for index in missing for text in text_lists[index]))
-    if distinct:
-        embeddings = model.encode(distinct, batch_size=batch_size, precision=precision, normalize_embeddings=True,
-                                  show_progress_bar=show_progress_bar)
-        row = {text: position for position, text in enumerate(distinct)}
-        for index in missing:
-            results[index] = embeddings[[row[text] for text in text_lists[index]]]
-            if paths[index] is not None:
-                paths[index].parent.mkdir(parents=True, exist_ok=True)
-                temporary = paths[index].with_suffix(".tmp.npy")
-                np.save(temporary, results[index])
-                temporary.replace(paths[index])
+            cached = np.zeros((0, model.embedding_dim), dtype=np.float32)
+        elif cached is None or cached.shape != (len(texts), model.embedding_dim):
+            distinct = list(dict.fromkeys(texts))
+            embeddings = model.encode(distinct, batch_size=batch_size, precision=precision, normalize_embeddings=True,
+                                      show_progress_bar=False)
+            row = {text: position for position, text in enumerate(distinct)}
+            cached = embeddings[[row[text] for text in texts]]
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = path.with_suffix(".tmp.npy")
+                np.save(temporary, cached)
+                temporary.replace(path)
+        results.append(cached)
     return results
 
 
