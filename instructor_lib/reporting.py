@@ -244,14 +244,14 @@ def write_figures(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports", fig
     if shutil.which("chromium") is None:
         log("figures: chromium is not on PATH, README pictures in reports/figures/ were not redrawn")
         return []
-    written = []
+    written, plotly_js = [], write_plotly_js(reports_dir)  # once: it compares the 4.8 MB bundle with the file
     for name, (index, width, height) in figures.items():
         notebook = reports_dir / f"{name}.ipynb"
         if not notebook.exists():
             log(f"figures: no {notebook.name} in {reports_dir}, {name}.png not drawn")
             continue
         written.append(picture(figure_json(notebook, index), reports_dir / "figures" / f"{name}.png", width, height,
-                               write_plotly_js(reports_dir)))
+                               plotly_js))
     return written
 
 
