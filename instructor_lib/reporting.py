@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -31,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+from .precision import precision_record
 
 PRESETS = ("smoke", "cpu", "paper")
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
@@ -96,7 +98,8 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
 
     Args:
         metrics: the results (JSON-able).
-        config: every setting that shaped them (seeds included); its hash is stored beside it.
+        config: every setting that shaped them (seeds included); its hash is stored beside it. What precision
+            "auto" resolves to on this machine is recorded too.
         headline: dotted keys into `metrics` shown in the report index, e.g. "embedding.with.silhouette".
         data_files: input files whose sha256 is recorded: absolute paths, or paths relative to the data dir
             (`instructor_lib.config.data_dir`); files under the data dir are named relative to it.
@@ -104,7 +107,7 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
     """
     record = {"metrics": metrics, "headline": {key: lookup(metrics, key) for key in headline}, "config": config,
               "config_hash": config_hash(config), "data_sha256": data_hashes(data_files),
-              "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+              "precision": precision_record(), "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(record, indent=1) + "\n")
@@ -286,14 +289,92 @@ def _environment(overrides: dict[str, str]):
                 os.environ[key] = value
 
 
+# ------------------------------------------------------------------------------------------ progress
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class Progress:
+    """A live status line for a notebook run: which cell, time elapsed, and time left as estimated from the
+    last run of the same notebook (`expected_s`; None: no estimate). On a terminal the line is redrawn every
+    second; elsewhere (logs, CI) a line is printed when a cell starts and at least every `every` seconds."""
+
+    def __init__(self, label: str, expected_s: float | None, stream=None, every: float = 60.0):
+        import threading
+
+        self.label, self.expected_s, self.stream = label, expected_s, stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.cell, self.cells, self.started = 0, 0, time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, args=(1.0 if self.tty else every,), daemon=True)
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        cell = f"cell {self.cell}/{self.cells}, " if self.cells else ""
+        if self.expected_s is None:
+            left = "no earlier run to estimate the rest from"
+        elif elapsed < self.expected_s:
+            left = f"~{_duration(self.expected_s - elapsed)} left (last run {_duration(self.expected_s)})"
+        else:
+            left = f"longer than the last run ({_duration(self.expected_s)})"
+        return f"{self.label}: {cell}{_duration(elapsed)} elapsed, {left}"
+
+    def on_cell(self, index: int, count: int) -> None:
+        self.cell, self.cells = index + 1, count
+        if not self.tty:
+            self._emit()
+
+    def _emit(self) -> None:
+        text = self.line()
+        self.stream.write(f"\r{text:<110}" if self.tty else text + "\n")
+        self.stream.flush()
+
+    def _tick(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self._emit()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        if self.tty:
+            self.stream.write("\r" + " " * 110 + "\r")
+            self.stream.flush()
+
+
+def _progress_engine():
+    """papermill's nbclient engine, also telling the `on_cell` engine argument when each cell starts."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class ProgressEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, on_cell=None, **kwargs):
+            if on_cell is not None:
+                start = nb_man.cell_start
+
+                def cell_start(cell, cell_index=None, **cell_kwargs):
+                    on_cell(cell_index, len(nb_man.nb.cells))
+                    return start(cell, cell_index, **cell_kwargs)
+
+                nb_man.cell_start = cell_start
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register("instructor_progress", ProgressEngine)
+    return "instructor_progress"
+
+
 def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
                  notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", parameters: dict | None = None,
-                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR) -> dict:
+                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR, progress: Progress | None = None) -> dict:
     """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir`, unless this machine already did so with
     the same config (a marker in `cache_dir`) and the report is still there (`force` runs anyway).
 
     The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
-    relative to `notebooks_dir`) and `parameters`. A failure is recorded (status "failed", the error, the partial
+    relative to `notebooks_dir`) and `parameters`; `progress` is told when each cell starts. A failure is recorded (status "failed", the error, the partial
     report) rather than raised, so one broken notebook does not stop the others. Returns the run record.
     """
     import nbformat
@@ -309,7 +390,7 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     paths = {kind: reports_dir / f"{name}.{kind}" for kind in ("ipynb", "html", "metrics.json", "run.json")}
     all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
     config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
-              "preset": preset, "parameters": all_parameters}
+              "preset": preset, "parameters": all_parameters, "precision": precision_record()["resolved"]}
     marker = Path(cache_dir) / f"{name}-{config_hash(config)}.done"
     previous = json.loads(paths["run.json"].read_text()) if paths["run.json"].exists() else None
     if (not force and marker.exists() and previous and previous["config_hash"] == config_hash(config)
@@ -318,12 +399,14 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
 
     paths["metrics.json"].unlink(missing_ok=True)  # a failed run must not show the metrics of an older one
     record = {"name": name, "preset": preset, "config": config, "config_hash": config_hash(config), "status": "ok",
+              "precision": precision_record(),  # "auto" as the notebook's kernel resolves it on this machine
               "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cached": False}
     start = time.perf_counter()
     try:
         with _environment(KERNEL_ENV):
             papermill.execute_notebook(str(source), str(paths["ipynb"]), parameters=all_parameters, kernel_name="python3",
-                                       progress_bar=False, cwd=str(notebooks_dir), log_output=False)
+                                       progress_bar=False, cwd=str(notebooks_dir), log_output=False,
+                                       engine_name=_progress_engine(), on_cell=progress.on_cell if progress else None)
     except Exception as err:  # the notebook's own failure: record it, keep going with the other notebooks
         record.update(status="failed", error=f"{type(err).__name__}: {str(err).strip()[-2000:]}")
     record["wall_s"] = round(time.perf_counter() - start, 2)
@@ -367,12 +450,14 @@ def write_index(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports") -> Pa
     for record in records:
         metrics_path = reports_dir / f"{record['name']}.metrics.json"
         headline = json.loads(metrics_path.read_text())["headline"] if metrics_path.exists() else {}
+        precision = record.get("precision", {}).get("resolved", "")
         summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes")}
+                       | {"precision": precision}
                        | {"headline": headline})
         numbers = "<br>".join(f"{html.escape(key)}: <b>{_format(value)}</b>" for key, value in headline.items())
         status = record["status"] if record["status"] == "ok" else f"<span class='bad' title='{html.escape(record['error'])}'>{record['status']}</span>"
         rows.append(f"<tr><td><a href='{record['name']}.html'>{record['name']}</a></td><td>{status}</td>"
-                    f"<td>{record['preset']}</td><td>{record['wall_s']:.0f} s</td><td>{numbers}</td>"
+                    f"<td>{record['preset']}</td><td>{precision}</td><td>{record['wall_s']:.0f} s</td><td>{numbers}</td>"
                     f"<td><code>{record['config_hash']}</code></td></tr>")
     total = sum(record["wall_s"] for record in records)
     figure = go.Figure(go.Bar(x=[record["wall_s"] for record in records], y=[record["name"] for record in records], orientation="h"))
@@ -387,7 +472,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 <h1>INSTRUCTOR reproduction: reports</h1>
 <p>{len(records)} notebooks, total wall time {total:.0f} s. Written {datetime.now(timezone.utc).isoformat(timespec="seconds")}.
 Versions: {html.escape(versions)}.</p>
-<table><tr><th>report</th><th>status</th><th>preset</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
+<table><tr><th>report</th><th>status</th><th>preset</th><th>precision</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
 {chr(10).join(rows)}
 </table>
 {pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="wall-time")}
@@ -402,21 +487,44 @@ Versions: {html.escape(versions)}.</p>
 
 def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
             notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", force: bool = False,
-            cache_dir: str | os.PathLike = CACHE_DIR, log=print) -> list[dict]:
-    """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index."""
+            cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True)) -> list[dict]:
+    """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index.
+
+    `log` gets a line as each notebook starts (with the wall time of its last run) and ends; while one runs,
+    a `Progress` line on stderr shows its cell, elapsed and estimated remaining time (`log=None`: silent).
+    """
     available = notebook_names(notebooks_dir)
     unknown = [name for name in only or [] if name not in available]
     if unknown:
         raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
-    records = []
-    for name in [name for name in available if not only or name in only]:
-        record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force, cache_dir=cache_dir)
-        log(f"{name}: {record['status']}{' (cached)' if record['cached'] else ''}, {record['wall_s']:.1f} s"
-            + (f" - {record['error'][:300]}" if record["error"] else ""))
+    names = [name for name in available if not only or name in only]
+    records, started = [], time.perf_counter()
+    for number, name in enumerate(names, 1):
+        label = f"[{number}/{len(names)}] {name}"
+        expected = _last_wall_time(Path(reports_dir) / f"{name}.run.json")
+        if log:
+            log(f"{label}: started" + (f" (last run {_duration(expected)})" if expected else ""))
+        with Progress(label, expected) if log else contextlib.nullcontext() as progress:
+            record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force, cache_dir=cache_dir,
+                                  progress=progress)
+        if log:
+            log(f"{label}: {record['status']}{' (cached)' if record['cached'] else ''} in {_duration(record['wall_s'])}"
+                + (f" - {record['error'][:300]}" if record["error"] else ""))
         records.append(record)
+    if log:
+        log(f"{len(names)} notebooks in {_duration(time.perf_counter() - started)}")
     write_index(reports_dir)
-    write_figures(reports_dir, log=log)
+    write_figures(reports_dir, log=log or (lambda line: None))
     return records
+
+
+def _last_wall_time(run_record: Path) -> float | None:
+    """Wall time of the last finished run recorded in `run_record` (None when there is none)."""
+    try:
+        record = json.loads(run_record.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return record["wall_s"] if record.get("status") == "ok" and not record.get("cached") else None
 
 
 def main(argv: list[str] | None = None) -> int:

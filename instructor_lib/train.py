@@ -31,12 +31,12 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
 
-from .config import PROJECT_ROOT, library_versions
+from .config import PROJECT_ROOT, library_versions, progress_bar
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
 from .loss import LOSSES
 from .model import Instructor, T5_FAMILY
+from .precision import check_precision, precision_record, resolve_precision
 
 
 @dataclass
@@ -51,12 +51,16 @@ class TrainConfig:
         medi_preset: without records or `data`, build the mixture with `instructor_lib.medi.build_medi(medi_preset)`.
         steps: optimizer steps.
         batch_size: global batch (all ranks together) of training records, each one query, positive, negative.
-        chunk_size: gradient caching: texts embedded per forward pass; None embeds the 3 x batch texts at once.
+        chunk_size: texts per encoder pass, grouped by token length so that each pass pads little; None embeds
+            the 3 x batch texts in one pass.
+        gradient_caching: re-embed each chunk in backward (GradCache) so that only one chunk's activations are
+            held: for batches that do not fit memory; costs a second forward per text. Same loss and gradients.
         lr, warmup_ratio, weight_decay, max_grad_norm: AdamW with linear warm-up then linear decay to 0;
             gradient norm clipping as in the HF Trainer the original used (None disables it).
         loss: "instructor" (the paper's) or "all_candidates" (sentence-transformers MNRL, for ablations).
         temperature: similarities are divided by it (paper 0.01).
-        bf16: run the encoder under bfloat16 autocast (CPU AMX, GPU); the loss stays float32. fp16 is not offered.
+        precision: "auto" (bfloat16 autocast only where this machine runs bf16 faster, see
+            `instructor_lib.precision`), "float32" or "bfloat16" (the loss stays float32). fp16 is not offered.
         gradient_checkpointing: recompute encoder activations in backward (less memory, ~30% slower).
         dropout: override every dropout probability of the encoder (None keeps the checkpoint's).
         max_seq_length: truncation of instruction + text (None keeps the model's).
@@ -70,13 +74,14 @@ class TrainConfig:
     steps: int = 30
     batch_size: int = 64
     chunk_size: int | None = 64
+    gradient_caching: bool = False
     lr: float = 2e-5
     warmup_ratio: float = 0.1
     weight_decay: float = 0.0
     max_grad_norm: float | None = 1.0
     loss: str = "instructor"
     temperature: float = 0.01
-    bf16: bool = True
+    precision: str = "auto"
     gradient_checkpointing: bool = False
     dropout: float | None = None
     max_seq_length: int | None = 128
@@ -91,29 +96,36 @@ class TrainConfig:
                 raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer or None, got {self.chunk_size!r}")
+        check_precision(self.precision)
+
+    def resolved_precision(self) -> str:
+        """The precision this machine trains the config in ("auto" resolved for the default device)."""
+        return resolve_precision(self.precision, "cuda" if torch.cuda.is_available() else "cpu")
 
     def hash(self) -> str:
         """sha256 of the fields that change the result; the data is identified by its own hash instead."""
         ignored = ("name", "checkpoint_every", "data", "medi_preset")
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignored}
+        fields["precision"] = self.resolved_precision()  # "auto" trains differently on different machines
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 PRESETS = {
     # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
     "smoke": dict(name="smoke", model="tiny-bert", medi_preset="smoke", steps=30, batch_size=16, chunk_size=16,
-                  lr=1e-3, temperature=0.05, bf16=False, max_seq_length=64, checkpoint_every=10),
-    # minutes on 2 CPU cores (~8 s a step): all-MiniLM-L6-v2, batch 64 through gradient caching, bf16 (AMX).
+                  lr=1e-3, temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
+    # minutes on 2 CPU cores: all-MiniLM-L6-v2, batch 64 (its activations fit memory, so no gradient caching)
+    # in chunks of 32 texts of similar length, bf16 where the CPU has it natively (AMX), else float32.
     # Temperature 0.05 is the scale (20) MiniLM was trained with. Chosen on the cpu evaluation suite (average
     # 70.50 before training), 30 steps: lr 5e-5/temperature 0.05 71.25; 5e-5/0.1 70.78 (60 steps 70.54);
     # 2e-5/0.01 (the paper's) 70.22; 1e-4/0.05 70.76 (the last two on the mixture before the min_cap fix).
-    "cpu": dict(name="cpu", medi_preset="cpu", steps=30, batch_size=64, chunk_size=64, lr=5e-5, temperature=0.05,
-                bf16=True, max_seq_length=128, checkpoint_every=10),
+    "cpu": dict(name="cpu", medi_preset="cpu", steps=30, batch_size=64, chunk_size=32, lr=5e-5, temperature=0.05,
+                precision="auto", max_seq_length=128, checkpoint_every=10),
     # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json (--data) or,
     # without it, our largest local MEDI build
     "paper": dict(name="paper", model="sentence-transformers/gtr-t5-large", medi_preset="paper", steps=20_000,
                   batch_size=32, chunk_size=None,
-                  temperature=0.01, bf16=True, max_seq_length=512, checkpoint_every=500),
+                  temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
 }
 
 
@@ -162,7 +174,7 @@ def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temp
     Every rank holds `3 * batch_len` rows; the global batch is rebuilt from all ranks so negatives and
     queries span it. Returns (loss, gradient of this rank's rows).
     """
-    parts = [part.detach().requires_grad_() for part in _gather(embeddings.detach().float())]
+    parts = [part.detach().requires_grad_() for part in _gather(embeddings.detach())]
     query, pos, neg = (torch.cat([part[k * batch_len:(k + 1) * batch_len] for part in parts]) for k in range(3))
     loss = loss_fn(query, pos, neg, temperature)
     rank = dist.get_rank() if len(parts) > 1 else 0
@@ -170,63 +182,76 @@ def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temp
     return loss.detach(), gradient
 
 
+def length_chunks(instructor: Instructor, pairs: list[tuple[str, str]], chunk_size: int | None):
+    """`pairs` tokenized once and split into chunks of `chunk_size` texts of similar token length (less
+    padding); returns `(rows, features)` per chunk, rows being indices into `pairs`."""
+    ids = instructor._token_ids(pairs)
+    order = sorted(range(len(pairs)), key=lambda i: len(ids[i]))
+    size = chunk_size or len(pairs)
+    return [(rows, instructor._collate([ids[i] for i in rows], [instructor.instruction_length(pairs[i][0]) for i in rows]))
+            for rows in (order[start:start + size] for start in range(0, len(pairs), size))]
+
+
 def loss_and_backward(model, batch: TrainBatch, loss_fn=LOSSES["instructor"], temperature: float = 0.01,
-                      chunk_size: int | None = None, bf16: bool = False) -> torch.Tensor:
+                      chunk_size: int | None = None, gradient_caching: bool = False,
+                      precision: str = "float32") -> torch.Tensor:
     """Compute the loss of `batch` over the global batch and add its gradients to the model's `.grad`.
 
     Args:
         model: an `Instructor`, or one wrapped in DistributedDataParallel (then `batch` is this rank's slice).
         batch: this rank's records of one task.
         loss_fn, temperature: the objective, `loss_fn(query, pos, neg, temperature)` on embeddings.
-        chunk_size: None: one forward with autograd for the 3B texts; else gradient caching with chunks of
-            this many texts (same loss and gradients, activation memory of one chunk).
-        bf16: bfloat16 autocast for the encoder.
+        chunk_size: texts per encoder pass, grouped by token length (None: the 3B texts in one pass).
+        gradient_caching: False: every chunk keeps its autograd graph and one backward runs through all of
+            them (one forward per text). True: GradCache, for batches whose activations do not fit memory:
+            chunks are embedded without autograd, the loss is backpropagated to the embeddings, then each
+            chunk is embedded again with autograd (two forwards per text, activations of one chunk). Both give
+            the same loss and gradients; dropout draws the same masks (each chunk's RNG state is replayed).
+        precision: "float32", or "bfloat16" for bfloat16 autocast of the encoder (the loss stays float32).
     Returns the loss (a detached scalar, the same on every rank); gradients are those of one process on the
     global batch, also under DDP (which averages over ranks: hence the `world_size` factor below).
     """
     instructor: Instructor = getattr(model, "module", model)
     device = next(instructor.parameters()).device
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
     world_size = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
     pairs = batch.query + batch.pos + batch.neg
+    chunks = [(rows, {k: v.to(device) for k, v in features.items()})
+              for rows, features in length_chunks(instructor, pairs, chunk_size)]
+    # Chunk outputs are concatenated in chunk order; `inverse` puts them back in row order.
+    inverse = torch.argsort(torch.tensor([row for rows, _ in chunks for row in rows], device=device))
 
-    def features(rows):
-        return {k: v.to(device) for k, v in instructor.tokenize([pairs[i] for i in rows]).items()}
-
-    if chunk_size is None or chunk_size >= len(pairs):
-        chunks = [list(range(len(pairs)))]
-    else:  # chunks of similar lengths pad less
-        by_length = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        chunks = [by_length[start:start + chunk_size] for start in range(0, len(pairs), chunk_size)]
-
-    chunk_features = [features(rows) for rows in chunks]  # tokenized once, used by both passes
-    if len(chunks) == 1:
-        with autocast:
-            embeddings = model(chunk_features[0]).float()
+    if not gradient_caching or len(chunks) == 1:
+        with autocast:  # one forward call (DDP expects one per backward) over every chunk
+            embeddings = _wide(model([features for _, features in chunks]))[inverse]
         loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
         embeddings.backward(gradient * world_size)
         return loss
 
     # Gradient caching: pass 1 without autograd, remembering each chunk's RNG state for dropout.
-    embeddings = torch.empty(len(pairs), instructor.embedding_dim, device=device)
-    rng_states = []
+    embeddings, rng_states = [], []
     with torch.no_grad(), autocast:
-        for rows, inputs in zip(chunks, chunk_features):
+        for _, features in chunks:
             rng_states.append(_rng_state(device))
-            embeddings[rows] = instructor(inputs).float()
+            embeddings.append(_wide(instructor(features)))
     rng_after = _rng_state(device)
-    loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
+    loss, gradient = _embedding_gradients(torch.cat(embeddings)[inverse], len(batch), loss_fn, temperature)
     # Pass 2: re-embed each chunk with autograd and backpropagate its slice of the embedding gradient.
-    for number, (rows, inputs, state) in enumerate(zip(chunks, chunk_features, rng_states)):
+    for number, ((rows, features), state) in enumerate(zip(chunks, rng_states)):
         last = number == len(chunks) - 1
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         _set_rng_state(device, state)
         with sync:
             with autocast:
-                chunk_embeddings = model(inputs).float()
+                chunk_embeddings = _wide(model(features))
             chunk_embeddings.backward(gradient[rows] * world_size)
     _set_rng_state(device, rng_after)
     return loss
+
+
+def _wide(embeddings: torch.Tensor) -> torch.Tensor:
+    """Embeddings in at least float32 for the loss (bf16 autocast outputs are widened; float64 stays)."""
+    return embeddings.to(torch.promote_types(embeddings.dtype, torch.float32))
 
 
 # --------------------------------------------------------------------------------------------- the run
@@ -382,9 +407,11 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
     data_hash = dataset.sha256()
     sampler = TaskBatchSampler(dataset.task_names, config.batch_size, config.seed, rank, world_size)
     model = load_model(config).to(device)
-    if config.bf16 and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise RuntimeError("bf16=True but this GPU has no bfloat16 support; use bf16=False (fp16 is unsafe for T5)")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    precision = resolve_precision(config.precision, device)
+    if precision == "bfloat16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise RuntimeError("precision bfloat16 but this GPU has no bfloat16 support; use float32 (fp16 is unsafe for T5)")
+    # fused: one kernel over all parameters instead of a Python loop of small ops (same update rule)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
     scheduler = _linear_warmup(optimizer, config)
     torch.manual_seed(config.seed + rank)  # dropout stream; model init is fixed above (and broadcast by DDP)
     random.seed(config.seed + rank)
@@ -397,7 +424,8 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
         info = {"config": dataclasses.asdict(config), "config_hash": config.hash(), "data_hash": data_hash,
                 "records": len(dataset), "tasks": len(set(dataset.task_names)),
                 "batches_per_epoch": sampler.batches_per_epoch, "records_dropped_per_epoch": sampler.dropped_per_epoch,
-                "world_size": world_size, "device": str(device), "library_versions": library_versions(),
+                "world_size": world_size, "device": str(device), "precision": precision_record(config.precision, device),
+                "library_versions": library_versions(),
                 "resumed_from_step": start_step}
         (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
 
@@ -406,13 +434,14 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
         ddp = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True, broadcast_buffers=False)
     loss_fn, batches = LOSSES[config.loss], iter(sampler)
     loss = _last_logged_loss(metrics_path)  # what a finished run called again reports
-    with tqdm(total=config.steps, initial=start_step, disable=rank != 0, desc=f"train {config.name}") as bar, \
+    with progress_bar(total=config.steps, initial=start_step, disable=rank != 0, desc=f"train {config.name}") as bar, \
             open(metrics_path, "a") if rank == 0 else contextlib.nullcontext() as metrics_file:
         for step in range(start_step + 1, config.steps + 1):
             batch = collate([dataset[i] for i in next(batches)])
             started = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_and_backward(ddp, batch, loss_fn, config.temperature, config.chunk_size, config.bf16).item()
+            loss = loss_and_backward(ddp, batch, loss_fn, config.temperature, config.chunk_size,
+                                     config.gradient_caching, precision).item()
             if not math.isfinite(loss):
                 raise FloatingPointError(f"loss is {loss} at step {step} (task {batch.task_name!r}); stopping. "
                                          f"Last checkpoint: {run_dir / 'checkpoint'}")

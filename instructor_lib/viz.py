@@ -224,7 +224,7 @@ class ProjectionResult:
 
 
 def compare_projections(model, texts: list[str], labels: list[str], instruction: str, methods=METHODS, seed: int = 0,
-                        batch_size: int = 32, precision: str = "float32") -> ProjectionResult:
+                        batch_size: int = 32, precision: str = "auto") -> ProjectionResult:
     """Embed `texts` without and with `instruction`, map both with each method, and measure label separation.
 
     `metrics` holds, per space, the silhouette and kNN accuracy in the embedding space (cosine), per method and

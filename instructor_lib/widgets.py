@@ -21,7 +21,7 @@ def split_texts(texts: str | list[str]) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-def similarity_matrix(model: Instructor, texts: list[str], instruction: str = "", precision: str = "float32") -> np.ndarray:
+def similarity_matrix(model: Instructor, texts: list[str], instruction: str = "", precision: str = "auto") -> np.ndarray:
     """Cosine similarities (N, N) of `texts` all embedded with `instruction` ("" = none)."""
     embeddings = model.encode(texts, instruction=instruction, precision=precision)
     return model.similarity(embeddings, embeddings)
@@ -68,7 +68,7 @@ class Comparison:
 
 
 def compare_instructions(model: Instructor, texts: str | list[str], instruction_a: str = "", instruction_b: str = "",
-                         precision: str = "float32") -> Comparison:
+                         precision: str = "auto") -> Comparison:
     """Similarity matrices of `texts` (a list, or one per line) under two instructions ("" = no instruction)."""
     texts = split_texts(texts)
     if not texts:
@@ -84,12 +84,12 @@ class Playground:
         model: the Instructor to start with.
         texts: the starting texts, a list or one per line.
         instruction_a, instruction_b: the starting instructions ("" = no instruction).
-        precision: encode precision ("float32", or "bfloat16" for speed on AMX CPUs and GPUs).
+        precision: encode precision: "auto" (bfloat16 only where this machine runs it faster), "float32", "bfloat16".
     The last comparison is kept in `comparison`; `status` shows what happened (errors included).
     """
 
     def __init__(self, model: Instructor, texts: str | list[str], instruction_a: str = "", instruction_b: str = "",
-                 precision: str = "float32"):
+                 precision: str = "auto"):
         import ipywidgets as w
 
         self.model, self.precision, self.comparison = model, precision, None

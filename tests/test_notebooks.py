@@ -84,6 +84,9 @@ def test_every_notebook_runs_with_the_smoke_preset(smoke_reports):
         assert written["config"]["preset"] == "smoke" and written["headline"], name
         assert written["config_hash"] == reporting.config_hash(written["config"])
         assert written["versions"]["torch"].startswith("2.")
+        assert written["precision"]["resolved"] in ("float32", "bfloat16") and written["precision"]["reason"], name
+        if name != "playground":  # the playground's widget is the one widget a report may show
+            assert "Interactive widget" not in (reports / f"{name}.html").read_text(), f"{name}: a progress bar was left"
         page = (reports / f"{name}.html").read_text()
         assert len(page.encode()) == record["html_bytes"] < reporting.HTML_LIMIT_BYTES
         assert '<script src="plotly.min.js"></script>' in page and "require.min.js" not in page
@@ -191,6 +194,36 @@ def test_run_notebook_caches_by_config_hash_and_records_failures(tmp_path):
     assert "<a href='broken.html'>broken</a>" in index and ">failed</span>" in index and "score: <b>2</b>" in index
     with pytest.raises(ValueError, match=r"no notebook\(s\) \['nope'\].*available: \['broken', 'toy'\]"):
         reporting.run_all("smoke", ["nope"], reports, notebooks, cache_dir=cache)
+
+
+def test_run_all_says_what_runs_with_a_live_progress_line(tmp_path, capsys):
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    write_notebook(notebooks / "toy.ipynb", TOY_BODY)
+    lines = []
+    reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=lines.append)
+    assert lines[0] == "[1/1] toy: started" and re.fullmatch(r"\[1/1\] toy: ok in \d+s", lines[1])
+    assert re.fullmatch(r"1 notebooks in \d+s", lines[2])
+    progress = capsys.readouterr().err.splitlines()  # not a terminal: a line as each cell starts
+    cells = len(nbformat.read(reports / "toy.ipynb", as_version=4).cells)  # with papermill's injected parameters
+    assert [line.split(",")[0] for line in progress] == [f"[1/1] toy: cell {i}/{cells}" for i in range(1, cells + 1)]
+    assert all(line.endswith("no earlier run to estimate the rest from") for line in progress)
+    record = json.loads((reports / "toy.run.json").read_text())
+    assert record["precision"]["resolved"] in ("float32", "bfloat16")  # what "auto" means on this machine
+    assert f"<td>{record['precision']['resolved']}</td>" in (reports / "index.html").read_text()
+    # a rerun estimates from the recorded wall time of the last run
+    lines.clear()
+    reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "other", log=lines.append)
+    assert lines[0] == f"[1/1] toy: started (last run {reporting._duration(record['wall_s'])})"
+
+
+def test_the_progress_line_estimates_the_time_left_from_the_last_run(monkeypatch):
+    clock = iter([100.0, 130.0, 400.0])
+    monkeypatch.setattr(reporting.time, "perf_counter", lambda: next(clock))
+    progress = reporting.Progress("[2/8] train", expected_s=276.0, stream=sys.stderr)
+    progress.cell, progress.cells = 5, 11
+    assert progress.line() == "[2/8] train: cell 5/11, 30s elapsed, ~4m06s left (last run 4m36s)"
+    assert progress.line() == "[2/8] train: cell 5/11, 5m00s elapsed, longer than the last run (4m36s)"
 
 
 def test_export_html_refuses_pages_over_the_size_limit(tmp_path):

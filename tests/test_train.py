@@ -14,7 +14,7 @@ from instructor_lib.loss import LOSSES, instructor_loss
 from instructor_lib.medi import write_medi
 from instructor_lib.model import Instructor
 from instructor_lib.testing import tiny_bert, tiny_t5
-from instructor_lib.train import load_model, loss_and_backward, preset, train
+from instructor_lib.train import length_chunks, load_model, loss_and_backward, preset, train
 
 PROJECT = Path(__file__).resolve().parent.parent
 # One intra-op thread: tiny models on a shared 2-core machine run ~20x faster than with spinning OMP threads.
@@ -47,57 +47,91 @@ def gradients(model):
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
-def step_gradients(model, batch, chunk_size, seed=0):
+def step_gradients(model, batch, chunk_size, seed=0, gradient_caching=False, temperature=0.01):
     model.zero_grad(set_to_none=True)
     torch.manual_seed(seed)
-    loss = loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk_size)
+    loss = loss_and_backward(model, batch, instructor_loss, temperature, chunk_size=chunk_size,
+                             gradient_caching=gradient_caching)
     return loss.item(), gradients(model)
 
 
+def assert_same_gradients(actual: dict, expected: dict):
+    """Equal up to float64 rounding: every tensor within 1000 float64 epsilons of the whole gradient's norm
+    (rounding scales with the whole computation; some gradients are exactly 0 in theory, e.g. attention key biases)."""
+    assert actual.keys() == expected.keys() and len(expected) > 10
+    tolerance = 1e3 * torch.finfo(torch.float64).eps * torch.cat([g.flatten() for g in expected.values()]).norm()
+    for name in expected:
+        assert (actual[name] - expected[name]).norm() <= tolerance, name
+
+
 @pytest.mark.parametrize("make_model", [tiny_bert, lambda: tiny_t5(dense_dim=16)], ids=["bert", "t5+dense"])
-def test_gradient_caching_gives_the_loss_and_gradients_of_the_uncached_step(make_model):
-    model = make_model().eval()  # no dropout: both paths see the same function
+def test_chunked_and_gradient_cached_steps_give_the_loss_and_gradients_of_one_pass(make_model):
+    model = make_model().eval().double()  # no dropout: every path computes the same function; float64: exact maths
     batch = collate(make_records(1, 10))
     loss, reference = step_gradients(model, batch, chunk_size=None)
-    cached_loss, cached = step_gradients(model, batch, chunk_size=7)  # 30 texts in 5 chunks
-    assert abs(cached_loss - loss) <= 1e-5
-    assert reference.keys() == cached.keys() and len(reference) > 10
-    for name in reference:
-        torch.testing.assert_close(cached[name], reference[name], atol=1e-5, rtol=1e-5, msg=name)
+    for caching in (False, True):  # 30 texts in 5 chunks, kept graphs or re-embedded
+        chunked_loss, chunked = step_gradients(model, batch, chunk_size=7, gradient_caching=caching)
+        assert chunked_loss == pytest.approx(loss, rel=1e3 * torch.finfo(torch.float64).eps)
+        assert_same_gradients(chunked, reference)
+    # The check is sharp: a step whose objective is off by one part in a million fails it.
+    _, wrong = step_gradients(model, batch, chunk_size=7, gradient_caching=True, temperature=0.01 * (1 + 1e-6))
+    with pytest.raises(AssertionError):
+        assert_same_gradients(wrong, reference)
 
 
 def test_gradient_caching_replays_each_chunks_dropout_masks():
-    model = tiny_bert().train()
+    model = tiny_bert().train().double()
     batch = collate(make_records(1, 6))
-    cached_loss, cached = step_gradients(model, batch, chunk_size=5, seed=1)
-    # Reference: the same chunks (sorted by characters, as documented) embedded once, with autograd kept.
-    pairs = batch.query + batch.pos + batch.neg
-    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-    model.zero_grad(set_to_none=True)
-    torch.manual_seed(1)
-    embeddings = torch.empty(len(pairs), model.embedding_dim)
-    for start in range(0, len(order), 5):
-        rows = order[start:start + 5]
-        embeddings = embeddings.index_put((torch.tensor(rows),), model(model.tokenize([pairs[i] for i in rows])))
-    loss = instructor_loss(embeddings[:6], embeddings[6:12], embeddings[12:], 0.01)
-    loss.backward()
-    assert abs(cached_loss - loss.item()) <= 1e-5
-    for name, grad in gradients(model).items():
-        torch.testing.assert_close(cached[name], grad, atol=1e-5, rtol=1e-5, msg=name)
+    cached_loss, cached = step_gradients(model, batch, chunk_size=5, seed=1, gradient_caching=True)
+    # Reference: the same chunks embedded once with autograd kept (the path without caching).
+    kept_loss, kept = step_gradients(model, batch, chunk_size=5, seed=1, gradient_caching=False)
+    assert cached_loss == pytest.approx(kept_loss, rel=1e3 * torch.finfo(torch.float64).eps)
+    assert_same_gradients(cached, kept)
+    _, other_masks = step_gradients(model, batch, chunk_size=5, seed=2, gradient_caching=True)
+    with pytest.raises(AssertionError):  # dropout is on: other masks, other gradients
+        assert_same_gradients(other_masks, kept)
+
+
+def test_chunks_group_texts_of_similar_token_length():
+    model = tiny_bert()
+    pairs = [("Represent the query: ", " ".join(["dog"] * n)) for n in (9, 1, 5, 3, 7, 2)]
+    chunks = length_chunks(model, pairs, chunk_size=2)
+    assert [rows for rows, _ in chunks] == [[1, 5], [3, 2], [4, 0]]  # by length: 1, 2 | 3, 5 | 7, 9 words
+    for rows, features in chunks:
+        expected = model.tokenize([pairs[i] for i in rows])
+        for key in expected:
+            assert torch.equal(features[key], expected[key])
 
 
 def test_gradient_checkpointing_and_bf16_steps():
     batch = collate(make_records(1, 4))
-    plain, checkpointed = tiny_bert().eval(), tiny_bert().eval()
+    plain, checkpointed = tiny_bert().eval().double(), tiny_bert().eval().double()
     checkpointed.encoder.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
     loss, reference = step_gradients(plain, batch, chunk_size=None)
     checkpointed_loss, grads = step_gradients(checkpointed, batch, chunk_size=None)
-    assert abs(loss - checkpointed_loss) <= 1e-6
-    for name in reference:
-        torch.testing.assert_close(grads[name], reference[name], atol=1e-6, rtol=1e-6)
+    assert checkpointed_loss == pytest.approx(loss, rel=1e3 * torch.finfo(torch.float64).eps)
+    assert_same_gradients(grads, reference)
+    plain = plain.float()
     plain.zero_grad()
-    bf16_loss = loss_and_backward(plain, batch, instructor_loss, 0.01, chunk_size=5, bf16=True).item()
+    bf16_loss = loss_and_backward(plain, batch, instructor_loss, 0.01, chunk_size=5, precision="bfloat16").item()
     assert abs(bf16_loss - loss) < 0.1 * loss  # bf16 encoder, float32 loss: close, not equal
+
+
+def test_auto_precision_is_resolved_forced_both_ways_and_recorded(tmp_path, monkeypatch):
+    for forced in ("float32", "bfloat16"):
+        monkeypatch.setenv("INSTRUCTOR_PRECISION", forced)
+        config = preset("smoke", precision="auto", steps=1, batch_size=4)
+        assert config.resolved_precision() == forced
+        train(config, make_records(1, 4), run_dir=tmp_path / forced)
+        record = json.loads((tmp_path / forced / "run.json").read_text())["precision"]
+        assert record == {"requested": "auto", "resolved": forced, "reason": "forced by $INSTRUCTOR_PRECISION"}
+    # the resolved precision is part of the run's identity: a bf16 run is never resumed as a float32 one
+    monkeypatch.setenv("INSTRUCTOR_PRECISION", "float32")
+    as_float32 = preset("smoke", precision="auto").hash()
+    monkeypatch.setenv("INSTRUCTOR_PRECISION", "bfloat16")
+    assert preset("smoke", precision="auto").hash() != as_float32
+    with pytest.raises(ValueError, match="precision"):
+        preset("smoke", precision="float16")
 
 
 def test_smoke_run_loss_goes_down_and_the_run_is_recorded(tmp_path):
@@ -144,7 +178,8 @@ def state_dict(path):
 def test_a_run_killed_with_sigkill_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
     write_medi(make_records(2, 12), tmp_path / "medi.json")
     # dropout on and gradient caching on: resuming must restore the RNG stream and the sampler position
-    config = preset("smoke", data=str(tmp_path / "medi.json"), steps=7, batch_size=4, chunk_size=5, checkpoint_every=2)
+    config = preset("smoke", data=str(tmp_path / "medi.json"), steps=7, batch_size=4, chunk_size=5,
+                    gradient_caching=True, checkpoint_every=2)
     run = lambda run_dir, kill_at: subprocess.run(  # noqa: E731
         [sys.executable, "-c", KILLABLE_RUN, json.dumps(config.__dict__), str(run_dir), str(kill_at)],
         cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True, timeout=120)

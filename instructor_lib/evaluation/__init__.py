@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..config import library_versions
 from ..model import Instructor
+from ..precision import precision_record
 from .adapter import InstructorEncoder
 from .instruction_sets import InstructionSet, get_instruction_set
 from .report import aggregate
@@ -40,7 +41,7 @@ def _main_scores(task_result, split: str) -> dict[str, float]:
 
 
 def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "cpu", instructions="paper",
-             output_dir: str | Path | None = None, *, precision: str = "bfloat16", batch_size: int = 64,
+             output_dir: str | Path | None = None, *, precision: str = "auto", batch_size: int = 64,
              seed: int = 42, data_dir: str | Path | None = None, source: str = "local", hub_loader=None,
              cache_dir: str | Path | None = None, use_cache: bool = True) -> dict:
     """Evaluate `model` on a suite of MTEB tasks with an instruction set; return (and save) the results.
@@ -50,7 +51,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
         suite: a suite name ("smoke", "cpu", "exact", "full"), a list of task names, or {task: Subsample}.
         instructions: "paper", "paper:<model>", "none", "paraphrase-1".."paraphrase-5", a dict, or an InstructionSet.
         output_dir: if given, results are written to `<output_dir>/results.json` (and a cached copy is kept).
-        precision: "bfloat16" (fast CPU path) or "float32"; recorded with the results.
+        precision: "auto" (bfloat16 only where this machine runs it faster), "float32" or "bfloat16"; the
+            resolved precision keys the cache and is recorded with the results.
         batch_size: encode batch size.
         seed: subsampling and mteb's few-shot sampling seed.
         data_dir: folder holding `eval/` (default `instructor_lib.config.data_dir()`).
@@ -66,6 +68,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     tasks = build_suite(limits, seed=seed, data_dir=data_dir, source=source, hub_loader=hub_loader)
     fingerprint = model.fingerprint()
     cache = Path(cache_dir or default_cache_dir())
+    precision_used = precision_record(precision, next(model.parameters()).device)
+    precision = precision_used["resolved"]
     encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size)
     task_entries = {}
     for suite_task in tasks:
@@ -87,7 +91,7 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
             "model": model.name_or_path, "model_fingerprint": fingerprint,
             "suite": suite if isinstance(suite, str) else "custom", "suite_limits": suite_fingerprint(limits),
             "instructions": {"name": instruction_set.name, "source": instruction_set.source},
-            "precision": precision, "batch_size": batch_size, "seed": seed, "source": source,
+            "precision": precision_used, "batch_size": batch_size, "seed": seed, "source": source,
             "data_hashes": {t.spec.name: t.data_hash for t in tasks}, "library_versions": library_versions(),
             "task_seconds": round(sum(e["seconds"] for e in task_entries.values()), 1),
         },

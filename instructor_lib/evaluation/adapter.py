@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..model import Instructor
+from ..precision import resolve_precision
 from .instruction_sets import InstructionSet, get_instruction_set
 
 CLUSTERING_MAX_TOKENS = 256
@@ -36,18 +37,19 @@ class InstructorEncoder:
     Args:
         model: the embedder.
         instructions: instruction set (see `instruction_sets.get_instruction_set`).
-        precision: "float32" or "bfloat16" (the fast CPU path), passed to `Instructor.encode`.
+        precision: "auto" (bfloat16 only where this machine runs it faster), "float32" or "bfloat16"; resolved
+            once here and passed to `Instructor.encode`.
         batch_size: encode batch size; None uses the one mteb passes (its default is 32).
         name: model name recorded by mteb (default: the model's `name_or_path`).
         data_dir: data folder for the `paper` set's INSTRUCTIONS.json (default: `config.data_dir()`).
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
-                 precision: str = "bfloat16", batch_size: int | None = None, name: str | None = None,
+                 precision: str = "auto", batch_size: int | None = None, name: str | None = None,
                  data_dir=None):
         self.model = model
         self.instructions = get_instruction_set(instructions, data_dir)
-        self.precision = precision
+        self.precision = resolve_precision(precision, next(model.parameters()).device)
         self.batch_size = batch_size
         self.name = name or model.name_or_path or "instructor_lib/unnamed"
         # (task, side) -> instruction actually used, recorded in the results

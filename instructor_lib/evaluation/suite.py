@@ -437,7 +437,7 @@ class Subsample:
 
 
 FULL = Subsample()
-_CPU = {  # sized for one MiniLM-L6-class model in ~5 minutes on 2 idle cores with precision="bfloat16"
+_CPU = {  # sized for one MiniLM-L6-class model in ~5 minutes on 2 idle cores with bfloat16 (AMX)
     "STS12": Subsample(400), "STS13": Subsample(400), "STS14": Subsample(400), "STS15": Subsample(400),
     "STS16": Subsample(400), "STSBenchmark": Subsample(400), "SICK-R": Subsample(400), "BIOSSES": FULL,
     "Banking77Classification": Subsample(500, 1000), "EmotionClassification": Subsample(500, 1000),

@@ -24,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
-from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, progress_bar, sha256_file
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
+from ..precision import resolve_precision
 from .pairs import NONE, embed_many, is_classification, mine_negatives, superni_pairs
 from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task, superni_task_paths
 
@@ -152,9 +152,9 @@ PRESETS = {
     "smoke": dict(scale=0.0002, superni_tasks=12, min_cap=16, max_definition_chars=200, pool_factor=2, min_pool=16,
                   miner="tiny", precision="float32", max_tokens=64),
     "cpu": dict(scale=0.002, superni_tasks=30, min_cap=64, max_definition_chars=200, pool_factor=2, min_pool=16,
-                miner="default", precision="bfloat16", max_tokens=128),
+                miner="default", precision="auto", max_tokens=128),
     "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, min_cap=1, max_definition_chars=None, pool_factor=1,
-                  min_pool=0, miner="default", precision="bfloat16", max_tokens=None),
+                  min_pool=0, miner="default", precision="auto", max_tokens=None),
 }
 
 
@@ -216,7 +216,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
     Args:
         preset_or_scale: "smoke" (tiny random miner, a few hundred records, seconds), "cpu" (the default
-            backbone as miner in bf16, a few thousand records, minutes), "paper" (every available example),
+            backbone as miner, precision "auto", a few thousand records, minutes), "paper" (every available example),
             or a float `scale` (the cpu preset's settings with caps ceil(scale * reference size)).
         variant: one of VARIANTS: "full"; "no_superni"; "symmetric_only"; "asymmetric_only";
             "no_instructions" (= level "none"); or an instruction level "none"/"tag"/"simple"/"detailed".
@@ -246,6 +246,8 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     level = "none" if variant == "no_instructions" else variant if variant in LEVELS else "detailed"
     miner = _miner(model, settings)
     fingerprint = miner.fingerprint()
+    # the mined pairs (and so the records) depend on the precision: "auto" is resolved and recorded
+    settings["precision"] = resolve_precision(settings["precision"], next(miner.parameters()).device)
     started = time.time()
 
     excluded = {name: f"shares its pool with evaluation task(s) {sorted(tasks & set(suite))}"
@@ -260,7 +262,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     plans = [_plan_embedding(name, train_dir, settings, level, seed) for name in datasets]
     task_paths = superni_task_paths(train_dir)
     plans += [_plan_superni(task_paths[name], cap_for(manifest[name]["instances_original"], settings["scale"], settings["min_cap"]),
-                            settings, level, seed) for name in tqdm(tasks, desc="read super-NI", disable=not show)]
+                            settings, level, seed) for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
     embeddings = iter(embed_many(miner, [texts for to_embed, _ in plans for texts in to_embed], cache_dir,
                                  settings["precision"], fingerprint=fingerprint, show_progress_bar=show))
     records, rows, files = [], [], set()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import progress_bar
+
 # A task is "classification" when its instances have at most this many distinct outputs (paper: "few").
 MAX_CLASSES = 10
 NONE = -1  # index meaning "no candidate found"
@@ -90,11 +92,10 @@ def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, preci
     its own `encode` call: in bfloat16 a text's embedding moves slightly with the texts it is batched with,
     so embedding several lists together would make the mined pairs depend on which lists the cache held.
     """
-    from tqdm.auto import tqdm
 
     fingerprint = fingerprint or model.fingerprint()
     results = []
-    for texts in tqdm(text_lists, desc="embed", disable=not show_progress_bar):
+    for texts in progress_bar(text_lists, desc="embed", disable=not show_progress_bar):
         path = _cache_path(cache_dir, fingerprint, precision, texts)
         cached = np.load(path) if texts and path is not None and path.exists() else None
         if not texts:
