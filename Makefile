@@ -1,26 +1,35 @@
 # Two commands on a fresh machine: `make reproduce` (the main job) and `make test` (the test suite).
+# Each installs what it needs: the virtualenv (pinned in pyproject.toml, test extras included) and Debian's
+# chromium, which draws the README figures and runs the report-rendering tests.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: reproduce test test-slow bench venv clean
+.PHONY: reproduce test test-slow bench venv browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e ".[test]"
+	# its metadata pins sentence-transformers<3 and the official package; its code runs on ours (tests/test_compat.py)
+	$(PY) -m pip install -q --no-deps llama-index-embeddings-instructor==0.6.0
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-reproduce: $(STAMP)
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium (headless browser for the reports)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+reproduce: $(STAMP) browser
 	$(PY) -m instructor_lib.reporting --preset cpu
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) browser
 	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)

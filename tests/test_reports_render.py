@@ -19,7 +19,7 @@ CHROMIUM_FLAGS = reporting.CHROMIUM_FLAGS
 def rendered_dom(page, tmp_path):
     """The DOM of `page` after its scripts ran (chromium --dump-dom, 10 s of virtual time for the figures)."""
     chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: `apt-get install -y chromium` (see .ci/run)"
+    assert chromium, "chromium is not installed: `make test` installs it (target `browser`)"
     result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
                              "--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()],
                             capture_output=True, text=True, timeout=120)
