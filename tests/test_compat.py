@@ -204,3 +204,18 @@ def test_llama_index_embedder_returns_our_vectors(folders, reference, no_officia
                                  text_instruction="Represent the Medicine document: ", device="cpu")
     assert_close(custom.get_text_embedding(TEXTS[0]), ours.encode([["Represent the Medicine document: ", TEXTS[0]]])[0])
     assert_close(custom.get_query_embedding("fever?"), ours.encode([["Represent the Medicine question: ", "fever?"]])[0])
+
+
+def test_a_hub_id_is_downloaded_with_the_cache_folder_and_token(folders, monkeypatch, tmp_path):
+    calls = []
+
+    def fake_download(repo_id, revision, **kwargs):
+        calls.append((repo_id, revision, kwargs))
+        return folders["normalized"]
+
+    monkeypatch.setattr(compat, "_download", fake_download)
+    model = INSTRUCTOR("hkunlp/instructor-large", cache_folder=str(tmp_path), use_auth_token="secret", revision="main")
+    assert calls == [("hkunlp/instructor-large", "main", {"cache_dir": str(tmp_path), "token": "secret", "pytorch_bin": True})]
+    assert model.model.name_or_path == "hkunlp/instructor-large"
+    INSTRUCTOR("org/other", token="new-name", use_auth_token="old-name")
+    assert calls[-1][2]["token"] == "new-name"  # `token` is the current keyword and wins

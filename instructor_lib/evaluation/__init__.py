@@ -6,8 +6,9 @@
 `results` is a dict: per-task scores ("tasks"), category averages ("categories"), the overall average
 ("average") and "metadata" (model fingerprint, instruction set, data hashes, subsample sizes, library
 versions, timing, and "generated_instructions": the tasks the instruction set did not hold, with the
-instructions generated for them from their mteb metadata). Finished results are cached by a hash of model + suite + instructions + settings + data,
-task by task, so a rerun with the same inputs is free and an interrupted run resumes.
+instructions generated for them from their mteb metadata). Finished results are cached by a hash of
+model + suite + instructions + settings + data, task by task, so a rerun with the same inputs is free and an
+interrupted run resumes.
 """
 from __future__ import annotations
 

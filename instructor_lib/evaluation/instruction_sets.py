@@ -109,7 +109,7 @@ GENERIC_TEMPLATE = {"text": ("text", None)}  # task types not listed above
 # mteb domains that say nothing about the text (or not of text); the others are named in lower case.
 UNINFORMATIVE_DOMAINS = {"Written", "Spoken", "Constructed", "Non-fiction", "Scene", "AudioScene", "Speech"}
 DOMAIN_WORDS = {"Encyclopaedic": "encyclopedia", "Reviews": "review", "Social": "social media",
-                "Subtitles": "subtitle", "Sport": "sports", "E-commerce": "e-commerce"}
+                "Subtitles": "subtitle", "Sport": "sports"}
 
 
 def task_domain(domains) -> str | None:
