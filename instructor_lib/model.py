@@ -336,12 +336,15 @@ def _default_max_length(config, tokenizer) -> int:
     return min(limits) if limits else 512
 
 
-def _download(repo_id: str, revision: str | None) -> Path:
+def _download(repo_id: str, revision: str | None, *, cache_dir: str | None = None, token: str | bool | None = None,
+              pytorch_bin: bool = False) -> Path:
+    """Download a hub model's files (`pytorch_bin`: also `*.bin` weights, for checkpoints without safetensors)."""
     from huggingface_hub import snapshot_download
 
+    patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "*.md", "*/*.json", "*/*.safetensors"]
+    patterns += ["*.bin", "*/*.bin"] if pytorch_bin else []
     try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=[
-            "*.json", "*.safetensors", "*.txt", "*.model", "*.md", "*/*.json", "*/*.safetensors"]))
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns, cache_dir=cache_dir, token=token))
     except Exception as err:
         raise OSError(f"{repo_id!r} is not a local folder and could not be downloaded from the Hugging Face hub "
                       f"({type(err).__name__}: {err}). Offline, pass the path of a downloaded copy.") from err

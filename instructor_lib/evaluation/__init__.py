@@ -5,8 +5,10 @@
 
 `results` is a dict: per-task scores ("tasks"), category averages ("categories"), the overall average
 ("average") and "metadata" (model fingerprint, instruction set, data hashes, subsample sizes, library
-versions, timing). Finished results are cached by a hash of model + suite + instructions + settings + data,
-task by task, so a rerun with the same inputs is free and an interrupted run resumes.
+versions, timing, and "generated_instructions": the tasks the instruction set did not hold, with the
+instructions generated for them from their mteb metadata). Finished results are cached by a hash of
+model + suite + instructions + settings + data, task by task, so a rerun with the same inputs is free and an
+interrupted run resumes.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from ..config import library_versions
 from ..model import Instructor
 from ..precision import precision_record
 from .adapter import InstructorEncoder
-from .instruction_sets import InstructionSet, get_instruction_set
+from .instruction_sets import InstructionSet, generated_instruction, get_instruction_set
 from .report import aggregate
 from .suite import SUITES, TASKS, Subsample, build_suite, resolve_suite, suite_fingerprint
 
@@ -43,7 +45,7 @@ def _main_scores(task_result, split: str) -> dict[str, float]:
 def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "cpu", instructions="paper",
              output_dir: str | Path | None = None, *, precision: str = "auto", batch_size: int = 64,
              seed: int = 42, data_dir: str | Path | None = None, source: str = "local", hub_loader=None,
-             cache_dir: str | Path | None = None, use_cache: bool = True) -> dict:
+             cache_dir: str | Path | None = None, use_cache: bool = True, strict_instructions: bool = False) -> dict:
     """Evaluate `model` on a suite of MTEB tasks with an instruction set; return (and save) the results.
 
     Args:
@@ -60,6 +62,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
         hub_loader: stub for mteb's downloader in hub mode (see `suite.build_task`).
         cache_dir: where finished task results are cached (default `$INSTRUCTOR_CACHE/eval` or ~/.cache/instructor_lib/eval).
         use_cache: False recomputes even when a cached result exists (and refreshes it).
+        strict_instructions: raise for a task the instruction set does not hold, instead of generating its
+            instruction from the task's mteb metadata (see `InstructorEncoder`).
     """
     if not isinstance(model, Instructor):
         model = Instructor.from_pretrained(model)
@@ -70,7 +74,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     cache = Path(cache_dir or default_cache_dir())
     precision_used = precision_record(precision, next(model.parameters()).device)
     precision = precision_used["resolved"]
-    encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size)
+    encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size,
+                                strict=strict_instructions)
     task_entries = {}
     for suite_task in tasks:
         key = _task_cache_key(fingerprint, suite_task, instruction_set, precision, seed, source)
@@ -94,6 +99,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
             "precision": precision_used, "batch_size": batch_size, "seed": seed, "source": source,
             "data_hashes": {t.spec.name: t.data_hash for t in tasks}, "library_versions": library_versions(),
             "task_seconds": round(sum(e["seconds"] for e in task_entries.values()), 1),
+            "generated_instructions": {name: e["generated_instructions"] for name, e in task_entries.items()
+                                       if e.get("generated_instructions")},
         },
     }
     _save(results, output_dir)
@@ -104,8 +111,11 @@ def _task_cache_key(fingerprint: str, suite_task, instruction_set: InstructionSe
                     source: str) -> str:
     """Hash of everything that determines one task's score (the batch size does not: embeddings are batch-invariant)."""
     spec = suite_task.spec
-    instructions = {side: instruction_set.instruction(spec.name, side) if _has_side(instruction_set, spec.name, side) else None
-                    for side in ("text", "query", "document")}
+    if instruction_set.has_task(spec.name):
+        instructions = {side: instruction_set.instruction(spec.name, side) if _has_side(instruction_set, spec.name, side) else None
+                        for side in ("text", "query", "document")}
+    else:  # the adapter will generate them from the task's metadata
+        instructions = {side: generated_instruction(suite_task.task.metadata, side) for side in ("text", "query", "document")}
     key_source = {"model": fingerprint, "task": spec.name, "limits": asdict(suite_task.limits), "data": suite_task.data_hash,
                   "instructions": instructions, "precision": precision, "seed": seed, "source": source}
     return hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
@@ -134,6 +144,8 @@ def _run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> dict:
         "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": asdict(suite_task.limits),
         "data_hash": suite_task.data_hash, "seconds": round(time.time() - tick, 2),
         "instructions": {side: text for (name, side), text in encoder.used_instructions.items() if name == task.metadata.name},
+        "generated_instructions": {side: text for (name, side), text in encoder.generated_instructions.items()
+                                   if name == task.metadata.name},
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -5,6 +5,10 @@ instruction and documents the "document" one (mteb's `prompt_type`); every other
 "text" instruction on all inputs (both sentences of STS and pair classification). One quirk is kept:
 for clustering, a text whose `instruction + text` is longer than 256 tokens is embedded without the
 instruction, as the original ClusteringEvaluator did.
+
+A task the instruction set does not hold gets an instruction generated from its mteb metadata
+(`instruction_sets.generated_instruction`), logged once per task and kept in `generated_instructions`;
+`strict=True` raises instead.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import torch.nn.functional as F
 
 from ..model import Instructor
 from ..precision import resolve_precision
-from .instruction_sets import InstructionSet, get_instruction_set
+from .instruction_sets import InstructionSet, generated_instruction, generated_instructions, get_instruction_set
 
 CLUSTERING_MAX_TOKENS = 256
 logger = logging.getLogger(__name__)
@@ -42,11 +46,12 @@ class InstructorEncoder:
         batch_size: encode batch size; None uses the one mteb passes (its default is 32).
         name: model name recorded by mteb (default: the model's `name_or_path`).
         data_dir: data folder for the `paper` set's INSTRUCTIONS.json (default: `config.data_dir()`).
+        strict: raise KeyError for a task the instruction set does not hold, instead of generating its instruction.
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
                  precision: str = "auto", batch_size: int | None = None, name: str | None = None,
-                 data_dir=None):
+                 data_dir=None, strict: bool = False):
         self.model = model
         self.instructions = get_instruction_set(instructions, data_dir)
         self.precision = resolve_precision(precision, next(model.parameters()).device)
@@ -54,6 +59,10 @@ class InstructorEncoder:
         self.name = name or model.name_or_path or "instructor_lib/unnamed"
         # (task, side) -> instruction actually used, recorded in the results
         self.used_instructions: dict[tuple[str, str], str] = {}
+        self.strict = strict
+        # (task, side) -> instruction generated from the task's metadata (the set did not hold the task)
+        self.generated_instructions: dict[tuple[str, str], str] = {}
+        self._fingerprint: tuple[tuple, str] | None = None
 
     @property
     def mteb_model_meta(self):
@@ -61,21 +70,40 @@ class InstructorEncoder:
 
         return ModelMeta.create_empty(overwrites={
             "name": self.name if "/" in self.name else f"local/{self.name}",
-            "revision": "instructor_lib", "embed_dim": self.model.embedding_dim,
+            "revision": self.fingerprint(), "embed_dim": self.model.embedding_dim,
             "max_tokens": self.model.max_seq_length, "similarity_fn_name": "cosine", "framework": ["PyTorch"],
             "use_instructions": True, "n_parameters": sum(p.numel() for p in self.model.parameters())})
 
-    def instruction_for(self, task_name: str, task_type: str, prompt_type=None) -> str:
-        """The instruction of a task's side; retrieval-type tasks always have a query/document side."""
+    def fingerprint(self) -> str:
+        """`Instructor.fingerprint()`, recomputed only after a parameter changed (mteb reads the meta often)."""
+        key = tuple((p.data_ptr(), p._version) for p in self.model.parameters()) + (self.model.max_seq_length,)
+        if self._fingerprint is None or self._fingerprint[0] != key:
+            self._fingerprint = (key, self.model.fingerprint())
+        return self._fingerprint[1]
+
+    def instruction_for(self, task_metadata, prompt_type=None) -> str:
+        """The instruction of a task's side: from the instruction set, else generated from the task's metadata.
+
+        Retrieval-type tasks always have a query/document side.
+        """
         side = side_for(prompt_type)
-        if side == "text" and task_type in ("Retrieval", "Reranking"):
+        if side == "text" and task_metadata.type in ("Retrieval", "Reranking"):
             side = "query"  # mteb encodes queries with prompt_type=query; None only comes from odd callers
-        return self.instructions.instruction(task_name, side)
+        name = task_metadata.name
+        if self.strict or self.instructions.has_task(name):
+            return self.instructions.instruction(name, side)
+        instruction = generated_instruction(task_metadata, side)
+        if not any(task == name for task, _ in self.generated_instructions):
+            logger.warning("%s: instruction set %r has no instruction for this task; using ones generated from its "
+                           "mteb metadata (type %s, domains %s): %s", name, self.instructions.name, task_metadata.type,
+                           task_metadata.domains, generated_instructions(task_metadata))
+        self.generated_instructions[(name, side)] = instruction
+        return instruction
 
     def encode(self, inputs, *, task_metadata, hf_split: str, hf_subset: str, prompt_type=None, **kwargs: Any) -> np.ndarray:
         """Embed every text of the `inputs` DataLoader with the task's instruction for this side."""
         texts = [text for batch in inputs for text in batch["text"]]
-        instruction = self.instruction_for(task_metadata.name, task_metadata.type, prompt_type)
+        instruction = self.instruction_for(task_metadata, prompt_type)
         self.used_instructions[(task_metadata.name, side_for(prompt_type))] = instruction
         if self.model.instruction_length(instruction) >= self.model.max_seq_length - 1:
             logger.warning("%s: the instruction alone has %d tokens, the model reads %d: the texts are truncated away "

@@ -11,7 +11,9 @@ An entry is `{"text": ...}` (one instruction for every input of the task) or `{"
   ("Represent the [domain] [text type] for [objective]: "), for the robustness study (paper Table 6 / Fig. 4).
 - a user dict {task: str | {"text"|"query"|"document": str}}; the key "*" is the fallback for other tasks.
 
-Substitute tasks (`<official>-local`) use the instruction of their official task.
+Substitute tasks (`<official>-local`) use the instruction of their official task. A task that a set does not
+hold (mteb has hundreds the paper never wrote instructions for) gets `generated_instruction`: the paper's
+unified template filled from the task's own mteb metadata (see `InstructionSet.has_task`).
 """
 from __future__ import annotations
 
@@ -76,8 +78,67 @@ class InstructionSet:
             return entry["query"]
         raise KeyError(f"instruction set {self.name!r}: task {key!r} has sides {sorted(entry)}, not {side!r}")
 
+    def has_task(self, task: str) -> bool:
+        """Whether the set holds `task` (substitutes count as their official task), or a "*" fallback."""
+        key = task[: -len(LOCAL_SUFFIX)] if task.endswith(LOCAL_SUFFIX) else task
+        return key in self.table or WILDCARD in self.table
+
     def as_json(self) -> dict:
         return {"name": self.name, "source": self.source, "table": self.table}
+
+
+# Unified template "Represent the (domain) text type for task objective: " per mteb task type and side:
+# (text type, objective or None). Written after the paper's own instructions for each type (its STS ones name
+# no objective: "Represent the statement: "); "text" serves every input of a single-instruction type.
+_RETRIEVAL = {"query": ("question", "retrieving supporting documents"), "document": ("document", "retrieval")}
+_RERANKING = {"query": ("query", "retrieving relevant documents"), "document": ("document", "retrieval")}
+TYPE_TEMPLATES: dict[str, dict[str, tuple[str, str | None]]] = {
+    "Retrieval": _RETRIEVAL, "InstructionRetrieval": _RETRIEVAL,
+    "Reranking": _RERANKING, "InstructionReranking": _RERANKING,
+    "Classification": {"text": ("text", "classification")},
+    "MultilabelClassification": {"text": ("text", "classification")},
+    "ZeroShotClassification": {"text": ("text", "classification")},
+    "Clustering": {"text": ("text", "clustering")},
+    "PairClassification": {"text": ("sentence", "retrieving duplicate sentences")},
+    "STS": {"text": ("statement", None)},
+    "Summarization": {"text": ("sentence", "retrieval")},
+    "BitextMining": {"text": ("sentence", "retrieving its translation")},
+    "Regression": {"text": ("text", "predicting its score")},
+}
+GENERIC_TEMPLATE = {"text": ("text", None)}  # task types not listed above
+# mteb domains that say nothing about the text (or not of text); the others are named in lower case.
+UNINFORMATIVE_DOMAINS = {"Written", "Spoken", "Constructed", "Non-fiction", "Scene", "AudioScene", "Speech"}
+DOMAIN_WORDS = {"Encyclopaedic": "encyclopedia", "Reviews": "review", "Social": "social media",
+                "Subtitles": "subtitle", "Sport": "sports"}
+
+
+def task_domain(domains) -> str | None:
+    """The first informative mteb domain of a task as a word for the template (None when there is none)."""
+    for domain in domains or ():
+        if domain not in UNINFORMATIVE_DOMAINS:
+            return DOMAIN_WORDS.get(domain, domain.lower())
+    return None
+
+
+def generated_instruction(task_metadata, side: str = "text") -> str:
+    """An instruction in the paper's unified template built from an mteb task's metadata.
+
+    The task type gives the text type and objective per side ("query"/"document" for retrieval and reranking;
+    other types have one instruction for every input), the first informative domain gives the domain, e.g.
+    a Medical retrieval task: "Represent the medical question for retrieving supporting documents: ".
+    """
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+    template = TYPE_TEMPLATES.get(task_metadata.type, GENERIC_TEMPLATE)
+    text_type, objective = template.get(side) or template.get("text") or template["query"]
+    domain = task_domain(task_metadata.domains)
+    words = ["Represent the", domain, text_type] + (["for", objective] if objective else [])
+    return " ".join(word for word in words if word) + ": "
+
+
+def generated_instructions(task_metadata) -> dict[str, str]:
+    """Every side's generated instruction for a task: {"query": ..., "document": ...} or {"text": ...}."""
+    return {side: generated_instruction(task_metadata, side) for side in TYPE_TEMPLATES.get(task_metadata.type, GENERIC_TEMPLATE)}
 
 
 def paper_instructions(model: str = "hkunlp/instructor-large", data_dir: str | Path | None = None) -> InstructionSet:
