@@ -1,21 +1,26 @@
-"""Training speed and memory: our step vs a sentence-transformers step with CachedMultipleNegativesRankingLoss.
+"""Training speed and memory: our step (the cpu preset's and the gradient-caching one) vs sentence-transformers.
 
-Both sides train the same model (all-MiniLM-L6-v2) on the same (query, positive, negative) batch, the same
-token lengths, the same chunk ("mini batch") size and AdamW; both do two forward passes and one backward
-pass per text (gradient caching). We chunk the 3B texts sorted by length; sentence-transformers chunks each
-column in order, so with --varied-lengths we pad less. Reported: pairs (records) per second, median over the
-timed steps, in float32 and under bfloat16 autocast, as a ratio ours / sentence-transformers measured in one
-process with the runs interleaved. Then the peak memory of one step at batch 256 with and without gradient
-caching, each in a fresh subprocess (Linux: resident-set high-water mark, reset before the step).
+All sides train the same model (all-MiniLM-L6-v2) on the same (query, positive, negative) batch with AdamW:
+- "ours": the cpu preset's step: the 3B texts in chunks of similar token length (--chunk), every chunk's
+  autograd graph kept, one backward (one forward per text);
+- "ours, gradient caching": GradCache with chunks of --cache-chunk texts (two forwards per text, the memory of
+  one chunk): the cpu preset's step before, kept for batches that do not fit memory;
+- "sentence-transformers": CachedMultipleNegativesRankingLoss with mini_batch_size --cache-chunk (it chunks each
+  column in order; two forwards per text).
+Reported per precision ("auto" as resolved here; bfloat16 too where it is native): pairs (records) per second,
+median over the timed steps, runs interleaved in one process; the ratio to sentence-transformers; achieved
+matmul FLOP/s as a fraction of the measured GEMM peak of that precision (see flops.py), both for the FLOPs
+executed (padded chunks, the second forward of gradient caching included) and the useful ones (each text at its
+own length, forward + backward once). Then the peak memory of one step at --memory-batch, with and without
+gradient caching, each in a fresh subprocess (Linux: resident-set high-water mark, reset before the step).
 
-    python benchmarks/train_speed.py [--batch 32 --chunk 32 --words 40 --steps 3 --memory-batch 256]
+    python benchmarks/train_speed.py [--batch 64 --chunk 32 --cache-chunk 64 --words 40 --steps 3]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -25,11 +30,13 @@ from pathlib import Path
 
 import torch
 
-from instructor_lib.config import default_model_path, library_versions
+from flops import forward_flops, gemm_peak, padded_forward_flops
+from instructor_lib.config import cpu_name, default_model_path, library_versions
 from instructor_lib.data import collate
 from instructor_lib.loss import instructor_loss
 from instructor_lib.model import Instructor
-from instructor_lib.train import loss_and_backward
+from instructor_lib.precision import precision_record, resolve_precision
+from instructor_lib.train import length_chunks, loss_and_backward
 
 WORDS = ("the a model text query document retrieval science news review question answer sentence passage "
          "embedding dog cat food city river music history energy market policy health").split()
@@ -44,17 +51,18 @@ def make_batch(batch_size: int, words: int, seed: int = 0, varied: bool = False)
                      "task_name": "bench"} for _ in range(batch_size)])
 
 
-def ours(max_seq_length: int, chunk: int | None):
-    """A step function of our trainer (gradient caching with `chunk` texts per pass)."""
+def ours(max_seq_length: int, chunk: int | None, gradient_caching: bool):
+    """A step function of our trainer, and its model."""
     model = Instructor.from_pretrained().train()
     model.max_seq_length = max_seq_length
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as instructor_lib.train
 
-    def step(batch, bf16: bool):
+    def step(batch, precision: str):
         optimizer.zero_grad(set_to_none=True)
-        loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk, bf16=bf16)
+        loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk, gradient_caching=gradient_caching,
+                          precision=precision)
         optimizer.step()
-    return step
+    return step, model
 
 
 def sentence_transformers_step(max_seq_length: int, chunk: int):
@@ -67,46 +75,71 @@ def sentence_transformers_step(max_seq_length: int, chunk: int):
     loss_fn = CachedMultipleNegativesRankingLoss(model, mini_batch_size=chunk)
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
 
-    def step(batch, bf16: bool):
+    def step(batch, precision: str):
         optimizer.zero_grad(set_to_none=True)
         features = [model.preprocess([instruction + text for instruction, text in column])
                     for column in (batch.query, batch.pos, batch.neg)]
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # the cached loss re-embeds in backward
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):  # the cached loss re-embeds in backward
             loss = loss_fn(features, None)
             loss.backward()
         optimizer.step()
     return step
 
 
+def step_flops(model, batch, chunk: int | None, gradient_caching: bool) -> tuple[float, float]:
+    """(executed, useful) matmul FLOPs of one training step of our trainer on `batch`."""
+    pairs = batch.query + batch.pos + batch.neg
+    chunks = length_chunks(model, pairs, chunk)
+    passes = 4 if gradient_caching and len(chunks) > 1 else 3  # forward + backward (2x), + the re-embedding forward
+    executed = passes * padded_forward_flops(model, [features for _, features in chunks])
+    useful = 3 * sum(forward_flops(model, 1, len(ids)) for ids in model._token_ids(pairs))
+    return executed, useful
+
+
 def speed(args) -> list[dict]:
-    batch = make_batch(args.batch, args.words, varied=args.varied_lengths)
-    steps = {"ours": ours(args.max_seq_length, args.chunk),
-             "sentence-transformers": sentence_transformers_step(args.max_seq_length, args.chunk)}
+    batch = make_batch(args.batch, args.words, varied=not args.uniform_lengths)
+    ours_step, model = ours(args.max_seq_length, args.chunk, False)
+    cached_step, _ = ours(args.max_seq_length, args.cache_chunk, True)
+    steps = {"ours": (ours_step, step_flops(model, batch, args.chunk, False)),
+             "ours, gradient caching": (cached_step, step_flops(model, batch, args.cache_chunk, True)),
+             "sentence-transformers": (sentence_transformers_step(args.max_seq_length, args.cache_chunk), None)}
+    useful = steps["ours"][1][1]
+    auto = resolve_precision("auto")
     rows = []
-    for precision in ("float32", "bfloat16"):
+    for precision in ("float32", "bfloat16") if auto == "bfloat16" else ("float32",):
+        peak = gemm_peak(torch.float32 if precision == "float32" else torch.bfloat16)
         seconds = {name: [] for name in steps}
-        for name, step in steps.items():  # warm-up
-            step(batch, precision == "bfloat16")
+        for name, (step, _) in steps.items():  # warm-up
+            step(batch, precision)
         for _ in range(args.steps):  # interleaved, so load from other processes hits both alike
-            for name, step in steps.items():
+            for name, (step, _) in steps.items():
                 started = time.perf_counter()
-                step(batch, precision == "bfloat16")
+                step(batch, precision)
                 seconds[name].append(time.perf_counter() - started)
-        pairs = {name: args.batch / statistics.median(values) for name, values in seconds.items()}
-        rows.append({"precision": precision, "ours_pairs_per_s": pairs["ours"],
-                     "st_pairs_per_s": pairs["sentence-transformers"],
-                     "ratio_ours_over_st": pairs["ours"] / pairs["sentence-transformers"]})
-        print(json.dumps(rows[-1]), flush=True)
+        st_pairs = args.batch / statistics.median(seconds["sentence-transformers"])
+        for name, (_, flops) in steps.items():
+            median = statistics.median(seconds[name])
+            row = {"precision": precision, "runner": name, "pairs_per_s": round(args.batch / median, 2),
+                   "ratio_vs_st": round(args.batch / median / st_pairs, 2), "gemm_peak_gflop_per_s": round(peak / 1e9, 1),
+                   "useful_fraction_of_peak": round(useful / median / peak, 3)}
+            if flops is not None:
+                row["executed_fraction_of_peak"] = round(flops[0] / median / peak, 3)
+                row["padding_and_recompute_overhead"] = round(flops[0] / flops[1] - 1, 3)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if auto == "float32":
+        print("bfloat16 not timed: this CPU emulates it (auto resolved to float32: "
+              f"{precision_record()['reason']})", flush=True)
     return rows
 
 
-def peak_memory_child(batch_size: int, chunk: int | None, max_seq_length: int, words: int) -> None:
+def peak_memory_child(batch_size: int, chunk: int, gradient_caching: bool, max_seq_length: int, words: int) -> None:
     """Run one float32 step and print the resident-memory high-water mark it added (MiB)."""
-    step, batch = ours(max_seq_length, chunk), make_batch(batch_size, words)
-    step(make_batch(chunk or 8, words, seed=1), False)  # allocate optimizer state and warm up
+    (step, _), batch = ours(max_seq_length, chunk, gradient_caching), make_batch(batch_size, words)
+    step(make_batch(8, words, seed=1), "float32")  # allocate optimizer state and warm up
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     before = _status_kib("VmHWM")
-    step(batch, False)
+    step(batch, "float32")
     print(json.dumps({"peak_step_mib": (_status_kib("VmHWM") - before) / 1024}))
 
 
@@ -119,31 +152,36 @@ def _status_kib(field: str) -> int:
 
 def memory(args) -> list[dict]:
     rows = []
-    for chunk in (args.chunk, None):
-        command = [sys.executable, __file__, "--memory-child", str(chunk or 0), "--memory-batch", str(args.memory_batch),
+    for chunk, caching in ((args.cache_chunk, True), (args.chunk, False)):
+        command = [sys.executable, __file__, "--memory-child", str(chunk), "--memory-batch", str(args.memory_batch),
                    "--max-seq-length", str(args.max_seq_length), "--words", str(args.words)]
+        command += ["--memory-child-caching"] if caching else []
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-        rows.append({"batch": args.memory_batch, "chunk": chunk, **json.loads(output)})
+        rows.append({"batch": args.memory_batch, "chunk": chunk, "gradient_caching": caching, **json.loads(output)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch", type=int, default=32, help="records per step for the speed comparison")
-    parser.add_argument("--chunk", type=int, default=32, help="texts per pass (ST: mini_batch_size per column)")
-    parser.add_argument("--words", type=int, default=40, help="words per text (all texts reach similar lengths)")
-    parser.add_argument("--varied-lengths", action="store_true", help="1 to 2 x words words per text")
-    parser.add_argument("--max-seq-length", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=64, help="records per step (the cpu preset's)")
+    parser.add_argument("--chunk", type=int, default=32, help="texts per pass of our step (the cpu preset's)")
+    parser.add_argument("--cache-chunk", type=int, default=64,
+                        help="texts per pass with gradient caching (ST: mini_batch_size per column)")
+    parser.add_argument("--words", type=int, default=40, help="texts have 1 to 2 x words words (like real data)")
+    parser.add_argument("--uniform-lengths", action="store_true", help="every text has exactly --words words")
+    parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per side and precision")
     parser.add_argument("--memory-batch", type=int, default=256, help="records per step for the memory comparison")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child-caching", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", default="runs/bench/train_speed.json")
     args = parser.parse_args()
     if args.memory_child is not None:
-        return peak_memory_child(args.memory_batch, args.memory_child or None, args.max_seq_length, args.words)
-    result = {"args": vars(args), "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+        return peak_memory_child(args.memory_batch, args.memory_child, args.memory_child_caching, args.max_seq_length,
+                                 args.words)
+    result = {"args": vars(args), "cpu": cpu_name(), "threads": torch.get_num_threads(), "precision": precision_record(),
               "cpu_count": os.cpu_count(), "versions": library_versions(), "speed": speed(args),
               "memory": [] if args.skip_memory else memory(args)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

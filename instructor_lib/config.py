@@ -59,6 +59,17 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def cpu_name() -> str:
+    """The CPU model (from /proc/cpuinfo on Linux), for benchmark and result records."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape a result, recorded next to every result."""
     import importlib.metadata as md
