@@ -6,9 +6,10 @@ applied, as a list of steps from a closed vocabulary (`STEPS`):
 - `copy`: the upstream bytes unchanged;
 - `zip_member`: one member of an upstream zip archive (`member` = its file name);
 - `first_n_records` / `skip_n_records`: keep the first `n` records, or drop them, of a named record `format`;
+- `convert`: a format conversion by a named function of this module (`CONVERTERS`);
 - `gzip`: compress with the recorded header (`mtime`, `filename`, `os_code`) and deflate (`zlib` as Python's gzip
   module writes it, or `gnu-gzip`, the `gzip` program, whose deflate zlib does not reproduce bit for bit).
-Files that no download plus declared steps reproduce (the curators' notes, two converted files) carry
+Files that no download plus declared steps reproduce (the curators' notes, the SemEval XML conversions) carry
 `"reproducible": false` and a `reason`.
 
     python -m instructor_lib.datasets fetch [--dest DIR] [--only PREFIX ...] [--mirror PREFIX=URL ...]
@@ -28,6 +29,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import urllib.request
@@ -41,6 +43,7 @@ from .config import data_cache_dir, data_dir as resolve_data_dir, sha256_file
 MANIFEST_PATH = Path(__file__).with_name("data_manifest.json")
 MANIFEST_FORMAT = 1
 GITHUB_RAW = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+GITHUB_ARCHIVE = "https://github.com/{repo}/archive/{commit}.tar.gz"  # a whole folder: the repository's tarball
 SYNWMD = ("amao0o0/SynWMD", "59042a92e862db58bd01e47914345d2f52d2a4a3")
 SYNWMD_STS = "data/downstream/STS/"
 OLORA = ("zyx303/O-LoRA", "116d67cf84feafbc11e34fe789c843d9a62382c1")
@@ -129,6 +132,8 @@ FOLDERS: dict[str, tuple[str, str, str | dict[str, str]]] = {
                     "task1729_personachat_generate_next")},
 }
 ZIP_FOLDERS = ("eval/STS15/answers-forums-attribution", "eval/SciFact")
+# relative path -> the conversion that builds it from the repository tarball (the source path is a folder)
+CONVERSIONS = {"eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl": "newsgroups_subjects_jsonl"}
 # relative path -> extra step before any gzip (facts from SOURCE.md)
 RECORD_STEPS = {"eval/TweetSentimentExtractionClassification/train.csv":
                 {"op": "skip_n_records", "format": "csv", "n": 3534}}
@@ -146,9 +151,6 @@ UNREPRODUCIBLE = {
     "eval/SemEval2016CQAReranking/semeval2016_task3_ql_train_part2_subtaskB.jsonl":
         "XML to JSONL conversion by an unpublished script; without the upstream XML here its output (key order, "
         "escaping, whitespace handling) cannot be checked, so no converter is declared",
-    "eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl":
-        "one line per message of the 19,997 upstream files (Subject header, UTF-8 or Latin-1 decoding) in an "
-        "unpublished order and serialisation; not reproducible from a declared step",
 }
 
 
@@ -214,8 +216,51 @@ def _gzip(data: bytes, level: int, mtime: int, filename: str | None, os_code: in
     return header + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
+def _subject(message: bytes, name: str) -> str:
+    """The first `Subject:` header of a Usenet message (UTF-8, else Latin-1), without the name and outer spaces."""
+    try:
+        text = message.decode("utf-8")
+    except UnicodeDecodeError:
+        text = message.decode("latin-1")
+    for line in text.split("\n"):
+        if not line.strip():
+            break  # end of the header block
+        if line.startswith("Subject:"):
+            return line[len("Subject:"):].strip()
+    raise ValueError(f"{name}: no Subject: header before the first blank line")
+
+
+def newsgroups_subjects_jsonl(data: bytes, folder: str) -> bytes:
+    """20news-19997 subjects as JSON Lines, from a repository tarball holding `folder/<newsgroup>/<doc id>`.
+
+    One line `{"newsgroup", "doc_id", "subject"}` per message, ordered by newsgroup, then numeric doc id, as in
+    eval/TwentyNewsgroupsClustering (SOURCE.md there).
+    """
+    messages = {}
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+        for member in archive:
+            inside = member.name.split("/", 1)[-1]  # drop the tarball's `<repo>-<commit>/`
+            parts = inside[len(folder):].split("/")
+            if member.isfile() and inside.startswith(folder) and len(parts) == 2:
+                messages[(parts[0], int(parts[1]))] = archive.extractfile(member).read()
+    if not messages:
+        raise ValueError(f"the archive has no files under {folder!r}")
+    lines = [json.dumps({"newsgroup": group, "doc_id": str(doc), "subject": _subject(body, f"{group}/{doc}")},
+                        ensure_ascii=False) + "\n" for (group, doc), body in sorted(messages.items())]
+    return "".join(lines).encode("utf-8")
+
+
+CONVERTERS = {"newsgroups_subjects_jsonl": newsgroups_subjects_jsonl}
+
+
+def _convert(data: bytes, function: str, **params) -> bytes:
+    if function not in CONVERTERS:
+        raise ValueError(f"unknown conversion {function!r} (known: {', '.join(CONVERTERS)})")
+    return CONVERTERS[function](data, **params)
+
+
 STEPS = {"copy": lambda data: data, "zip_member": _zip_member, "first_n_records": _first_n_records,
-         "skip_n_records": _skip_n_records, "gzip": _gzip}
+         "skip_n_records": _skip_n_records, "gzip": _gzip, "convert": _convert}
 
 
 def apply_steps(data: bytes, steps: list[dict]) -> bytes:
@@ -265,7 +310,8 @@ def _source(relpath: str) -> dict | None:
         path = where[upstream_name]
     else:
         path = where.format(name=upstream_name)
-    return {"repo": repo, "commit": commit, "path": path, "url": GITHUB_RAW.format(repo=repo, commit=commit, path=path)}
+    url = (GITHUB_ARCHIVE if relpath in CONVERSIONS else GITHUB_RAW).format(repo=repo, commit=commit, path=path)
+    return {"repo": repo, "commit": commit, "path": path, "url": url}
 
 
 def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
@@ -283,6 +329,8 @@ def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
     steps = []
     if relpath.rsplit("/", 1)[0] in ZIP_FOLDERS:
         steps.append({"op": "zip_member", "member": Path(relpath).name.removesuffix(".gz")})
+    if relpath in CONVERSIONS:
+        steps.append({"op": "convert", "function": CONVERSIONS[relpath], "folder": source["path"]})
     if relpath in RECORD_STEPS:
         steps.append(RECORD_STEPS[relpath])
     task = Path(relpath).name.removesuffix(".json.gz")
