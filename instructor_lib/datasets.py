@@ -402,12 +402,17 @@ class VerifyReport:
         return [f"{kind}: {path}" for kind in ("missing", "extra", "changed") for path in getattr(self, kind)]
 
 
-def verify(data_dir: str | os.PathLike | None = None, manifest: dict | None = None) -> VerifyReport:
-    """Compare a data directory with the manifest: files missing, extra (not in the manifest) and changed."""
+def verify(data_dir: str | os.PathLike | None = None, manifest: dict | None = None,
+           reproducible_only: bool = False) -> VerifyReport:
+    """Compare a data directory with the manifest: files missing, extra (not in the manifest) and changed.
+
+    `reproducible_only`: a missing file that `fetch` cannot reproduce is not a problem (a fetched directory).
+    """
     root = resolve_data_dir(data_dir)
     entries = {entry["path"]: entry for entry in (manifest or load_manifest())["files"]}
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    report = VerifyReport(missing=sorted(set(entries) - present), extra=sorted(present - set(entries)))
+    missing = [path for path in sorted(set(entries) - present) if entries[path]["reproducible"] or not reproducible_only]
+    report = VerifyReport(missing=missing, extra=sorted(present - set(entries)))
     report.changed = [path for path in sorted(present & set(entries)) if not _file_matches(root / path, entries[path])]
     return report
 
@@ -558,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
     fetch_cmd.add_argument("--retries", type=int, default=3)
     verify_cmd = commands.add_parser("verify", help="check a data directory against the manifest")
     verify_cmd.add_argument("--data-dir", default=None, help="default: the one config.data_dir() finds")
+    verify_cmd.add_argument("--reproducible-only", action="store_true",
+                            help="do not count missing files that fetch cannot reproduce (a fetched directory)")
     manifest_cmd = commands.add_parser("manifest", help="regenerate instructor_lib/data_manifest.json")
     manifest_cmd.add_argument("--data-dir", required=True)
     manifest_cmd.add_argument("--out", default=str(MANIFEST_PATH))
@@ -568,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {len(manifest['files'])} files, sha256 {manifest_sha256(args.out)}")
         return 0
     if args.command == "verify":
-        report = verify(args.data_dir)
+        report = verify(args.data_dir, reproducible_only=args.reproducible_only)
         for line in report.lines():
             print(line)
         print(f"{resolve_data_dir(args.data_dir)}: {'ok' if report.ok else 'PROBLEMS'} against manifest "

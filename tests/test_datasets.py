@@ -288,7 +288,11 @@ def test_verify_cli_exit_codes(tmp_path, capsys):
     assert datasets.main(["verify", "--data-dir", str(shared_data())]) == 0
     (tmp_path / "eval").mkdir()
     assert datasets.main(["verify", "--data-dir", str(tmp_path)]) == 1
-    assert f"missing: {BIOSSES}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" in out
+    assert datasets.main(["verify", "--data-dir", str(tmp_path), "--reproducible-only"]) == 1
+    out = capsys.readouterr().out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" not in out
 
 
 def test_decompressed_hash_accepts_any_gzip_of_the_same_content(tmp_path):
