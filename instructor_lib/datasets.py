@@ -19,7 +19,6 @@ Files that no download plus declared steps reproduce (the curators' notes, the S
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import hashlib
 import io
@@ -314,18 +313,13 @@ def _source(relpath: str) -> dict | None:
     return {"repo": repo, "commit": commit, "path": path, "url": url}
 
 
-def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
-    """One file's manifest entry: size and sha256 from the file, its source and steps from the tables above."""
-    file = root / relpath
-    entry = {"path": relpath, "size": file.stat().st_size, "sha256": sha256_file(file)}
-    source = _source(relpath)
-    if relpath.endswith("/SOURCE.md") or relpath.endswith("INDEX.md") or relpath == "eval/INSTRUCTIONS.md":
-        return {**entry, "reproducible": False, "reason": CURATED_REASON}
-    if source is None and relpath not in UNREPRODUCIBLE:
-        raise ValueError(f"{relpath}: no source known; add its folder to FOLDERS in {__file__}")
-    if relpath in UNREPRODUCIBLE:
-        return {**entry, **({"source": source} if source else {}), "reproducible": False,
-                "reason": UNREPRODUCIBLE[relpath]}
+def _unreproducible_reason(relpath: str) -> str | None:
+    if relpath.endswith(("/SOURCE.md", "/INDEX.md")) or relpath == "eval/INSTRUCTIONS.md":
+        return CURATED_REASON
+    return UNREPRODUCIBLE.get(relpath)
+
+
+def _steps_before_gzip(relpath: str, source: dict, cut_tasks: set[str]) -> list[dict]:
     steps = []
     if relpath.rsplit("/", 1)[0] in ZIP_FOLDERS:
         steps.append({"op": "zip_member", "member": Path(relpath).name.removesuffix(".gz")})
@@ -333,19 +327,34 @@ def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
         steps.append({"op": "convert", "function": CONVERSIONS[relpath], "folder": source["path"]})
     if relpath in RECORD_STEPS:
         steps.append(RECORD_STEPS[relpath])
-    task = Path(relpath).name.removesuffix(".json.gz")
-    if relpath.startswith("train/superni/tasks/") and task in cut_tasks:
+    if relpath.startswith("train/superni/tasks/") and Path(relpath).name.removesuffix(".json.gz") in cut_tasks:
         steps.append({"op": "first_n_records", "format": "superni_task_json", "n": SUPERNI_MAX_INSTANCES})
-    entry.update(source=source, reproducible=True)
+    return steps
+
+
+def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
+    """One file's manifest entry: size and sha256 from the file, its source and steps from the tables above.
+
+    A `.gz` file gets the gzip step that rebuilds it bit for bit (tried here); when none does, the entry is
+    checked by the hash of its decompressed content (`"sha256_of": "decompressed"`).
+    """
+    file = root / relpath
+    entry = {"path": relpath, "size": file.stat().st_size, "sha256": sha256_file(file)}
+    source = _source(relpath)
+    reason = _unreproducible_reason(relpath)
+    if reason:  # the source, where one is known, says what the file was made from
+        known = {"source": source} if source and relpath in UNREPRODUCIBLE else {}
+        return {**entry, **known, "reproducible": False, "reason": reason}
+    if source is None:
+        raise ValueError(f"{relpath}: no source known; add its folder to FOLDERS in {__file__}")
+    steps = _steps_before_gzip(relpath, source, cut_tasks)
+    entry.update(source=source, reproducible=True, sha256_of="file")
     if relpath.endswith(".gz"):
         committed = file.read_bytes()
         content = gzip.decompress(committed)
         step, exact = _gzip_step(committed, content)
         steps.append(step)
-        entry["content_sha256"] = hashlib.sha256(content).hexdigest()
-        entry["sha256_of"] = "file" if exact else "decompressed"
-    else:
-        entry["sha256_of"] = "file"
+        entry.update(content_sha256=hashlib.sha256(content).hexdigest(), sha256_of="file" if exact else "decompressed")
     entry["steps"] = steps or [{"op": "copy"}]
     return entry
 
