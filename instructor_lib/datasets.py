@@ -339,7 +339,7 @@ def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
     checked by the hash of its decompressed content (`"sha256_of": "decompressed"`).
     """
     file = root / relpath
-    entry = {"path": relpath, "size": file.stat().st_size, "sha256": sha256_file(file)}
+    entry = {"path": relpath, "size": file.stat().st_size, "sha256": sha256_file(file), "sha256_of": "file"}
     source = _source(relpath)
     reason = _unreproducible_reason(relpath)
     if reason:  # the source, where one is known, says what the file was made from
@@ -348,7 +348,7 @@ def manifest_entry(root: Path, relpath: str, cut_tasks: set[str]) -> dict:
     if source is None:
         raise ValueError(f"{relpath}: no source known; add its folder to FOLDERS in {__file__}")
     steps = _steps_before_gzip(relpath, source, cut_tasks)
-    entry.update(source=source, reproducible=True, sha256_of="file")
+    entry.update(source=source, reproducible=True)
     if relpath.endswith(".gz"):
         committed = file.read_bytes()
         content = gzip.decompress(committed)
@@ -392,7 +392,7 @@ def manifest_sha256(path: str | os.PathLike = MANIFEST_PATH) -> str:
 
 # ------------------------------------------------------------------------------------------------- verify
 def _file_matches(file: Path, entry: dict) -> bool:
-    if entry.get("sha256_of") == "decompressed":
+    if entry["sha256_of"] == "decompressed":
         return hashlib.sha256(gzip.decompress(file.read_bytes())).hexdigest() == entry["content_sha256"]
     return file.stat().st_size == entry["size"] and sha256_file(file) == entry["sha256"]
 

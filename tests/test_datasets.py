@@ -19,6 +19,7 @@ from instructor_lib import config, datasets
 from instructor_lib.config import PROJECT_ROOT, sha256_file
 
 GH = "https://raw.githubusercontent.com/"
+GITHUB = "https://github.com/"
 BIOSSES = "eval/BIOSSES/all.tsv"
 TASK_UNCUT = "train/superni/tasks/task062_bigbench_repeat_copy_logic.json.gz"  # zlib gzip of the upstream file
 TASK_CUT = "train/superni/tasks/task092_check_prime_classification.json.gz"  # first 600 instances, then gzip
@@ -45,7 +46,7 @@ def selected(prefixes: list[str]) -> list[dict]:
 
 # ------------------------------------------------------------------------------------- the upstream mirror
 def upstream_bytes(entry: dict, data: Path) -> bytes:
-    """What the upstream file looks like, rebuilt from the committed copy (for a zip: see `build_mirror`)."""
+    """What the upstream file (or zip member) looks like, rebuilt from the committed copy."""
     committed = (data / entry["path"]).read_bytes()
     ops = [step["op"] for step in entry["steps"]]
     content = gzip.decompress(committed) if "gzip" in ops else committed
@@ -64,17 +65,24 @@ def build_mirror(root: Path, data: Path, entries: list[dict]) -> None:
     """Write the upstream files of `entries` under root/gh/<repo>/<commit>/<path>, as GitHub serves them."""
     zips: dict[Path, dict[str, bytes]] = {}
     for entry in entries:
-        target = root / "gh" / entry["source"]["url"][len(GH):]
+        url = entry["source"]["url"]
+        if entry["steps"][0]["op"] == "convert":  # the repository tarball
+            target = root / "archive" / url[len(GITHUB):]
+            top = f"{entry['source']['repo'].split('/')[1]}-{entry['source']['commit']}"
+            content = newsgroups_tarball((data / entry["path"]).read_bytes(), top)
+        else:
+            target = root / "gh" / url[len(GH):]
+            content = upstream_bytes(entry, data)
         target.parent.mkdir(parents=True, exist_ok=True)
         if entry["steps"][0]["op"] == "zip_member":
-            zips.setdefault(target, {})[entry["steps"][0]["member"]] = (data / entry["path"]).read_bytes()
+            zips.setdefault(target, {})[entry["steps"][0]["member"]] = content
         else:
-            target.write_bytes(upstream_bytes(entry, data))
+            target.write_bytes(content)
     for target, members in zips.items():
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, content in members.items():
-                archive.writestr(f"answers-forums/{name}", content)
-            archive.writestr("answers-forums/tsv2txt.py", b"# not copied\n")
+                archive.writestr(f"{target.stem}/{name}", content)
+            archive.writestr(f"{target.stem}/tsv2txt.py", b"# a member that is not copied\n")
 
 
 class Mirror:
@@ -130,7 +138,9 @@ def mirror(tmp_path):
 
 
 def run_fetch(mirror: Mirror, dest: Path, **kwargs) -> datasets.FetchReport:
-    return datasets.fetch(dest, only=SELECTION, mirrors={GH: mirror.url + "/gh/"}, backoff_s=0.0, **kwargs)
+    kwargs = {"only": SELECTION, **kwargs}
+    return datasets.fetch(dest, mirrors={GH: mirror.url + "/gh/", GITHUB: mirror.url + "/archive/"}, backoff_s=0.0,
+                          **kwargs)
 
 
 def leftovers(dest: Path) -> list[Path]:
@@ -241,19 +251,42 @@ def newsgroups_tarball(jsonl: bytes, top: str) -> bytes:
 
 
 def test_newsgroups_subjects_are_rebuilt_from_the_repository_tarball(tmp_path):
-    entry = ENTRIES[NEWSGROUPS]
-    committed = (shared_data() / NEWSGROUPS).read_bytes()
-    target = tmp_path / "mirror" / entry["source"]["url"][len("https://github.com/"):]
-    target.parent.mkdir(parents=True)
-    target.write_bytes(newsgroups_tarball(committed, f"20-newsgroups_text-classification-{entry['source']['commit']}"))
+    build_mirror(tmp_path / "mirror", shared_data(), [ENTRIES[NEWSGROUPS]])
     server = Mirror(tmp_path / "mirror")
     try:
-        report = datasets.fetch(tmp_path / "data", only=[NEWSGROUPS], mirrors={"https://github.com/": server.url + "/"})
+        report = run_fetch(server, tmp_path / "data", only=[NEWSGROUPS])
     finally:
         server.server.shutdown()
         server.server.server_close()
     assert report.fetched == [NEWSGROUPS]
-    assert sha256_file(tmp_path / "data" / NEWSGROUPS) == entry["sha256"] == hashlib.sha256(committed).hexdigest()
+    assert sha256_file(tmp_path / "data" / NEWSGROUPS) == ENTRIES[NEWSGROUPS]["sha256"]
+    assert sha256_file(tmp_path / "data" / NEWSGROUPS) == sha256_file(shared_data() / NEWSGROUPS)
+
+
+@pytest.mark.slow
+def test_every_reproducible_file_is_fetched_from_a_complete_mirror(tmp_path):
+    reproducible = [entry for entry in MANIFEST["files"] if entry["reproducible"]]
+    build_mirror(tmp_path / "mirror", shared_data(), reproducible)
+    server = Mirror(tmp_path / "mirror")
+    try:
+        report = run_fetch(server, tmp_path / "data", only=None, retries=1)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.ok and len(report.fetched) == len(reproducible)
+    assert datasets.verify(tmp_path / "data", reproducible_only=True).ok
+
+
+def test_copy_url_takes_every_file_verbatim_from_a_hosted_copy(tmp_path):
+    only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/", SLURP]
+    server = Mirror(shared_data())
+    try:
+        report = datasets.fetch(tmp_path, only=only, copy_url=server.url + "/", retries=1)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.ok and len(report.fetched) == 4 and not report.unreproducible
+    assert all(sha256_file(tmp_path / path) == sha256_file(shared_data() / path) for path in report.fetched)
 
 
 def test_a_message_without_subject_is_named():
