@@ -31,6 +31,8 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 import zlib
@@ -461,10 +463,10 @@ def _log(message: str) -> None:
 
 
 def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path, retries: int,
-               backoff_s: float) -> str | None:
-    """Download, transform, verify and atomically place one file; the failure reason, or None."""
+               backoff_s: float) -> Exception | None:
+    """Download, transform, verify and atomically place one file; the last error, or None."""
     target = dest / entry["path"]
-    reason = ""
+    error = None
     for attempt in range(1, retries + 1):
         raw = work / hashlib.sha256(url.encode()).hexdigest()
         try:
@@ -485,12 +487,17 @@ def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path,
                 temp.unlink(missing_ok=True)
             return None
         except Exception as err:  # any failure of this file is retried, then reported by name and URL
-            reason = f"{type(err).__name__}: {err}"
+            error = err
             raw.unlink(missing_ok=True)
             if attempt < retries:
-                _log(f"    retry {attempt}/{retries - 1} after {reason}")
+                _log(f"    retry {attempt}/{retries - 1} after {type(err).__name__}: {err}")
                 time.sleep(backoff_s * attempt)
-    return reason
+    return error
+
+
+def _unreachable(error: Exception) -> bool:
+    """The host could not be reached at all (no network, DNS, refused), as opposed to a bad file or an HTTP error."""
+    return isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError)
 
 
 def _remove_leftovers(dest: Path) -> None:
@@ -513,14 +520,15 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
         mirrors: URL prefix -> replacement prefix, e.g. `{"https://raw.githubusercontent.com/": "http://host/gh/"}`.
         copy_url: base URL of a verbatim copy of a whole data directory (`copy_url/<relative path>`); every file,
             the unreproducible ones included, is then taken from there unchanged.
-        retries: attempts per file (a failed download or a hash mismatch is retried).
+        retries: attempts per file (a failed download or a hash mismatch is retried); once a host proved
+            unreachable, its remaining files fail at once.
     A file whose hash already matches is skipped, so an interrupted fetch resumes. Each file is written to a
     temporary name next to its target and renamed only once its sha256 matches.
     """
     dest = Path(dest) if dest is not None else data_cache_dir()
     entries = [entry for entry in (manifest or load_manifest())["files"]
                if not only or any(entry["path"].startswith(prefix) for prefix in only)]
-    report = FetchReport()
+    report, unreachable = FetchReport(), {}  # host -> the error that showed it unreachable
     dest.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(dest)
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=dest) as work:
@@ -539,13 +547,19 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
                 report.unreproducible[entry["path"]] = entry["reason"]
                 _log(f"{label}: not fetchable ({entry['reason']})")
                 continue
-            reason = _fetch_one(entry, dest, url, steps, Path(work), retries, backoff_s)
-            if reason is None:
+            host = urllib.parse.urlsplit(url).netloc
+            if host in unreachable:  # without a network, fail fast instead of retrying every file
+                error = unreachable[host]
+            else:
+                error = _fetch_one(entry, dest, url, steps, Path(work), retries, backoff_s)
+            if error is None:
                 report.fetched.append(entry["path"])
                 _log(f"{label}: fetched ({entry['size']:,} bytes)")
-            else:
-                report.failed[entry["path"]] = f"{url}: {reason}"
-                _log(f"{label}: FAILED from {url}: {reason}")
+                continue
+            if _unreachable(error):
+                unreachable[host] = error
+            report.failed[entry["path"]] = f"{url}: {type(error).__name__}: {error}"
+            _log(f"{label}: FAILED from {report.failed[entry['path']]}")
     return report
 
 

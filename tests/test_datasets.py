@@ -208,6 +208,15 @@ def test_an_interrupted_fetch_resumes(mirror, tmp_path, monkeypatch):
     assert datasets.verify(dest, {"files": selected(SELECTION)}).ok
 
 
+def test_an_unreachable_host_fails_fast(tmp_path, monkeypatch):
+    real_download, calls = datasets.download, []
+    monkeypatch.setattr(datasets, "download", lambda url, target: calls.append(url) or real_download(url, target))
+    report = datasets.fetch(tmp_path, only=["eval/STS12/STS."], mirrors={GH: "http://127.0.0.1:9/"}, retries=2,
+                            backoff_s=0.0)
+    assert len(report.failed) == 11 and len(calls) == 2 and not report.fetched  # 6 gs + 5 input files
+    assert all("URLError" in why and why.startswith("http://127.0.0.1:9/") for why in report.failed.values())
+
+
 def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
     only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/SOURCE.md"]
     report = datasets.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
