@@ -64,8 +64,13 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape a result, recorded next to every result."""
+    """Versions of the libraries that shape a result, recorded next to every result.
+
+    `data-manifest` is the sha256 of instructor_lib/data_manifest.json, the data directory the code expects.
+    """
     import importlib.metadata as md
+
+    from .datasets import manifest_sha256
 
     versions = {"python": platform.python_version()}
     for name in ("torch", "transformers", "sentence-transformers", "mteb", "numpy", "scikit-learn", "instructor-lib"):
@@ -73,4 +78,5 @@ def library_versions() -> dict[str, str]:
             versions[name] = md.version(name)
         except md.PackageNotFoundError:
             versions[name] = "not installed"
+    versions["data-manifest"] = manifest_sha256()
     return versions

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import io
+import json
 import os
 import tarfile
 import threading
@@ -362,6 +362,7 @@ def test_manifest_covers_every_file_of_the_data_directory():
         else:
             assert entry["reason"]
     assert datasets.manifest_sha256() == hashlib.sha256(datasets.MANIFEST_PATH.read_bytes()).hexdigest()
+    assert config.library_versions()["data-manifest"] == datasets.manifest_sha256()
 
 
 def test_manifest_entries_regenerate_from_the_files():
