@@ -477,7 +477,7 @@ def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path,
             got = hashlib.sha256(data if entry["sha256_of"] == "file" else gzip.decompress(data)).hexdigest()
             want = entry["sha256"] if entry["sha256_of"] == "file" else entry["content_sha256"]
             if got != want:
-                raise ValueError(f"sha256 {got[:12]}… differs from the manifest's {want[:12]}…")
+                raise ValueError(f"sha256 {got[:12]}… differs from the manifest's {want[:12]}…{_compressor_hint(entry, data)}")
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_name(f".{target.name}.partial")
             try:
@@ -493,6 +493,15 @@ def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path,
                 _log(f"    retry {attempt}/{retries - 1} after {type(err).__name__}: {err}")
                 time.sleep(backoff_s * attempt)
     return error
+
+
+def _compressor_hint(entry: dict, data: bytes) -> str:
+    """Say so when only the compression differs: the content is right, this machine's compressor is not."""
+    if "content_sha256" not in entry or hashlib.sha256(gzip.decompress(data)).hexdigest() != entry["content_sha256"]:
+        return ""
+    deflate = entry["steps"][-1]["deflate"]
+    return (f" although the decompressed content is right: this machine's {deflate} compresses differently "
+            f"({'GNU gzip 1.12' if deflate == 'gnu-gzip' else 'zlib 1.2.13'} reproduces the manifest's bytes)")
 
 
 def _unreachable(error: Exception) -> bool:

@@ -217,6 +217,12 @@ def test_an_unreachable_host_fails_fast(tmp_path, monkeypatch):
     assert all("URLError" in why and why.startswith("http://127.0.0.1:9/") for why in report.failed.values())
 
 
+def test_a_different_compressor_is_named(mirror, tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_gnu_deflate", lambda data, level: datasets._gzip(data, 1, 0, None, 3, "zlib")[10:-8])
+    report = run_fetch(mirror, tmp_path / "data", only=[SLURP], retries=1)
+    assert "decompressed content is right: this machine's gnu-gzip compresses differently" in report.failed[SLURP]
+
+
 def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
     only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/SOURCE.md"]
     report = datasets.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
