@@ -12,8 +12,8 @@ applied, as a list of steps from a closed vocabulary (`STEPS`):
 Files that no download plus declared steps reproduce (the curators' notes, the SemEval XML conversions) carry
 `"reproducible": false` and a `reason`.
 
-    python -m instructor_lib.datasets fetch [--dest DIR] [--only PREFIX ...] [--mirror PREFIX=URL ...]
-    python -m instructor_lib.datasets verify [--data-dir DIR]
+    python -m instructor_lib.datasets fetch [--dest DIR] [--only PREFIX ...] [--mirror PREFIX=URL ...] [--copy-url URL]
+    python -m instructor_lib.datasets verify [--data-dir DIR] [--reproducible-only]
     python -m instructor_lib.datasets manifest --data-dir DIR      # regenerate the manifest (maintainers)
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +122,8 @@ FOLDERS: dict[str, tuple[str, str, str | dict[str, str]]] = {
     "train/snli_esnli": ("OanaMariaCamburu/e-SNLI", "7b585a3f077fdea899780eb0473940522ae44a2e", "dataset/eSNLI/{name}"),
     "train/specter_sample": (
         "allenai/specter", "f7afbc9cff79d487f6529a4b5802f10ed666df94",
-        {**{name: f"data/training/{name}" for name in ("data.json", "metadata.json", "train.txt", "val.txt", "test.txt")},
+        {**{name: f"data/training/{name}" for name in ("data.json", "metadata.json", "train.txt", "val.txt",
+                                                       "test.txt")},
          "sample-metadata.json": "data/sample-metadata.json", "sample.ids": "data/sample.ids"}),
     "train/squad_nqg": ("xinyadu/nqg", "8211129a3e97d29f3e4563e35f65e4a892f70ef0", "data/processed/{name}"),
     "train/superni": (*CITB, {"tasks_README.md": "data/tasks/README.md"}),
@@ -422,7 +424,8 @@ def verify(data_dir: str | os.PathLike | None = None, manifest: dict | None = No
     root = resolve_data_dir(data_dir)
     entries = {entry["path"]: entry for entry in (manifest or load_manifest())["files"]}
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    missing = [path for path in sorted(set(entries) - present) if entries[path]["reproducible"] or not reproducible_only]
+    missing = [path for path in sorted(set(entries) - present)
+               if entries[path]["reproducible"] or not reproducible_only]
     report = VerifyReport(missing=missing, extra=sorted(present - set(entries)))
     report.changed = [path for path in sorted(present & set(entries)) if not _file_matches(root / path, entries[path])]
     return report
@@ -462,13 +465,17 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _raw_path(work: Path, url: str) -> Path:
+    return work / hashlib.sha256(url.encode()).hexdigest()
+
+
 def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path, retries: int,
                backoff_s: float) -> Exception | None:
     """Download, transform, verify and atomically place one file; the last error, or None."""
     target = dest / entry["path"]
     error = None
+    raw = _raw_path(work, url)
     for attempt in range(1, retries + 1):
-        raw = work / hashlib.sha256(url.encode()).hexdigest()
         try:
             if not raw.exists():  # an archive shared by several files is downloaded once
                 download(url, raw.with_suffix(".part"))
@@ -477,7 +484,8 @@ def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path,
             got = hashlib.sha256(data if entry["sha256_of"] == "file" else gzip.decompress(data)).hexdigest()
             want = entry["sha256"] if entry["sha256_of"] == "file" else entry["content_sha256"]
             if got != want:
-                raise ValueError(f"sha256 {got[:12]}… differs from the manifest's {want[:12]}…{_compressor_hint(entry, data)}")
+                hint = _compressor_hint(entry, data)
+                raise ValueError(f"sha256 {got[:12]}… differs from the manifest's {want[:12]}…{hint}")
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.with_name(f".{target.name}.partial")
             try:
@@ -517,6 +525,15 @@ def _remove_leftovers(dest: Path) -> None:
         partial.unlink()
 
 
+def _plan(entry: dict, mirrors: dict[str, str], copy_url: str | None) -> tuple[str, list[dict]] | None:
+    """The URL to download for a file and the steps that turn it into the file; None when not reproducible."""
+    if copy_url:
+        return copy_url.rstrip("/") + "/" + entry["path"], [{"op": "copy"}]
+    if entry["reproducible"]:
+        return _mirrored(entry["source"]["url"], mirrors), entry["steps"]
+    return None
+
+
 def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, mirrors: dict[str, str] | None = None,
           copy_url: str | None = None, retries: int = 3, backoff_s: float = 2.0,
           manifest: dict | None = None) -> FetchReport:
@@ -537,30 +554,33 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
     dest = Path(dest) if dest is not None else data_cache_dir()
     entries = [entry for entry in (manifest or load_manifest())["files"]
                if not only or any(entry["path"].startswith(prefix) for prefix in only)]
+    plans = [_plan(entry, mirrors or {}, copy_url) for entry in entries]
+    uses = Counter(plan[0] for plan in plans if plan)  # an upstream archive is kept until its last file is made
     report, unreachable = FetchReport(), {}  # host -> the error that showed it unreachable
     dest.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(dest)
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=dest) as work:
-        for index, entry in enumerate(entries, 1):
+        for index, (entry, plan) in enumerate(zip(entries, plans), 1):
             label = f"[{index:>{len(str(len(entries)))}}/{len(entries)}] {entry['path']}"
             target = dest / entry["path"]
+            if plan:
+                uses[plan[0]] -= 1
             if target.is_file() and _file_matches(target, entry):
                 report.skipped.append(entry["path"])
                 _log(f"{label}: present, hash matches")
                 continue
-            if copy_url:
-                url, steps = copy_url.rstrip("/") + "/" + entry["path"], [{"op": "copy"}]
-            elif entry["reproducible"]:
-                url, steps = _mirrored(entry["source"]["url"], mirrors or {}), entry["steps"]
-            else:
+            if plan is None:
                 report.unreproducible[entry["path"]] = entry["reason"]
                 _log(f"{label}: not fetchable ({entry['reason']})")
                 continue
+            url, steps = plan
             host = urllib.parse.urlsplit(url).netloc
             if host in unreachable:  # without a network, fail fast instead of retrying every file
                 error = unreachable[host]
             else:
                 error = _fetch_one(entry, dest, url, steps, Path(work), retries, backoff_s)
+                if not uses[url]:
+                    _raw_path(Path(work), url).unlink(missing_ok=True)
             if error is None:
                 report.fetched.append(entry["path"])
                 _log(f"{label}: fetched ({entry['size']:,} bytes)")

@@ -218,7 +218,8 @@ def test_an_unreachable_host_fails_fast(tmp_path, monkeypatch):
 
 
 def test_a_different_compressor_is_named(mirror, tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "_gnu_deflate", lambda data, level: datasets._gzip(data, 1, 0, None, 3, "zlib")[10:-8])
+    other_deflate = lambda data, level: datasets._gzip(data, 1, 0, None, 3, "zlib")[10:-8]  # noqa: E731
+    monkeypatch.setattr(datasets, "_gnu_deflate", other_deflate)
     report = run_fetch(mirror, tmp_path / "data", only=[SLURP], retries=1)
     assert "decompressed content is right: this machine's gnu-gzip compresses differently" in report.failed[SLURP]
 
