@@ -379,6 +379,12 @@ def test_manifest_entries_regenerate_from_the_files():
         assert datasets.manifest_entry(data, path, cut) == ENTRIES[path]
 
 
+@pytest.mark.slow
+def test_the_manifest_command_regenerates_the_committed_manifest_byte_for_byte(tmp_path):
+    assert datasets.main(["manifest", "--data-dir", str(shared_data()), "--out", str(tmp_path / "m.json")]) == 0
+    assert (tmp_path / "m.json").read_bytes() == datasets.MANIFEST_PATH.read_bytes()
+
+
 def test_data_dir_falls_back_to_the_fetched_copy(tmp_path, monkeypatch):
     monkeypatch.delenv("INSTRUCTOR_DATA_DIR", raising=False)
     monkeypatch.setenv("INSTRUCTOR_CACHE", str(tmp_path / "cache"))
