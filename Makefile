@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: reproduce test test-slow bench venv browser clean
+.PHONY: reproduce test test-slow bench venv browser data verify-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: $(STAMP) browser
 
 test-slow: $(STAMP) browser
 	$(PY) -m pytest -q -m slow
+
+data: $(STAMP)  # the data directory from its public sources (README, "Data"); make reproduce does it when none is found
+	$(PY) -m instructor_lib.datasets fetch
+
+verify-data: $(STAMP)
+	$(PY) -m instructor_lib.datasets verify
 
 bench: $(STAMP)
 	$(PY) benchmarks/encode_speed.py

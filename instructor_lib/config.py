@@ -13,7 +13,8 @@ DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fa
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the data directory (holding `train/` and `eval/`).
 
-    Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project.
+    Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project, then
+    the copy that `python -m instructor_lib.datasets fetch` writes (`data_cache_dir()`).
     Raises FileNotFoundError with the places it looked when none exists.
     """
     candidates = []
@@ -22,6 +23,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     if os.environ.get("INSTRUCTOR_DATA_DIR"):
         candidates.append(("INSTRUCTOR_DATA_DIR", Path(os.environ["INSTRUCTOR_DATA_DIR"])))
     candidates.append(("default", PROJECT_ROOT.parent / "shared" / "data"))
+    candidates.append(("fetched copy", data_cache_dir()))
     if path is not None:
         candidates = candidates[:1]  # an explicit path that does not exist is an error, not a fallback
     for _, candidate in candidates:
@@ -30,7 +32,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     looked = ", ".join(f"{how}: {p}" for how, p in candidates)
     raise FileNotFoundError(
         f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR to a folder holding "
-        "`train/` and `eval/` (see README, 'Data')."
+        "`train/` and `eval/`, or download one with `python -m instructor_lib.datasets fetch` (see README, 'Data')."
     )
 
 
@@ -40,6 +42,16 @@ def progress_bar(iterable=None, *, disable: bool = False, **kwargs):
     from tqdm.auto import tqdm
 
     return tqdm(iterable, disable=disable or bool(os.environ.get("TQDM_DISABLE")), **kwargs)
+
+
+def cache_root() -> Path:
+    """The cache root: `$INSTRUCTOR_CACHE`, else ~/.cache/instructor_lib."""
+    return Path(os.environ.get("INSTRUCTOR_CACHE", "~/.cache/instructor_lib")).expanduser()
+
+
+def data_cache_dir() -> Path:
+    """Where `python -m instructor_lib.datasets fetch` writes the data directory by default."""
+    return cache_root() / "data"
 
 
 def default_model_path() -> Path:
@@ -71,8 +83,13 @@ def cpu_name() -> str:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape a result, recorded next to every result."""
+    """Versions of the libraries that shape a result, recorded next to every result.
+
+    `data-manifest` is the sha256 of instructor_lib/data_manifest.json, the data directory the code expects.
+    """
     import importlib.metadata as md
+
+    from .datasets import manifest_sha256
 
     versions = {"python": platform.python_version()}
     for name in ("torch", "transformers", "sentence-transformers", "mteb", "numpy", "scikit-learn", "instructor-lib"):
@@ -80,4 +97,5 @@ def library_versions() -> dict[str, str]:
             versions[name] = md.version(name)
         except md.PackageNotFoundError:
             versions[name] = "not installed"
+    versions["data-manifest"] = manifest_sha256()
     return versions

@@ -527,6 +527,18 @@ def _last_wall_time(run_record: Path) -> float | None:
     return record["wall_s"] if record.get("status") == "ok" and not record.get("cached") else None
 
 
+def data_or_fetch() -> bool:
+    """A fresh clone has no data directory: fetch the public one into the cache first (README, 'Data')."""
+    try:
+        resolve_data_dir()
+        return True
+    except FileNotFoundError:
+        print("no data directory found: fetching it from its public sources (python -m instructor_lib.datasets fetch)")
+    from .datasets import fetch
+
+    return fetch().ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_lib.reporting", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=PRESETS, default="cpu", help="size of every run (default: cpu)")
@@ -536,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks-dir", default=str(PROJECT_ROOT / "notebooks"))
     parser.add_argument("--cache-dir", default=str(CACHE_DIR), help="this machine's record of finished runs")
     args = parser.parse_args(argv)
+    if not data_or_fetch():
+        return 1
     records = run_all(args.preset, args.only, args.reports_dir, args.notebooks_dir, args.force, args.cache_dir)
     print(f"index: {Path(args.reports_dir) / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
     return 0 if all(record["status"] == "ok" for record in records) else 1

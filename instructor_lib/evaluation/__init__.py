@@ -15,12 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..config import library_versions
+from ..config import cache_root, library_versions
 from ..model import Instructor
 from ..precision import precision_record
 from .adapter import InstructorEncoder
@@ -35,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("INSTRUCTOR_CACHE", "~/.cache/instructor_lib")).expanduser() / "eval"
+    return cache_root() / "eval"
 
 
 def _main_scores(task_result, split: str) -> dict[str, float]:

@@ -1,0 +1,411 @@
+"""The data manifest, `fetch` against a local HTTP mirror of upstream-shaped files, and `verify`."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+import threading
+import zipfile
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from instructor_lib import config, datasets
+from instructor_lib.config import PROJECT_ROOT, sha256_file
+
+GH = "https://raw.githubusercontent.com/"
+GITHUB = "https://github.com/"
+BIOSSES = "eval/BIOSSES/all.tsv"
+TASK_UNCUT = "train/superni/tasks/task062_bigbench_repeat_copy_logic.json.gz"  # zlib gzip of the upstream file
+TASK_CUT = "train/superni/tasks/task092_check_prime_classification.json.gz"  # first 600 instances, then gzip
+SLURP = "eval/MassiveIntentClassification/slurp_devel.jsonl.gz"  # GNU gzip
+TWEET_TRAIN = "eval/TweetSentimentExtractionClassification/train.csv"  # upstream minus its first 3534 records
+ATTRIBUTION = "eval/STS15/answers-forums-attribution/"  # 22 members of one upstream zip
+SELECTION = [BIOSSES, TASK_UNCUT, TASK_CUT, SLURP, TWEET_TRAIN, ATTRIBUTION]
+
+
+def shared_data() -> Path:
+    root = Path(os.environ.get("INSTRUCTOR_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
+    if not root.is_dir():
+        pytest.fail(f"the data directory {root} is absent: set INSTRUCTOR_DATA_DIR (CI always has it)")
+    return root
+
+
+MANIFEST = datasets.load_manifest()
+ENTRIES = {entry["path"]: entry for entry in MANIFEST["files"]}
+
+
+def selected(prefixes: list[str]) -> list[dict]:
+    return [e for path, e in ENTRIES.items() if any(path.startswith(prefix) for prefix in prefixes)]
+
+
+# ------------------------------------------------------------------------------------- the upstream mirror
+def upstream_bytes(entry: dict, data: Path) -> bytes:
+    """What the upstream file (or zip member) looks like, rebuilt from the committed copy."""
+    committed = (data / entry["path"]).read_bytes()
+    ops = [step["op"] for step in entry["steps"]]
+    content = gzip.decompress(committed) if "gzip" in ops else committed
+    if "first_n_records" in ops:  # upstream had more instances than the 600 kept
+        task = json.loads(content)
+        extra = [{**instance, "id": f"{instance['id']}-upstream-extra"} for instance in task["Instances"][:50]]
+        task["Instances"] += extra
+        return json.dumps(task, indent=2).encode()
+    if "skip_n_records" in ops:  # upstream = the test records (= test.csv) before the train records
+        test = (data / entry["path"]).with_name("test.csv").read_bytes()
+        return test + committed.split(b"\r\n", 1)[1]
+    return content
+
+
+def build_mirror(root: Path, data: Path, entries: list[dict]) -> None:
+    """Write the upstream files of `entries` under root/gh/<repo>/<commit>/<path>, as GitHub serves them."""
+    zips: dict[Path, dict[str, bytes]] = {}
+    for entry in entries:
+        url = entry["source"]["url"]
+        if entry["steps"][0]["op"] == "convert":  # the repository tarball
+            target = root / "archive" / url[len(GITHUB):]
+            top = f"{entry['source']['repo'].split('/')[1]}-{entry['source']['commit']}"
+            content = newsgroups_tarball((data / entry["path"]).read_bytes(), top)
+        else:
+            target = root / "gh" / url[len(GH):]
+            content = upstream_bytes(entry, data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if entry["steps"][0]["op"] == "zip_member":
+            zips.setdefault(target, {})[entry["steps"][0]["member"]] = content
+        else:
+            target.write_bytes(content)
+    for target, members in zips.items():
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in members.items():
+                archive.writestr(f"{target.stem}/{name}", content)
+            archive.writestr(f"{target.stem}/tsv2txt.py", b"# a member that is not copied\n")
+
+
+class Mirror:
+    """http.server on 127.0.0.1 (port 0) with a request log and injectable faults per path."""
+
+    def __init__(self, root: Path):
+        self.root, self.requests, self.faults = root, [], {}  # faults: path -> [kind, times left]
+        mirror = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                mirror.requests.append(self.path)
+                kind, left = mirror.faults.get(self.path, (None, 0))
+                if not left:
+                    return super().do_GET()
+                mirror.faults[self.path] = [kind, left - 1]
+                body = (Path(mirror.root) / self.path.lstrip("/")).read_bytes()
+                if kind == "missing":
+                    return self.send_error(404)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if kind == "corrupt":
+                    self.wfile.write(body[:100] + bytes([body[100] ^ 1]) + body[101:])
+                else:  # truncated: the connection closes half way
+                    self.wfile.write(body[: len(body) // 2])
+                    self.close_connection = True
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def path_of(self, relpath: str) -> str:
+        return "/gh/" + ENTRIES[relpath]["source"]["url"][len(GH):]
+
+    def count(self, relpath: str) -> int:
+        return self.requests.count(self.path_of(relpath))
+
+    def fault(self, relpath: str, kind: str, times: int) -> None:
+        self.faults[self.path_of(relpath)] = [kind, times]
+
+
+@pytest.fixture()
+def mirror(tmp_path):
+    build_mirror(tmp_path / "mirror", shared_data(), selected(SELECTION))
+    server = Mirror(tmp_path / "mirror")
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def run_fetch(mirror: Mirror, dest: Path, **kwargs) -> datasets.FetchReport:
+    kwargs = {"only": SELECTION, **kwargs}
+    return datasets.fetch(dest, mirrors={GH: mirror.url + "/gh/", GITHUB: mirror.url + "/archive/"}, backoff_s=0.0,
+                          **kwargs)
+
+
+def leftovers(dest: Path) -> list[Path]:
+    return [p for p in dest.rglob("*") if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------------------------------------------- fetch
+def test_fetch_from_mirror_reproduces_the_committed_bytes(mirror, tmp_path, capfd):
+    dest = tmp_path / "data"
+    report = run_fetch(mirror, dest, retries=1)
+    paths = [entry["path"] for entry in selected(SELECTION)]
+    assert report.ok and sorted(report.fetched) == sorted(paths) and len(paths) == 4 + 1 + 22
+    for path in paths:
+        assert sha256_file(dest / path) == sha256_file(shared_data() / path) == ENTRIES[path]["sha256"]
+    assert mirror.count(ATTRIBUTION + "LICENSE.txt") == 1  # the zip holding 22 files is downloaded once
+    assert not leftovers(dest)
+    err = capfd.readouterr().err
+    assert f"[ 1/{len(paths)}]" in err and err.count("fetched (") == len(paths)  # a line per file, no terminal
+
+
+def test_corrupted_and_truncated_downloads_are_detected_and_retried(mirror, tmp_path, capfd):
+    mirror.fault(BIOSSES, "corrupt", 1)
+    mirror.fault(TWEET_TRAIN, "truncated", 1)
+    report = run_fetch(mirror, tmp_path / "data")
+    assert report.ok and mirror.count(BIOSSES) == 2 and mirror.count(TWEET_TRAIN) == 2
+    assert sha256_file(tmp_path / "data" / BIOSSES) == ENTRIES[BIOSSES]["sha256"]
+    err = capfd.readouterr().err
+    assert "differs from the manifest" in err and ("truncated download" in err or "IncompleteRead" in err)
+
+
+def test_failures_are_reported_by_name_and_url_without_partial_files_then_resumed(mirror, tmp_path):
+    dest = tmp_path / "data"
+    mirror.fault(BIOSSES, "missing", 99)
+    mirror.fault(TASK_UNCUT, "corrupt", 99)
+    report = run_fetch(mirror, dest, retries=2)
+    assert sorted(report.failed) == sorted([BIOSSES, TASK_UNCUT])
+    assert report.failed[BIOSSES].startswith(mirror.url + mirror.path_of(BIOSSES)) and "404" in report.failed[BIOSSES]
+    assert "sha256" in report.failed[TASK_UNCUT]
+    assert not (dest / BIOSSES).exists() and not (dest / TASK_UNCUT).exists() and not leftovers(dest)
+    assert mirror.count(TASK_UNCUT) == 2  # retried
+    mirror.faults.clear()
+    again = run_fetch(mirror, dest)
+    assert sorted(again.fetched) == sorted([BIOSSES, TASK_UNCUT]) and len(again.skipped) == len(report.fetched)
+    assert mirror.count(SLURP) == 1 and datasets.verify(dest, {"files": selected(SELECTION)}).ok
+
+
+def test_an_interrupted_fetch_resumes(mirror, tmp_path, monkeypatch):
+    dest = tmp_path / "data"
+    real_download, calls = datasets.download, []
+
+    def interrupted(url, target, timeout=60.0):
+        calls.append(url)
+        if len(calls) == 3:
+            target.write_bytes(b"half a file")
+            raise KeyboardInterrupt
+        real_download(url, target, timeout)
+
+    monkeypatch.setattr(datasets, "download", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_fetch(mirror, dest)
+    monkeypatch.setattr(datasets, "download", real_download)
+    assert not leftovers(dest) and len([p for p in dest.rglob("*") if p.is_file()]) == 2
+    report = run_fetch(mirror, dest)
+    assert len(report.skipped) == 2 and report.ok
+    assert datasets.verify(dest, {"files": selected(SELECTION)}).ok
+
+
+def test_an_unreachable_host_fails_fast(tmp_path, monkeypatch):
+    real_download, calls = datasets.download, []
+    monkeypatch.setattr(datasets, "download", lambda url, target: calls.append(url) or real_download(url, target))
+    report = datasets.fetch(tmp_path, only=["eval/STS12/STS."], mirrors={GH: "http://127.0.0.1:9/"}, retries=2,
+                            backoff_s=0.0)
+    assert len(report.failed) == 11 and len(calls) == 2 and not report.fetched  # 6 gs + 5 input files
+    assert all("URLError" in why and why.startswith("http://127.0.0.1:9/") for why in report.failed.values())
+
+
+def test_a_different_compressor_is_named(mirror, tmp_path, monkeypatch):
+    other_deflate = lambda data, level: datasets._gzip(data, 1, 0, None, 3, "zlib")[10:-8]  # noqa: E731
+    monkeypatch.setattr(datasets, "_gnu_deflate", other_deflate)
+    report = run_fetch(mirror, tmp_path / "data", only=[SLURP], retries=1)
+    assert "decompressed content is right: this machine's gnu-gzip compresses differently" in report.failed[SLURP]
+
+
+def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
+    only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/SOURCE.md"]
+    report = datasets.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
+    assert sorted(report.unreproducible) == sorted(only) and "instructor-embedding" in report.unreproducible[only[0]]
+    assert report.ok and not report.fetched and not list(tmp_path.rglob("*.json"))
+
+
+# --------------------------------------------------------------------------------------------- transforms
+def test_csv_records_keep_quoted_line_breaks():
+    data = b'id,text\r\n1,"two\r\nlines"\r\n2,plain\r\n3,"a ""quote"""\r\n'
+    assert datasets.apply_steps(data, [{"op": "skip_n_records", "format": "csv", "n": 1}]) == (
+        b'id,text\r\n2,plain\r\n3,"a ""quote"""\r\n')
+    assert datasets.apply_steps(data, [{"op": "first_n_records", "format": "csv", "n": 1}]) == (
+        b'id,text\r\n1,"two\r\nlines"\r\n')
+    with pytest.raises(ValueError, match="unknown transformation 'gunzip'"):
+        datasets.apply_steps(data, [{"op": "gunzip"}])
+
+
+NEWSGROUPS = "eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl"
+
+
+def newsgroups_tarball(jsonl: bytes, top: str) -> bytes:
+    """A repository tarball shaped like upstream's: one Usenet message per file, headers then a blank line.
+
+    Written in shuffled order, Latin-1 where a subject allows it (upstream has 73 files that are not UTF-8)."""
+    rows = [json.loads(line) for line in jsonl.splitlines()]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=1) as archive:
+        for row in rows[::-1]:
+            subject = row["subject"]
+            latin1 = any(ord(c) > 127 for c in subject) and all(ord(c) < 256 for c in subject)
+            text = (f"Xref: cantaloupe.srv.cs.cmu.edu {row['newsgroup']}:{row['doc_id']}\nFrom: someone\n"
+                    f"References: <a@b>\n            <c@d>\nSubject:  {subject} \nLines: 2\n\nSubject: not this\n")
+            body = text.encode("latin-1" if latin1 else "utf-8")
+            info = tarfile.TarInfo(f"{top}/20_newsgroups/{row['newsgroup']}/{row['doc_id']}")
+            info.size = len(body)
+            archive.addfile(info, io.BytesIO(body))
+        info = tarfile.TarInfo(f"{top}/README.md")
+        archive.addfile(info, io.BytesIO(b""))
+    return buffer.getvalue()
+
+
+def test_newsgroups_subjects_are_rebuilt_from_the_repository_tarball(tmp_path):
+    build_mirror(tmp_path / "mirror", shared_data(), [ENTRIES[NEWSGROUPS]])
+    server = Mirror(tmp_path / "mirror")
+    try:
+        report = run_fetch(server, tmp_path / "data", only=[NEWSGROUPS])
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.fetched == [NEWSGROUPS]
+    assert sha256_file(tmp_path / "data" / NEWSGROUPS) == ENTRIES[NEWSGROUPS]["sha256"]
+    assert sha256_file(tmp_path / "data" / NEWSGROUPS) == sha256_file(shared_data() / NEWSGROUPS)
+
+
+@pytest.mark.slow
+def test_every_reproducible_file_is_fetched_from_a_complete_mirror(tmp_path):
+    reproducible = [entry for entry in MANIFEST["files"] if entry["reproducible"]]
+    build_mirror(tmp_path / "mirror", shared_data(), reproducible)
+    server = Mirror(tmp_path / "mirror")
+    try:
+        report = run_fetch(server, tmp_path / "data", only=None, retries=1)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.ok and len(report.fetched) == len(reproducible)
+    assert datasets.verify(tmp_path / "data", reproducible_only=True).ok
+
+
+def test_copy_url_takes_every_file_verbatim_from_a_hosted_copy(tmp_path):
+    only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/", SLURP]
+    server = Mirror(shared_data())
+    try:
+        report = datasets.fetch(tmp_path, only=only, copy_url=server.url + "/", retries=1)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.ok and len(report.fetched) == 4 and not report.unreproducible
+    assert all(sha256_file(tmp_path / path) == sha256_file(shared_data() / path) for path in report.fetched)
+
+
+def test_a_message_without_subject_is_named():
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        body = b"From: a\n\nSubject: in the body\n"
+        info = tarfile.TarInfo("repo-x/20_newsgroups/sci.space/61234")
+        info.size = len(body)
+        archive.addfile(info, io.BytesIO(body))
+    with pytest.raises(ValueError, match="sci.space/61234: no Subject"):
+        datasets.newsgroups_subjects_jsonl(buffer.getvalue(), "20_newsgroups/")
+
+
+# ------------------------------------------------------------------------------------------------- verify
+def test_verify_flags_a_changed_a_missing_and_an_extra_file(tmp_path):
+    entries = selected([BIOSSES, TASK_UNCUT, SLURP])
+    for entry in entries:
+        (tmp_path / entry["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / entry["path"]).write_bytes((shared_data() / entry["path"]).read_bytes())
+    assert datasets.verify(tmp_path, {"files": entries}).ok
+    changed = bytearray((tmp_path / BIOSSES).read_bytes())
+    changed[10] ^= 1
+    (tmp_path / BIOSSES).write_bytes(bytes(changed))
+    (tmp_path / SLURP).unlink()
+    (tmp_path / "eval" / "notes.txt").write_text("mine")
+    report = datasets.verify(tmp_path, {"files": entries})
+    assert (report.changed, report.missing, report.extra) == ([BIOSSES], [SLURP], ["eval/notes.txt"])
+    assert not report.ok
+
+
+def test_verify_cli_exit_codes(tmp_path, capsys):
+    assert datasets.main(["verify", "--data-dir", str(shared_data())]) == 0
+    (tmp_path / "eval").mkdir()
+    assert datasets.main(["verify", "--data-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" in out
+    assert datasets.main(["verify", "--data-dir", str(tmp_path), "--reproducible-only"]) == 1
+    out = capsys.readouterr().out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" not in out
+
+
+def test_decompressed_hash_accepts_any_gzip_of_the_same_content(tmp_path):
+    content = (shared_data() / BIOSSES).read_bytes()
+    entry = {"path": "x.tsv.gz", "size": 0, "sha256": "0" * 64, "sha256_of": "decompressed",
+             "content_sha256": hashlib.sha256(content).hexdigest()}
+    (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(content, compresslevel=1))
+    assert datasets.verify(tmp_path, {"files": [entry]}).ok
+    (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(content + b"\n"))
+    assert datasets.verify(tmp_path, {"files": [entry]}).changed == ["x.tsv.gz"]
+
+
+# ----------------------------------------------------------------------------------------------- manifest
+def test_manifest_covers_every_file_of_the_data_directory():
+    data = shared_data()
+    on_disk = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
+    assert sorted(ENTRIES) == on_disk
+    assert datasets.verify(data).ok
+    for entry in MANIFEST["files"]:
+        if entry["reproducible"]:
+            source = entry["source"]
+            url = datasets.GITHUB_ARCHIVE if entry["steps"][0]["op"] == "convert" else datasets.GITHUB_RAW
+            assert source["url"] == url.format(**source) and len(source["commit"]) == 40
+            assert entry["steps"] and {step["op"] for step in entry["steps"]} <= set(datasets.STEPS)
+        else:
+            assert entry["reason"]
+    assert datasets.manifest_sha256() == hashlib.sha256(datasets.MANIFEST_PATH.read_bytes()).hexdigest()
+    assert config.library_versions()["data-manifest"] == datasets.manifest_sha256()
+
+
+def test_manifest_entries_regenerate_from_the_files():
+    data = shared_data()
+    cut = datasets._superni_cut_tasks(data)
+    for path in [BIOSSES, TASK_CUT, SLURP, TWEET_TRAIN, "eval/SciFact/corpus_train.csv.gz", "eval/STS12/SOURCE.md"]:
+        assert datasets.manifest_entry(data, path, cut) == ENTRIES[path]
+
+
+@pytest.mark.slow
+def test_the_manifest_command_regenerates_the_committed_manifest_byte_for_byte(tmp_path):
+    assert datasets.main(["manifest", "--data-dir", str(shared_data()), "--out", str(tmp_path / "m.json")]) == 0
+    assert (tmp_path / "m.json").read_bytes() == datasets.MANIFEST_PATH.read_bytes()
+
+
+def test_data_dir_falls_back_to_the_fetched_copy(tmp_path, monkeypatch):
+    monkeypatch.delenv("INSTRUCTOR_DATA_DIR", raising=False)
+    monkeypatch.setenv("INSTRUCTOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "clone")
+    with pytest.raises(FileNotFoundError, match="instructor_lib.datasets fetch"):
+        config.data_dir()
+    (tmp_path / "cache" / "data").mkdir(parents=True)
+    assert config.data_dir() == (tmp_path / "cache" / "data").resolve()
+
+
+def test_reproduce_fetches_the_data_only_when_none_is_found(monkeypatch):
+    from instructor_lib import reporting
+
+    calls = []
+    monkeypatch.setattr(datasets, "fetch", lambda: calls.append("fetch") or datasets.FetchReport())
+    assert reporting.data_or_fetch() and calls == []
+
+    def nowhere():
+        raise FileNotFoundError("No data directory found")
+
+    monkeypatch.setattr(reporting, "resolve_data_dir", nowhere)
+    assert reporting.data_or_fetch() and calls == ["fetch"]
+    monkeypatch.setattr(datasets, "fetch", lambda: datasets.FetchReport(failed={"x": "url: 404"}))
+    assert not reporting.data_or_fetch()
