@@ -1,10 +1,12 @@
 """Train an INSTRUCTOR embedder on MEDI records: `train(config, records) -> TrainResult`.
 
 One step: a single-task global batch of (query, pos, neg) records -> embeddings of the 3B texts -> the
-INSTRUCTOR loss over the whole global batch -> AdamW. Big batches fit small memory by gradient caching
-(Gao et al. 2021, "GradCache"): the texts are embedded without autograd in chunks, the loss is backpropagated
-to the cached embeddings only, then each chunk is embedded again with autograd and backpropagated with its
-embedding gradient. Dropout replays the same masks on the second pass (the RNG state of each chunk is kept).
+INSTRUCTOR loss over the whole global batch -> AdamW. The texts are embedded in chunks of similar token length
+(little padding); by default all chunks keep their autograd graphs and one backward runs through them. Batches
+whose activations do not fit memory use gradient caching instead (Gao et al. 2021, "GradCache"): the chunks are
+embedded without autograd, the loss is backpropagated to the cached embeddings only, then each chunk is embedded
+again with autograd and backpropagated with its embedding gradient. Dropout replays the same masks on the
+second pass (the RNG state of each chunk is kept), so both ways give the same loss and gradients.
 
 Data parallel (`torchrun --nproc_per_node=N -m instructor_lib.train ...`): each rank embeds its slice of the
 global batch, the embeddings of all ranks are gathered so the loss (and every rank's embedding gradient)
