@@ -1,8 +1,9 @@
 """The data directory from its public sources: a manifest, `fetch` and `verify`.
 
 `instructor_lib/data_manifest.json` lists every file of the data directory (relative path, size, sha256) and
-where it comes from: the public repository, the commit, the original path, the URL, and the transformation
-applied, as a list of steps from a closed vocabulary (`STEPS`):
+where it comes from: the public repository, the commit, the original path, the URL (a multi-file source lists
+`paths` and `urls`: fetch downloads each and the steps start from a tar bundle of them, named by upstream path),
+and the transformation applied, as a list of steps from a closed vocabulary (`STEPS`):
 - `copy`: the upstream bytes unchanged;
 - `zip_member`: one member of an upstream zip archive (`member` = its file name);
 - `first_n_records` / `skip_n_records`: keep the first `n` records, or drop them, of a named record `format`;
@@ -137,7 +138,8 @@ FOLDERS: dict[str, tuple[str, str, str | dict[str, str]]] = {
 }
 ZIP_FOLDERS = ("eval/STS15/answers-forums-attribution", "eval/SciFact")
 INSTRUCTOR_EMBEDDING = ("xlang-ai/instructor-embedding", "9a9742c130cef6e028af9f3bd582204c5bcfe96e")
-# relative path -> the conversion that builds it from the repository tarball (the source path is a folder)
+# relative path -> the conversion that builds it: from the repository tarball (the source path is a folder), or
+# from the bundle of a multi-file source (MULTI_FILE_SOURCES)
 CONVERSIONS = {"eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl": "newsgroups_subjects_jsonl",
                "eval/INSTRUCTIONS.json": "instructions_from_official_repo"}
 # relative path -> extra step before any gzip (facts from SOURCE.md)
@@ -316,7 +318,8 @@ def bundle(files: dict[str, bytes]) -> bytes:
 
 def _unbundle(data: bytes) -> dict[str, str]:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-        return {member.name: archive.extractfile(member).read().decode("utf-8") for member in archive if member.isfile()}
+        return {member.name: archive.extractfile(member).read().decode("utf-8")
+                for member in archive if member.isfile()}
 
 
 def _literal_assignment(source: str, name: str, path: str):
@@ -404,7 +407,8 @@ def instructions_from_official_repo(data: bytes, repo: str, commit: str) -> byte
                           BILLBOARD_DEFINITIONS)
     document = {"source": {"repo": repo, "commit": commit, "files": list(INSTRUCTIONS_CITED)}, "mteb": mteb,
                 "billboard": billboard, "prompt_retrieval": _prompt_retrieval_instructions(files),
-                "mteb_task_types": task_types, "defaults": INSTRUCTIONS_DEFAULTS, "key_mapping": INSTRUCTIONS_KEY_MAPPING}
+                "mteb_task_types": task_types, "defaults": INSTRUCTIONS_DEFAULTS,
+                "key_mapping": INSTRUCTIONS_KEY_MAPPING}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -488,7 +492,10 @@ def _steps_before_gzip(relpath: str, source: dict, cut_tasks: set[str]) -> list[
     if relpath.rsplit("/", 1)[0] in ZIP_FOLDERS:
         steps.append({"op": "zip_member", "member": Path(relpath).name.removesuffix(".gz")})
     if relpath in CONVERSIONS:  # a tarball's folder, or the bundle of a multi-file source with its repo and commit
-        where = {"repo": source["repo"], "commit": source["commit"]} if "paths" in source else {"folder": source["path"]}
+        if "paths" in source:
+            where = {"repo": source["repo"], "commit": source["commit"]}
+        else:
+            where = {"folder": source["path"]}
         steps.append({"op": "convert", "function": CONVERSIONS[relpath], **where})
     if relpath in RECORD_STEPS:
         steps.append(RECORD_STEPS[relpath])
@@ -697,7 +704,8 @@ def _remove_leftovers(dest: Path) -> None:
         partial.unlink()
 
 
-def _plan(entry: dict, mirrors: dict[str, str], copy_url: str | None) -> tuple[dict[str, str | None], list[dict]] | None:
+def _plan(entry: dict, mirrors: dict[str, str],
+          copy_url: str | None) -> tuple[dict[str, str | None], list[dict]] | None:
     """The downloads for a file and the steps that turn them into the file; None when not reproducible.
 
     Downloads map each URL to its upstream path in the bundle of a multi-file source, or to None for the one
