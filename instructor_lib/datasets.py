@@ -1,8 +1,9 @@
 """The data directory from its public sources: a manifest, `fetch` and `verify`.
 
 `instructor_lib/data_manifest.json` lists every file of the data directory (relative path, size, sha256) and
-where it comes from: the public repository, the commit, the original path, the URL, and the transformation
-applied, as a list of steps from a closed vocabulary (`STEPS`):
+where it comes from: the public repository, the commit, the original path, the URL (a multi-file source lists
+`paths` and `urls`: fetch downloads each and the steps start from a tar bundle of them, named by upstream path),
+and the transformation applied, as a list of steps from a closed vocabulary (`STEPS`):
 - `copy`: the upstream bytes unchanged;
 - `zip_member`: one member of an upstream zip archive (`member` = its file name);
 - `first_n_records` / `skip_n_records`: keep the first `n` records, or drop them, of a named record `format`;
@@ -19,6 +20,7 @@ Files that no download plus declared steps reproduce (the curators' notes, the S
 from __future__ import annotations
 
 import argparse
+import ast
 import gzip
 import hashlib
 import io
@@ -135,16 +137,66 @@ FOLDERS: dict[str, tuple[str, str, str | dict[str, str]]] = {
                     "task1729_personachat_generate_next")},
 }
 ZIP_FOLDERS = ("eval/STS15/answers-forums-attribution", "eval/SciFact")
-# relative path -> the conversion that builds it from the repository tarball (the source path is a folder)
-CONVERSIONS = {"eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl": "newsgroups_subjects_jsonl"}
+INSTRUCTOR_EMBEDDING = ("xlang-ai/instructor-embedding", "9a9742c130cef6e028af9f3bd582204c5bcfe96e")
+# relative path -> the conversion that builds it: from the repository tarball (the source path is a folder), or
+# from the bundle of a multi-file source (MULTI_FILE_SOURCES)
+CONVERSIONS = {"eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl": "newsgroups_subjects_jsonl",
+               "eval/INSTRUCTIONS.json": "instructions_from_official_repo"}
 # relative path -> extra step before any gzip (facts from SOURCE.md)
 RECORD_STEPS = {"eval/TweetSentimentExtractionClassification/train.csv":
                 {"op": "skip_n_records", "format": "csv", "n": 3534}}
+
+# eval/INSTRUCTIONS.json (eval/INSTRUCTIONS.md there) from files of INSTRUCTOR_EMBEDDING. Every instruction string is
+# read from those files; the tables below are the hand-written rest: the model order, the files cited, and the
+# curators' notes on the prompt-retrieval tasks, the defaults and the key mapping.
+MTEB_EVALUATORS = "evaluation/MTEB/mteb/evaluation/evaluators/"
+# MTEB task type -> the file whose `DEFINITIONS` dict holds its instructions ({model: {task: instruction}})
+MTEB_DEFINITIONS = {"Retrieval": "evaluation/MTEB/mteb/abstasks/AbsTaskRetrieval.py",
+                    **{kind: f"{MTEB_EVALUATORS}{kind}Evaluator.py" for kind in (
+                        "Classification", "Clustering", "PairClassification", "Reranking", "STS", "Summarization")}}
+BILLBOARD_DEFINITIONS = "evaluation/text_evaluation/main.py"  # `definitions`: {model: {mscoco|cnndm|mt: instruction}}
+PROMPT_RETRIEVAL = "evaluation/prompt_retrieval/"
+INSTRUCTION_MODELS = ("hkunlp/instructor-large", "hkunlp/instructor-base", "hkunlp/instructor-xl")  # default first
+INSTRUCTIONS_CITED = (  # the JSON's "source.files": the files read here, and those the curators' notes rest on
+    *MTEB_DEFINITIONS.values(), "evaluation/MTEB/mteb/evaluation/MTEB.py", "evaluation/MTEB/examples/evaluate_model.py",
+    BILLBOARD_DEFINITIONS, *(PROMPT_RETRIEVAL + name for name in (
+        "utils.py", "get_task.py", "main_amazon.py", "main_civil.py", "main_geo.py", "main_coda_title_gen.py",
+        "main_answerbility.py", "main_mwoz.py")))
+_NO_DEFINITION = "task exists in get_task.py but utils.definitions has no entry (KeyError if --add_prompt)"
+_MAIN = [PROMPT_RETRIEVAL + "main.py"]
+# (task, file, where its instruction is read, what text it is put in front of, used_by): "definitions" = the
+# `definitions` dict of utils.py, "inline" = the `[instruction, text, 0]` list of the file's
+# calculate_sentence_transformer_embedding, None = no instruction upstream (null)
+PROMPT_RETRIEVAL_TASKS = (
+    ("hellaswag", "utils.py", "definitions",
+     "'The topic is {activity_label}. {ctx_a} {ctx_b} | {endings[0]} | {endings[1]} | {endings[2]} | {endings[3]}'",
+     _MAIN),
+    ("rte", "utils.py", "definitions", "sentence1 + '.\\nquestion: ' + sentence2", _MAIN),
+    ("sst5", "utils.py", "definitions", "text", _MAIN),
+    ("mrpc", "utils.py", "definitions", "sentence1 + '.\\n' + sentence2", _MAIN),
+    ("amazon", "main_amazon.py", "inline", "review text", None),
+    ("civil_comments", "main_civil.py", "inline", "comment text", None),
+    ("geoquery", "main_geo.py", "inline", "seq_in (natural-language question)", None),
+    ("coda19_title_generation", "main_coda_title_gen.py", "inline", "text", None),
+    ("multirc_answerability", "main_answerbility.py", "inline", "sentence + '\\n' + question", None),
+    ("multiwoz", "main_mwoz.py", None,
+     "dialogue history; encoded WITHOUT any instruction (no --add_prompt option in this script)", None),
+    *((task, "get_task.py", None, _NO_DEFINITION, None) for task in ("mnli", "dbpedia_14", "xsum", "nq")),
+)
+INSTRUCTIONS_DEFAULTS = {
+    "mteb": "hkunlp/instructor-large (MTEB.run: prompt := --prompt or --model_name; anything other than "
+            "hkunlp/instructor-xl / hkunlp/instructor-base becomes hkunlp/instructor-large)",
+    "billboard": "hkunlp/instructor-large (argparse default of --prompt; '--prompt no' disables instructions; "
+                 "no fallback for other names)",
+    "prompt_retrieval": "one instruction per task, independent of model; used only with --add_prompt"}
+INSTRUCTIONS_KEY_MAPPING = ("retrieval/reranking 'document' = source key 'corpus'; 'text' = single instruction "
+                            "applied to every input of the task")
+# the files downloaded for INSTRUCTIONS.json: those its instructions are read from
+INSTRUCTIONS_SOURCES = (*MTEB_DEFINITIONS.values(), BILLBOARD_DEFINITIONS, *dict.fromkeys(
+    PROMPT_RETRIEVAL + file for _, file, reads, _, _ in PROMPT_RETRIEVAL_TASKS if reads))
+MULTI_FILE_SOURCES = {"eval/INSTRUCTIONS.json": (*INSTRUCTOR_EMBEDDING, INSTRUCTIONS_SOURCES)}
 CURATED_REASON = "written by the data curators (provenance notes and indexes); no upstream file"
 UNREPRODUCIBLE = {
-    "eval/INSTRUCTIONS.json": "extracted by the data curators from the Python dict literals of several files of "
-                              "xlang-ai/instructor-embedding@9a9742c130cef6e028af9f3bd582204c5bcfe96e (see "
-                              "eval/INSTRUCTIONS.md) and extended with hand-written keys; no declared step rebuilds it",
     "train/superni/manifest.jsonl": "a per-task table written by the data curators (it needs every upstream task, "
                                     "including its uncut instance count)",
     "train/superni/train_tasks_absent_from_snapshot.txt": CURATED_REASON,
@@ -253,7 +305,115 @@ def newsgroups_subjects_jsonl(data: bytes, folder: str) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-CONVERTERS = {"newsgroups_subjects_jsonl": newsgroups_subjects_jsonl}
+def bundle(files: dict[str, bytes]) -> bytes:
+    """Several downloaded files as one uncompressed tar, each member named by its upstream path."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for path, content in files.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _unbundle(data: bytes) -> dict[str, str]:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+        return {member.name: archive.extractfile(member).read().decode("utf-8")
+                for member in archive if member.isfile()}
+
+
+def _literal_assignment(source: str, name: str, path: str):
+    """The literal assigned to `name` in a Python file, evaluated as data (implicit concatenation as Python does)."""
+    values = [node.value for node in ast.walk(ast.parse(source, filename=path)) if isinstance(node, ast.Assign)
+              and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)]
+    if len(values) != 1:
+        raise ValueError(f"{path}: {len(values)} assignments to {name!r} (expected 1)")
+    return ast.literal_eval(values[0])
+
+
+def _inline_instruction(source: str, path: str) -> str:
+    """The instruction of a prompt-retrieval script: the first item of the `[instruction, text, 0]` inputs built
+    by its calculate_sentence_transformer_embedding."""
+    functions = [node for node in ast.walk(ast.parse(source, filename=path))
+                 if isinstance(node, ast.FunctionDef) and node.name == "calculate_sentence_transformer_embedding"]
+    found = [node.elts[0].value for function in functions for node in ast.walk(function)
+             if isinstance(node, ast.List) and len(node.elts) == 3 and isinstance(node.elts[0], ast.Constant)
+             and isinstance(node.elts[0].value, str)]
+    if len(found) != 1:
+        raise ValueError(f"{path}: {len(found)} [instruction, text, 0] inputs in "
+                         f"calculate_sentence_transformer_embedding (expected 1)")
+    return found[0]
+
+
+def _by_model(definitions: dict, path: str) -> dict:
+    """`definitions` ({model: ...}) in INSTRUCTION_MODELS order; a model missing or unknown is an error."""
+    if set(definitions) != set(INSTRUCTION_MODELS):
+        raise ValueError(f"{path}: models {sorted(definitions)}, expected {sorted(INSTRUCTION_MODELS)}")
+    return {model: definitions[model] for model in INSTRUCTION_MODELS}
+
+
+def _mteb_entry(value, where: str) -> dict:
+    if isinstance(value, str):
+        return {"text": value}
+    if isinstance(value, dict) and set(value) == {"query", "corpus"}:
+        return {"query": value["query"], "document": value["corpus"]}
+    raise ValueError(f"{where}: expected an instruction or {{'query', 'corpus'}}, got {value!r}")
+
+
+def _mteb_instructions(files: dict[str, str]) -> tuple[dict, dict]:
+    """({model: {task: entry}}, {task: type}): types in MTEB_DEFINITIONS order, tasks sorted within a type."""
+    mteb, task_types = {model: {} for model in INSTRUCTION_MODELS}, {}
+    for task_type, path in MTEB_DEFINITIONS.items():
+        definitions = _by_model(_literal_assignment(files[path], "DEFINITIONS", path), path)
+        for model, tasks in definitions.items():
+            mteb[model].update((task, _mteb_entry(tasks[task], f"{path}: {model} {task}")) for task in sorted(tasks))
+        task_types.update((task, task_type) for task in sorted(set().union(*definitions.values())))
+    return mteb, task_types
+
+
+def _prompt_retrieval_instructions(files: dict[str, str]) -> dict:
+    utils = PROMPT_RETRIEVAL + "utils.py"
+    definitions = _literal_assignment(files[utils], "definitions", utils)
+    listed = [task for task, _, reads, _, _ in PROMPT_RETRIEVAL_TASKS if reads == "definitions"]
+    if list(definitions) != listed:
+        raise ValueError(f"{utils}: definitions has tasks {list(definitions)}, PROMPT_RETRIEVAL_TASKS lists {listed}")
+    tasks = {}
+    for task, file, reads, encoded_text, used_by in PROMPT_RETRIEVAL_TASKS:
+        path = PROMPT_RETRIEVAL + file
+        if reads == "definitions":
+            instruction = definitions[task]
+        elif reads == "inline":
+            instruction = _inline_instruction(files[path], path)
+        else:
+            instruction = None
+        tasks[task] = {"instruction": instruction, "file": path, "encoded_text": encoded_text,
+                       **({"used_by": used_by} if used_by else {})}
+    return tasks
+
+
+def instructions_from_official_repo(data: bytes, repo: str, commit: str) -> bytes:
+    """eval/INSTRUCTIONS.json from a bundle of the INSTRUCTIONS_SOURCES files of `repo` at `commit`.
+
+    Instructions are read as data (`ast`) from the `DEFINITIONS` dicts of the MTEB files, the `definitions` dicts
+    of text_evaluation/main.py and prompt_retrieval/utils.py, and the inline instruction of each prompt-retrieval
+    script; the rest comes from the hand-written tables above. Written as json.dumps(indent=2) plus a newline.
+    """
+    files = _unbundle(data)
+    missing = [path for path in INSTRUCTIONS_SOURCES if path not in files]
+    if missing:
+        raise ValueError(f"the bundle lacks {', '.join(missing)}")
+    mteb, task_types = _mteb_instructions(files)
+    billboard = _by_model(_literal_assignment(files[BILLBOARD_DEFINITIONS], "definitions", BILLBOARD_DEFINITIONS),
+                          BILLBOARD_DEFINITIONS)
+    document = {"source": {"repo": repo, "commit": commit, "files": list(INSTRUCTIONS_CITED)}, "mteb": mteb,
+                "billboard": billboard, "prompt_retrieval": _prompt_retrieval_instructions(files),
+                "mteb_task_types": task_types, "defaults": INSTRUCTIONS_DEFAULTS,
+                "key_mapping": INSTRUCTIONS_KEY_MAPPING}
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+CONVERTERS = {"newsgroups_subjects_jsonl": newsgroups_subjects_jsonl,
+              "instructions_from_official_repo": instructions_from_official_repo}
 
 
 def _convert(data: bytes, function: str, **params) -> bytes:
@@ -302,6 +462,10 @@ def _superni_cut_tasks(root: Path) -> set[str]:
 
 
 def _source(relpath: str) -> dict | None:
+    if relpath in MULTI_FILE_SOURCES:  # several upstream files make one file: `paths` and `urls` instead of one
+        repo, commit, paths = MULTI_FILE_SOURCES[relpath]
+        return {"repo": repo, "commit": commit, "paths": list(paths),
+                "urls": [GITHUB_RAW.format(repo=repo, commit=commit, path=path) for path in paths]}
     folder, name = relpath.rsplit("/", 1)
     if folder not in FOLDERS:
         return None
@@ -327,8 +491,12 @@ def _steps_before_gzip(relpath: str, source: dict, cut_tasks: set[str]) -> list[
     steps = []
     if relpath.rsplit("/", 1)[0] in ZIP_FOLDERS:
         steps.append({"op": "zip_member", "member": Path(relpath).name.removesuffix(".gz")})
-    if relpath in CONVERSIONS:
-        steps.append({"op": "convert", "function": CONVERSIONS[relpath], "folder": source["path"]})
+    if relpath in CONVERSIONS:  # a tarball's folder, or the bundle of a multi-file source with its repo and commit
+        if "paths" in source:
+            where = {"repo": source["repo"], "commit": source["commit"]}
+        else:
+            where = {"folder": source["path"]}
+        steps.append({"op": "convert", "function": CONVERSIONS[relpath], **where})
     if relpath in RECORD_STEPS:
         steps.append(RECORD_STEPS[relpath])
     if relpath.startswith("train/superni/tasks/") and Path(relpath).name.removesuffix(".json.gz") in cut_tasks:
@@ -469,18 +637,28 @@ def _raw_path(work: Path, url: str) -> Path:
     return work / hashlib.sha256(url.encode()).hexdigest()
 
 
-def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path, retries: int,
-               backoff_s: float) -> Exception | None:
-    """Download, transform, verify and atomically place one file; the last error, or None."""
+def _downloaded(downloads: dict[str, str | None], work: Path) -> bytes:
+    """The bytes the steps start from: the one download, or the bundle of a multi-file source's downloads."""
+    if list(downloads.values()) == [None]:
+        return _raw_path(work, next(iter(downloads))).read_bytes()
+    return bundle({path: _raw_path(work, url).read_bytes() for url, path in downloads.items()})
+
+
+def _fetch_one(entry: dict, dest: Path, downloads: dict[str, str | None], steps: list[dict], work: Path, retries: int,
+               backoff_s: float) -> tuple[Exception | None, str]:
+    """Download, transform, verify and atomically place one file; the last error (or None) and its URL."""
     target = dest / entry["path"]
-    error = None
-    raw = _raw_path(work, url)
+    urls = list(downloads)
+    error, where = None, urls[0]
     for attempt in range(1, retries + 1):
         try:
-            if not raw.exists():  # an archive shared by several files is downloaded once
-                download(url, raw.with_suffix(".part"))
-                raw.with_suffix(".part").replace(raw)
-            data = apply_steps(raw.read_bytes(), steps)
+            for url in urls:
+                raw, where = _raw_path(work, url), url
+                if not raw.exists():  # an archive shared by several files is downloaded once
+                    download(url, raw.with_suffix(".part"))
+                    raw.with_suffix(".part").replace(raw)
+            where = urls[0] if len(urls) == 1 else f"{urls[0]} (and {len(urls) - 1} more files)"
+            data = apply_steps(_downloaded(downloads, work), steps)
             got = hashlib.sha256(data if entry["sha256_of"] == "file" else gzip.decompress(data)).hexdigest()
             want = entry["sha256"] if entry["sha256_of"] == "file" else entry["content_sha256"]
             if got != want:
@@ -493,14 +671,15 @@ def _fetch_one(entry: dict, dest: Path, url: str, steps: list[dict], work: Path,
                 temp.replace(target)
             finally:
                 temp.unlink(missing_ok=True)
-            return None
+            return None, where
         except Exception as err:  # any failure of this file is retried, then reported by name and URL
             error = err
-            raw.unlink(missing_ok=True)
+            for url in urls:
+                _raw_path(work, url).unlink(missing_ok=True)
             if attempt < retries:
                 _log(f"    retry {attempt}/{retries - 1} after {type(err).__name__}: {err}")
                 time.sleep(backoff_s * attempt)
-    return error
+    return error, where
 
 
 def _compressor_hint(entry: dict, data: bytes) -> str:
@@ -525,13 +704,20 @@ def _remove_leftovers(dest: Path) -> None:
         partial.unlink()
 
 
-def _plan(entry: dict, mirrors: dict[str, str], copy_url: str | None) -> tuple[str, list[dict]] | None:
-    """The URL to download for a file and the steps that turn it into the file; None when not reproducible."""
+def _plan(entry: dict, mirrors: dict[str, str],
+          copy_url: str | None) -> tuple[dict[str, str | None], list[dict]] | None:
+    """The downloads for a file and the steps that turn them into the file; None when not reproducible.
+
+    Downloads map each URL to its upstream path in the bundle of a multi-file source, or to None for the one
+    download of a file taken as it is."""
     if copy_url:
-        return copy_url.rstrip("/") + "/" + entry["path"], [{"op": "copy"}]
-    if entry["reproducible"]:
-        return _mirrored(entry["source"]["url"], mirrors), entry["steps"]
-    return None
+        return {copy_url.rstrip("/") + "/" + entry["path"]: None}, [{"op": "copy"}]
+    if not entry["reproducible"]:
+        return None
+    source = entry["source"]
+    if "urls" in source:
+        return {_mirrored(url, mirrors): path for url, path in zip(source["urls"], source["paths"])}, entry["steps"]
+    return {_mirrored(source["url"], mirrors): None}, entry["steps"]
 
 
 def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, mirrors: dict[str, str] | None = None,
@@ -555,7 +741,7 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
     entries = [entry for entry in (manifest or load_manifest())["files"]
                if not only or any(entry["path"].startswith(prefix) for prefix in only)]
     plans = [_plan(entry, mirrors or {}, copy_url) for entry in entries]
-    uses = Counter(plan[0] for plan in plans if plan)  # an upstream archive is kept until its last file is made
+    uses = Counter(url for plan in plans if plan for url in plan[0])  # a download is kept until its last file
     report, unreachable = FetchReport(), {}  # host -> the error that showed it unreachable
     dest.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(dest)
@@ -564,7 +750,7 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
             label = f"[{index:>{len(str(len(entries)))}}/{len(entries)}] {entry['path']}"
             target = dest / entry["path"]
             if plan:
-                uses[plan[0]] -= 1
+                uses.subtract(list(plan[0]))  # its URLs (a Mapping would subtract its values)
             if target.is_file() and _file_matches(target, entry):
                 report.skipped.append(entry["path"])
                 _log(f"{label}: present, hash matches")
@@ -573,14 +759,15 @@ def fetch(dest: str | os.PathLike | None = None, only: list[str] | None = None, 
                 report.unreproducible[entry["path"]] = entry["reason"]
                 _log(f"{label}: not fetchable ({entry['reason']})")
                 continue
-            url, steps = plan
-            host = urllib.parse.urlsplit(url).netloc
+            downloads, steps = plan
+            first = next(iter(downloads))
+            host = urllib.parse.urlsplit(first).netloc
             if host in unreachable:  # without a network, fail fast instead of retrying every file
-                error = unreachable[host]
+                error, url = unreachable[host], first
             else:
-                error = _fetch_one(entry, dest, url, steps, Path(work), retries, backoff_s)
-                if not uses[url]:
-                    _raw_path(Path(work), url).unlink(missing_ok=True)
+                error, url = _fetch_one(entry, dest, downloads, steps, Path(work), retries, backoff_s)
+                for done in [download_url for download_url in downloads if not uses[download_url]]:
+                    _raw_path(Path(work), done).unlink(missing_ok=True)
             if error is None:
                 report.fetched.append(entry["path"])
                 _log(f"{label}: fetched ({entry['size']:,} bytes)")

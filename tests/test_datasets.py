@@ -27,6 +27,9 @@ SLURP = "eval/MassiveIntentClassification/slurp_devel.jsonl.gz"  # GNU gzip
 TWEET_TRAIN = "eval/TweetSentimentExtractionClassification/train.csv"  # upstream minus its first 3534 records
 ATTRIBUTION = "eval/STS15/answers-forums-attribution/"  # 22 members of one upstream zip
 SELECTION = [BIOSSES, TASK_UNCUT, TASK_CUT, SLURP, TWEET_TRAIN, ATTRIBUTION]
+INSTRUCTIONS = "eval/INSTRUCTIONS.json"  # built from 14 files of xlang-ai/instructor-embedding
+# verbatim excerpts of those upstream files: the statements the converter reads (fixtures/.../README.md)
+INSTRUCTOR_FILES = Path(__file__).parent / "fixtures" / "instructor_embedding"
 
 
 def shared_data() -> Path:
@@ -65,6 +68,12 @@ def build_mirror(root: Path, data: Path, entries: list[dict]) -> None:
     """Write the upstream files of `entries` under root/gh/<repo>/<commit>/<path>, as GitHub serves them."""
     zips: dict[Path, dict[str, bytes]] = {}
     for entry in entries:
+        if "urls" in entry["source"]:  # a multi-file source: the upstream files, from the test fixtures
+            for url, path in zip(entry["source"]["urls"], entry["source"]["paths"]):
+                target = root / "gh" / url[len(GH):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes((INSTRUCTOR_FILES / path).read_bytes())
+            continue
         url = entry["source"]["url"]
         if entry["steps"][0]["op"] == "convert":  # the repository tarball
             target = root / "archive" / url[len(GITHUB):]
@@ -225,9 +234,9 @@ def test_a_different_compressor_is_named(mirror, tmp_path, monkeypatch):
 
 
 def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
-    only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/SOURCE.md"]
+    only = ["eval/SemEval2016CQAReranking/semeval2016_task3_ql_dev_subtaskB.jsonl", "eval/BIOSSES/SOURCE.md"]
     report = datasets.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
-    assert sorted(report.unreproducible) == sorted(only) and "instructor-embedding" in report.unreproducible[only[0]]
+    assert sorted(report.unreproducible) == sorted(only) and "XML to JSONL" in report.unreproducible[only[0]]
     assert report.ok and not report.fetched and not list(tmp_path.rglob("*.json"))
 
 
@@ -277,6 +286,72 @@ def test_newsgroups_subjects_are_rebuilt_from_the_repository_tarball(tmp_path):
     assert report.fetched == [NEWSGROUPS]
     assert sha256_file(tmp_path / "data" / NEWSGROUPS) == ENTRIES[NEWSGROUPS]["sha256"]
     assert sha256_file(tmp_path / "data" / NEWSGROUPS) == sha256_file(shared_data() / NEWSGROUPS)
+
+
+def instructions_mirror(tmp_path) -> Mirror:
+    build_mirror(tmp_path / "mirror", shared_data(), [ENTRIES[INSTRUCTIONS]])
+    return Mirror(tmp_path / "mirror")
+
+
+def test_instructions_are_rebuilt_from_the_official_repository_files(tmp_path):
+    server = instructions_mirror(tmp_path)
+    try:
+        report = run_fetch(server, tmp_path / "data", only=[INSTRUCTIONS], retries=1)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.ok and report.fetched == [INSTRUCTIONS]
+    assert sha256_file(tmp_path / "data" / INSTRUCTIONS) == ENTRIES[INSTRUCTIONS]["sha256"]
+    assert sha256_file(tmp_path / "data" / INSTRUCTIONS) == sha256_file(shared_data() / INSTRUCTIONS)
+    source = ENTRIES[INSTRUCTIONS]["source"]
+    assert sorted(server.requests) == sorted("/gh/" + url[len(GH):] for url in source["urls"])  # each file once
+    assert len(source["paths"]) == 14 and not leftovers(tmp_path / "data")
+
+
+def test_a_missing_source_file_of_the_instructions_is_named_by_its_url(tmp_path):
+    server = instructions_mirror(tmp_path)
+    url = next(url for url in ENTRIES[INSTRUCTIONS]["source"]["urls"] if url.endswith("/prompt_retrieval/utils.py"))
+    server.faults["/gh/" + url[len(GH):]] = ["missing", 5]
+    try:
+        report = run_fetch(server, tmp_path / "data", only=[INSTRUCTIONS], retries=2)
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+    assert report.failed[INSTRUCTIONS].startswith(server.url + "/gh/" + url[len(GH):] + ": HTTPError")
+    assert not (tmp_path / "data" / INSTRUCTIONS).exists() and not leftovers(tmp_path / "data")
+
+
+def converted_instructions(files: dict[str, bytes]) -> dict:
+    data = datasets.instructions_from_official_repo(datasets.bundle(files), *datasets.INSTRUCTOR_EMBEDDING)
+    return json.loads(data)
+
+
+def test_instructions_are_read_as_python_data():
+    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in datasets.INSTRUCTIONS_SOURCES}
+    instructions = converted_instructions(files)
+    # implicit concatenation with no space, as Python joins it (eval/INSTRUCTIONS.md: a typo kept on purpose)
+    assert instructions["mteb"]["hkunlp/instructor-base"]["MassiveIntentClassification"]["text"].startswith(
+        "represent the sentence for classifying its purpose asweather_query, audio_volume_other, ")
+    assert instructions["mteb"]["hkunlp/instructor-large"]["SciFact"] == {  # upstream 'corpus' is 'document'
+        "query": "Represent a Scientific query for retrieving a supporting passage; ",
+        "document": "represent the Scientific passage for retrieval; "}
+    assert "hkunlp/instructor-xl original" not in instructions["mteb"]  # a commented-out block upstream
+    assert instructions["prompt_retrieval"]["geoquery"]["instruction"] == "Represent a Geography example; Input: "
+    assert list(instructions["mteb_task_types"].values()).count("Retrieval") == 26
+
+
+def test_instruction_sources_of_an_unexpected_shape_are_named():
+    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in datasets.INSTRUCTIONS_SOURCES}
+    sts = datasets.MTEB_DEFINITIONS["STS"]
+    no_xl = files[sts].replace(b"'hkunlp/instructor-xl'", b"'hkunlp/instructor-xxl'")
+    with pytest.raises(ValueError, match=r"STSEvaluator.py: models .*instructor-xxl"):
+        converted_instructions({**files, sts: no_xl})
+    geo = datasets.PROMPT_RETRIEVAL + "main_geo.py"
+    twice = files[geo] + b"    extra = ['Represent it: ', text, 0]\n"
+    with pytest.raises(ValueError, match=r"main_geo.py: 2 \[instruction, text, 0\] inputs"):
+        converted_instructions({**files, geo: twice})
+    with pytest.raises(ValueError, match=r"the bundle lacks .*main_civil.py"):
+        converted_instructions({path: data for path, data in files.items() if not path.endswith("main_civil.py")})
 
 
 @pytest.mark.slow
@@ -338,10 +413,11 @@ def test_verify_cli_exit_codes(tmp_path, capsys):
     (tmp_path / "eval").mkdir()
     assert datasets.main(["verify", "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" in out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.md" in out
     assert datasets.main(["verify", "--data-dir", str(tmp_path), "--reproducible-only"]) == 1
     out = capsys.readouterr().out
-    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.json" not in out
+    assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.md" not in out  # curators' notes
+    assert f"missing: {INSTRUCTIONS}" in out  # reproducible now
 
 
 def test_decompressed_hash_accepts_any_gzip_of_the_same_content(tmp_path):
@@ -361,7 +437,10 @@ def test_manifest_covers_every_file_of_the_data_directory():
     assert sorted(ENTRIES) == on_disk
     assert datasets.verify(data).ok
     for entry in MANIFEST["files"]:
-        if entry["reproducible"]:
+        if entry["reproducible"] and "urls" in entry["source"]:
+            source = entry["source"]
+            assert source["urls"] == [datasets.GITHUB_RAW.format(path=path, **source) for path in source["paths"]]
+        elif entry["reproducible"]:
             source = entry["source"]
             url = datasets.GITHUB_ARCHIVE if entry["steps"][0]["op"] == "convert" else datasets.GITHUB_RAW
             assert source["url"] == url.format(**source) and len(source["commit"]) == 40
