@@ -13,24 +13,21 @@ DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fa
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the data directory (holding `train/` and `eval/`).
 
-    Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project.
-    Raises FileNotFoundError with the places it looked when none exists.
+    Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project. An
+    explicit setting (argument or environment variable) that is not a folder is an error, never a fallback.
+    Raises FileNotFoundError naming the place it looked.
     """
-    candidates = []
     if path is not None:
-        candidates.append(("argument", Path(path)))
-    if os.environ.get("INSTRUCTOR_DATA_DIR"):
-        candidates.append(("INSTRUCTOR_DATA_DIR", Path(os.environ["INSTRUCTOR_DATA_DIR"])))
-    candidates.append(("default", PROJECT_ROOT.parent / "shared" / "data"))
-    if path is not None:
-        candidates = candidates[:1]  # an explicit path that does not exist is an error, not a fallback
-    for _, candidate in candidates:
-        if candidate.is_dir():
-            return candidate.resolve()
-    looked = ", ".join(f"{how}: {p}" for how, p in candidates)
+        how, candidate = "argument", Path(path)
+    elif os.environ.get("INSTRUCTOR_DATA_DIR"):
+        how, candidate = "INSTRUCTOR_DATA_DIR", Path(os.environ["INSTRUCTOR_DATA_DIR"])
+    else:
+        how, candidate = "default", PROJECT_ROOT.parent / "shared" / "data"
+    if candidate.is_dir():
+        return candidate.resolve()
     raise FileNotFoundError(
-        f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR to a folder holding "
-        "`train/` and `eval/` (see README, 'Data')."
+        f"No data directory at {candidate} ({how}). Set INSTRUCTOR_DATA_DIR (or pass data_dir) to a folder "
+        "holding `train/` and `eval/` (see README, 'Data')."
     )
 
 
