@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from .config import PROJECT_ROOT, library_versions
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
-from .files import atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
+from .files import RunLockedError, atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
 from .loss import LOSSES
 from .model import Instructor, T5_FAMILY, resolve_model_path
 
@@ -564,7 +564,14 @@ def main(argv=None) -> None:
         config = preset(args.preset, **overrides)
     except (TypeError, ValueError) as err:
         parser.error(f"{args.config or 'the arguments'}: {err}")
-    result = train(config, run_dir=args.run_dir)
+    try:  # the inputs first: an unreachable model or data file fails here, before the mixture is built
+        check_inputs(config)
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    try:
+        result = train(config, run_dir=args.run_dir)
+    except RunLockedError as err:
+        sys.exit(f"error: {err}")
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"model: {result.model_path}\nmetrics: {result.metrics_path}\nfinal loss: {result.final_loss:.4f}")
 

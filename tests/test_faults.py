@@ -253,8 +253,10 @@ def test_9_an_unreachable_model_fails_before_the_mixture_is_built(tmp_path, monk
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(train_module, "load_records", no_work)
-    with pytest.raises(OSError, match="'sentence-transformers/gtr-t5-large' is not a local folder and could not be downloaded"):
+    with pytest.raises(SystemExit, match="'sentence-transformers/gtr-t5-large' is not a local folder and could not be downloaded"):
         train_module.main(["--preset", "paper", "--steps", "1", "--run-dir", str(tmp_path / "run")])
+    with pytest.raises(OSError, match="'sentence-transformers/gtr-t5-large' is not a local folder"):
+        train(preset("paper", steps=1), run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
     with pytest.raises(FileNotFoundError, match=r"training data .*missing.json .*is not a file"):
         train(small(data=str(tmp_path / "missing.json")), run_dir=tmp_path / "run")

@@ -200,7 +200,7 @@ class MediResult:
     def write(self, out: str | os.PathLike) -> Path:
         """Write the records (`out`, official MEDI json), the stats (`.stats.csv`) and the metadata (`.meta.json`)."""
         out = write_medi(self.records, out)
-        self.stats.to_csv(out.with_suffix(".stats.csv"), index=False)
+        atomic_write_text(out.with_suffix(".stats.csv"), self.stats.to_csv(index=False))
         config_sha256 = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()
         meta = {"config": self.config, "config_sha256": config_sha256, "data_hashes": self.data_hashes,
                 "versions": self.versions, "excluded": self.excluded, "records_sha256": sha256_file(out),
