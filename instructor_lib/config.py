@@ -14,25 +14,23 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the data directory (holding `train/` and `eval/`).
 
     Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project, then
-    the copy that `python -m instructor_lib.datasets fetch` writes (`data_cache_dir()`).
-    Raises FileNotFoundError with the places it looked when none exists.
+    the copy that `python -m instructor_lib.datasets fetch` writes (`data_cache_dir()`). An explicit setting
+    (argument or environment variable) that is not a folder is an error, never a fallback.
+    Raises FileNotFoundError naming the places it looked.
     """
-    candidates = []
     if path is not None:
-        candidates.append(("argument", Path(path)))
-    if os.environ.get("INSTRUCTOR_DATA_DIR"):
-        candidates.append(("INSTRUCTOR_DATA_DIR", Path(os.environ["INSTRUCTOR_DATA_DIR"])))
-    candidates.append(("default", PROJECT_ROOT.parent / "shared" / "data"))
-    candidates.append(("fetched copy", data_cache_dir()))
-    if path is not None:
-        candidates = candidates[:1]  # an explicit path that does not exist is an error, not a fallback
+        candidates = [("argument", Path(path))]
+    elif os.environ.get("INSTRUCTOR_DATA_DIR"):
+        candidates = [("INSTRUCTOR_DATA_DIR", Path(os.environ["INSTRUCTOR_DATA_DIR"]))]
+    else:
+        candidates = [("default", PROJECT_ROOT.parent / "shared" / "data"), ("fetched copy", data_cache_dir())]
     for _, candidate in candidates:
         if candidate.is_dir():
             return candidate.resolve()
     looked = ", ".join(f"{how}: {p}" for how, p in candidates)
     raise FileNotFoundError(
-        f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR to a folder holding "
-        "`train/` and `eval/`, or download one with `python -m instructor_lib.datasets fetch` (see README, 'Data')."
+        f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR (or pass data_dir) to a folder "
+        "holding `train/` and `eval/`, or download one with `python -m instructor_lib.datasets fetch` (see README, 'Data')."
     )
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import PROJECT_ROOT
+from .files import atomic_write_json, read_json
 from .evaluation.report import CATEGORIES, PAPER_TABLE2
 from .evaluation.suite import FULL, Subsample
 
@@ -58,11 +58,33 @@ def _check_preset(preset: str) -> dict:
     return PRESETS[preset]
 
 
+def _check_variant(variant: str) -> str:
+    from .medi import VARIANTS
+
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    return variant
+
+
+def _check_layers(layers) -> None:
+    if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int) or layers < 1):
+        raise ValueError(f"layers must be a positive integer (or None: the whole backbone), got {layers!r}")
+
+
+def check_parameters(preset: str = "cpu", variant: str = "full", layers=None) -> None:
+    """Validate a notebook's parameters before any work: a bad one fails at once, not after training."""
+    _check_preset(preset)
+    _check_variant(variant)
+    for depth_ in layers if isinstance(layers, (list, tuple)) else [layers]:
+        _check_layers(depth_)
+
+
 # ------------------------------------------------------------------------------------------- the mixture
 def build_mixture(preset: str = "cpu", variant: str = "full"):
     """The MEDI mixture of a preset and variant (`instructor_lib.medi.build_medi`; mined embeddings are cached)."""
     from .medi import build_medi
 
+    check_parameters(preset, variant)
     return build_medi(_check_preset(preset)["medi"], variant=variant)
 
 
@@ -135,6 +157,7 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     """Everything that defines one trained model of an experiment (its hash names the run directory)."""
     from . import train
 
+    check_parameters(preset, variant, layers)
     settings = _check_preset(preset)
     steps = {"steps": settings["steps"]} if settings["steps"] else {}  # smoke: fewer steps, the notebooks stay fast
     config = dataclasses.replace(train.preset(settings["train"], medi_preset=None, **steps),
@@ -148,6 +171,7 @@ def settings(preset: str = "cpu", **extra) -> dict:
     from . import train
 
     chosen = _check_preset(preset)
+    check_parameters(preset, extra.get("variant", "full"))
 
     def suite(value):
         return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
@@ -186,6 +210,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 
     from .data import MediDataset
 
+    check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
     config = {**experiment_config(preset, variant, layers), "data_sha256": MediDataset(records).sha256()}
     run_dir = run_dir_for(config, runs_dir)
@@ -198,11 +223,12 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
                 truncate_layers(train.load_model(train_config), layers).save_pretrained(backbone_dir)
             train_config = dataclasses.replace(train_config, model=str(backbone_dir))
         result = train.train(train_config, records=records, run_dir=run_dir)
-        finished.write_text(json.dumps({"config": config, "config_hash": config_hash(config),
-                                        "final_loss": result.final_loss}, indent=1) + "\n")
-    run = json.loads((run_dir / "run.json").read_text())
+        atomic_write_json(finished, {"config": config, "config_hash": config_hash(config),
+                                     "final_loss": result.final_loss}, indent=1)
+    advice = f"delete {run_dir} to train this model again"
+    run = read_json(run_dir / "run.json", advice)
     # records_dropped_per_epoch: tasks with fewer records than a batch never train (see data.TaskBatchSampler)
-    summary = {key: json.loads(finished.read_text()).get(key) for key in ("config_hash", "final_loss")}
+    summary = {key: read_json(finished, advice).get(key) for key in ("config_hash", "final_loss")}
     summary |= {"steps": run["config"]["steps"], **{key: run[key] for key in (
         "records", "tasks", "batches_per_epoch", "records_dropped_per_epoch", "data_hash")}, "train_config_hash": run["config_hash"]}
     return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, summary)
@@ -312,6 +338,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> Comparison:
     """Paper Fig. 3 / Fig. 5: the model trained on MEDI `variant` vs the one trained on the full mixture."""
     import pandas as pd
 
+    check_parameters(preset, variant)
     if variant == "full":
         raise ValueError("variant 'full' is the reference; choose another variant to compare with it")
     full, other = trained_model(preset), trained_model(preset, variant)
@@ -409,9 +436,14 @@ def scaling(preset: str = "cpu", layers=None) -> Scaling:
     full mixture with the same settings and evaluated on the preset's suite."""
     import pandas as pd
 
+    layers = list(layers or _check_preset(preset)["layers"])
+    check_parameters(preset, layers=layers)
     full_depth = depth(base_model(preset))
+    too_deep = [count for count in layers if count > full_depth]
+    if too_deep:
+        raise ValueError(f"layers {too_deep} exceed the backbone's depth {full_depth}")
     rows = {}
-    for layer_count in layers or _check_preset(preset)["layers"]:  # the full depth is the main model: reused
+    for layer_count in layers:  # the full depth is the main model: reused
         trained = trained_model(preset, layers=None if layer_count == full_depth else layer_count)
         rows[layer_count] = {"parameters": parameter_count(trained.model), **category_scores(scores(trained.model, preset)),
                        "final_loss": trained.summary["final_loss"]}

@@ -25,9 +25,15 @@ from torch import nn
 
 from .config import DEFAULT_MODEL_SHA256, default_model_path, progress_bar, sha256_file
 from .precision import resolve_precision
+from .config import DEFAULT_MODEL_SHA256, default_model_path, sha256_file
+from .files import atomic_write_json, read_json
 
 T5_FAMILY = ("t5", "mt5", "umt5")
 ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}
+# A tokenizer folder holds its vocabulary in one of these (fast tokenizers: tokenizer.json).
+TOKENIZER_VOCAB_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json",
+                         "tokenizer.model")
+REPAIR_MODEL = "the folder is damaged or incomplete: save or download the model again"
 # Inputs tokenized together, sorted by exact token length inside the chunk: less padding than ST's char sort.
 TOKENIZE_CHUNK = 4096
 
@@ -77,7 +83,20 @@ def as_pairs(inputs, instruction: str | None = None) -> list[tuple[str, str]]:
             if not isinstance(item[position], str):
                 raise TypeError(f"inputs[{index}] {name} must be a string, got {type(item[position]).__name__}")
         pairs.append((item[0], item[1]))
+    for index, pair in enumerate(pairs):
+        _check_encodable(pair, index)
     return pairs
+
+
+def _check_encodable(pair: tuple[str, str], index: int) -> None:
+    """A string the tokenizer cannot take (a lone surrogate, e.g. from a bad decode) is an error naming it."""
+    for name, value in zip(("instruction", "text"), pair):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"inputs[{index}] {name} is not valid Unicode: {err.reason} at character {err.start} "
+                             f"({value[max(0, err.start - 20):err.start + 1]!r}); fix the decoding of this text "
+                             "(e.g. read it with errors='replace')") from None
 
 
 def masked_mean(token_embeddings: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -125,15 +144,7 @@ class Instructor(nn.Module):
         - a hub id (needs internet), downloaded with `huggingface_hub.snapshot_download`.
         Weights are read from safetensors only unless `allow_pytorch_bin=True` (then `torch.load(weights_only=True)`).
         """
-        if name_or_path is None:
-            path = default_model_path()
-            actual = sha256_file(path / "model.safetensors")
-            if actual != DEFAULT_MODEL_SHA256:
-                raise ValueError(f"default backbone weights at {path} have sha256 {actual}, expected {DEFAULT_MODEL_SHA256}")
-        else:
-            path = Path(name_or_path)
-            if not path.is_dir():
-                path = _download(str(name_or_path), revision)
+        path = resolve_model_path(name_or_path, revision)
         with _quiet_transformers():
             model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
         model.name_or_path = str(name_or_path) if name_or_path is not None else "sentence-transformers/all-MiniLM-L6-v2"
@@ -309,6 +320,19 @@ class Instructor(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------- helpers
+def resolve_model_path(name_or_path: str | Path | None = None, revision: str | None = None) -> Path:
+    """The local folder `Instructor.from_pretrained(name_or_path)` reads: the checked default backbone (None),
+    the folder itself, or the hub download of an id (an OSError offline: call this before any long work)."""
+    if name_or_path is None:
+        path = default_model_path()
+        actual = sha256_file(path / "model.safetensors")
+        if actual != DEFAULT_MODEL_SHA256:
+            raise ValueError(f"default backbone weights at {path} have sha256 {actual}, expected {DEFAULT_MODEL_SHA256}")
+        return path
+    path = Path(name_or_path)
+    return path if path.is_dir() else _download(str(name_or_path), revision)
+
+
 @contextlib.contextmanager
 def _quiet_transformers():
     """Silence transformers' load reports and weight progress bars (noise in notebooks and logs)."""
@@ -326,8 +350,7 @@ def _quiet_transformers():
 
 
 def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+    atomic_write_json(path, obj)
 
 
 def _default_max_length(config, tokenizer) -> int:
@@ -359,22 +382,39 @@ def _load_encoder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool):
     if not has_safetensors and not allow_pytorch_bin:
         raise FileNotFoundError(f"{path} has no *.safetensors weights. Convert them, or pass allow_pytorch_bin=True "
                                 "to read pytorch_model.bin with torch.load(weights_only=True).")
+    if not any((path / name).exists() for name in TOKENIZER_VOCAB_FILES):
+        raise FileNotFoundError(f"{path} has no tokenizer vocabulary (none of {', '.join(TOKENIZER_VOCAB_FILES)}): "
+                                f"without it every word would be [UNK]; {REPAIR_MODEL}")
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     model_class = T5EncoderModel if config.model_type in T5_FAMILY else AutoModel
-    encoder = model_class.from_pretrained(path, config=config, use_safetensors=has_safetensors,
-                                          trust_remote_code=trust_remote_code)
+    with _naming_damaged_weights(path):
+        encoder = model_class.from_pretrained(path, config=config, use_safetensors=has_safetensors,
+                                              trust_remote_code=trust_remote_code)
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     return encoder, tokenizer
 
 
+@contextlib.contextmanager
+def _naming_damaged_weights(folder: Path):
+    """Turn the weight reader's errors (which name no file) into an OSError naming the folder and the fix."""
+    from safetensors import SafetensorError
+
+    try:
+        yield
+    except (SafetensorError, EOFError, RuntimeError) as err:
+        files = ", ".join(str(file) for file in sorted(folder.glob("*.safetensors"))) or f"the weights in {folder}"
+        raise OSError(f"{files} cannot be read ({type(err).__name__}: {err}); {REPAIR_MODEL}") from err
+
+
 def _load_dense(path: Path, allow_pytorch_bin: bool) -> Dense:
-    config = json.loads((path / "config.json").read_text())
+    config = read_json(path / "config.json", REPAIR_MODEL)
     dense = Dense(config["in_features"], config["out_features"], config.get("bias", True),
                   config.get("activation_function", "torch.nn.modules.activation.Tanh"))
     if (path / "model.safetensors").exists():
         from safetensors.torch import load_file
 
-        state = load_file(path / "model.safetensors")
+        with _naming_damaged_weights(path):
+            state = load_file(path / "model.safetensors")
     elif allow_pytorch_bin and (path / "pytorch_model.bin").exists():
         state = torch.load(path / "pytorch_model.bin", map_location="cpu", weights_only=True)
     else:
@@ -390,12 +430,12 @@ def _load_folder(cls, path: Path, trust_remote_code: bool, allow_pytorch_bin: bo
         return cls(encoder, tokenizer, normalize=True)
     encoder = tokenizer = dense = max_length = None
     normalize = False
-    for module in json.loads(modules_file.read_text()):
+    for module in read_json(modules_file, REPAIR_MODEL):
         kind, folder = module["type"].rsplit(".", 1)[-1], path / module["path"]
         if kind in ("Transformer", "INSTRUCTOR_Transformer"):
             encoder, tokenizer = _load_encoder(folder, trust_remote_code, allow_pytorch_bin)
             st_config = folder / "sentence_bert_config.json"
-            max_length = json.loads(st_config.read_text()).get("max_seq_length") if st_config.exists() else None
+            max_length = read_json(st_config, REPAIR_MODEL).get("max_seq_length") if st_config.exists() else None
         elif kind in ("Pooling", "INSTRUCTOR_Pooling"):
             _check_mean_pooling(folder / "config.json")
         elif kind == "Dense":
@@ -410,7 +450,7 @@ def _load_folder(cls, path: Path, trust_remote_code: bool, allow_pytorch_bin: bo
 
 
 def _check_mean_pooling(config_path: Path) -> None:
-    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    config = read_json(config_path, REPAIR_MODEL) if config_path.exists() else {}
     mode = config.get("pooling_mode", "mean" if config.get("pooling_mode_mean_tokens", True) else None)
     if mode not in ("mean", ["mean"], ("mean",)):
         raise ValueError(f"{config_path}: only mean pooling is supported by INSTRUCTOR, found {config}")

@@ -1,7 +1,10 @@
 """Run the notebooks with papermill and turn them into small static HTML reports with an index.
 
 `python -m instructor_lib.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
-`notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/`:
+`notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/` (the
+committed cpu reports; any other preset writes to `reports/<preset>/`, git-ignored, so a smoke run never
+touches them). A notebook runs in a temporary folder and its files replace the old ones only once it has
+finished, so an interrupted run leaves the reports as they were:
 - `NAME.ipynb`, the executed notebook (stderr, i.e. progress bars and warnings, removed);
 - `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` and styled by one shared
   `notebook.css` (each file < 1 MB);
@@ -28,13 +31,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
 from .precision import precision_record
+from .files import atomic_write_json, atomic_write_text, fsync_dir
 
 PRESETS = ("smoke", "cpu", "paper")
+REPORTS_DIR = PROJECT_ROOT / "reports"
+COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
+STAGING_PREFIX = ".running-"  # a notebook executes in reports_dir/.running-*/ (git-ignored) until it has finished
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
 REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
 CACHE_DIR = PROJECT_ROOT / "cache" / "reports"
@@ -109,8 +117,7 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
               "config_hash": config_hash(config), "data_sha256": data_hashes(data_files),
               "precision": precision_record(), "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(record, indent=1) + "\n")
+        atomic_write_json(path, record, indent=1)
     return record
 
 
@@ -172,7 +179,7 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, 
     page = page.replace("<head>", f'<head>\n<script src="{plotly_src}"></script>', 1)
     html_path = Path(html_path)
     page = _share_styles(page, html_path.parent / NOTEBOOK_CSS)
-    html_path.write_text(page, encoding="utf-8")
+    atomic_write_text(html_path, page)
     size = html_path.stat().st_size
     if size > HTML_LIMIT_BYTES:
         raise ValueError(f"{html_path} is {size} bytes, over the {HTML_LIMIT_BYTES}-byte limit: plot fewer points")
@@ -187,7 +194,7 @@ def _share_styles(page: str, css_path: Path) -> str:
     if not css:
         return page
     if not css_path.exists() or css_path.read_text(encoding="utf-8") != css:
-        css_path.write_text(css, encoding="utf-8")
+        atomic_write_text(css_path, css)
     head = pattern.sub("", page[:head_end])
     return head + f'<link rel="stylesheet" href="{css_path.name}"/>\n' + page[head_end:]
 
@@ -199,7 +206,7 @@ def write_plotly_js(reports_dir: str | os.PathLike) -> Path:
     path = Path(reports_dir) / PLOTLY_JS
     source = get_plotlyjs()
     if not path.exists() or path.read_text(encoding="utf-8") != source:
-        path.write_text(source, encoding="utf-8")
+        atomic_write_text(path, source)
     return path
 
 
@@ -238,7 +245,7 @@ def picture(figure: dict, png_path: str | os.PathLike, width: int, height: int, 
     return png_path
 
 
-def write_figures(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports", figures: dict = README_FIGURES, log=print) -> list[Path]:
+def write_figures(reports_dir: str | os.PathLike = REPORTS_DIR, figures: dict = README_FIGURES, log=print) -> list[Path]:
     """Picture one figure of each report in `figures` (name -> (index, width, height)) into `figures/NAME.png`.
 
     Reports that were not run are skipped with a message; without chromium nothing is drawn, and it says so.
@@ -367,68 +374,130 @@ def _progress_engine():
     return "instructor_progress"
 
 
-def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
-                 notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", parameters: dict | None = None,
-                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR, progress: Progress | None = None) -> dict:
-    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir`, unless this machine already did so with
-    the same config (a marker in `cache_dir`) and the report is still there (`force` runs anyway).
-
-    The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
-    relative to `notebooks_dir`) and `parameters`; `progress` is told when each cell starts. A failure is recorded (status "failed", the error, the partial
-    report) rather than raised, so one broken notebook does not stop the others. Returns the run record.
-    """
-    import nbformat
-    import papermill
-
+def reports_dir_for(preset: str) -> Path:
+    """Where a preset's reports go: `reports/` for the committed cpu preset, `reports/<preset>/` for the others."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
-    notebooks_dir, reports_dir = Path(notebooks_dir).resolve(), Path(reports_dir).resolve()
+    return REPORTS_DIR if preset == COMMITTED_PRESET else REPORTS_DIR / preset
+
+
+def _previous_record(path: Path) -> dict | None:
+    """The run record of the last run, or None (with a warning when the file does not parse: it runs again)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        warnings.warn(f"{path} is damaged ({err}); running the notebook again")
+        return None
+
+
+def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike | None = None,
+                 notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", parameters: dict | None = None,
+                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR, progress: Progress | None = None) -> dict:
+    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir` (default `reports_dir_for(preset)`),
+    unless this machine already did so with the same config (a marker in `cache_dir`) and the report is still
+    there (`force` runs anyway).
+
+    The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
+    relative to `notebooks_dir`) and `parameters`; its outputs are written into a temporary folder of
+    `reports_dir` and moved over the old report once it has finished, so an interrupted run changes nothing.
+    `progress` (see `Progress`) is told when each cell starts.
+    A failure is recorded (status "failed", the error, the partial report) rather than raised, so one broken
+    notebook does not stop the others. Returns the run record.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    notebooks_dir = Path(notebooks_dir).resolve()
+    reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset)).resolve()
     source = notebooks_dir / f"{name}.ipynb"
     if not source.is_file():
         raise FileNotFoundError(f"no notebook {source}; available: {notebook_names(notebooks_dir)}")
     reports_dir.mkdir(parents=True, exist_ok=True)
-    paths = {kind: reports_dir / f"{name}.{kind}" for kind in ("ipynb", "html", "metrics.json", "run.json")}
+    paths = {kind: reports_dir / f"{name}.{kind}" for kind in REPORT_KINDS}
     all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
     config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
               "preset": preset, "parameters": all_parameters, "precision": precision_record()["resolved"]}
     marker = Path(cache_dir) / f"{name}-{config_hash(config)}.done"
-    previous = json.loads(paths["run.json"].read_text()) if paths["run.json"].exists() else None
-    if (not force and marker.exists() and previous and previous["config_hash"] == config_hash(config)
-            and previous["status"] == "ok" and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
+    previous = _previous_record(paths["run.json"])
+    if (not force and marker.exists() and previous and previous.get("config_hash") == config_hash(config)
+            and previous.get("status") == "ok" and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
         return {**previous, "cached": True}
 
-    paths["metrics.json"].unlink(missing_ok=True)  # a failed run must not show the metrics of an older one
-    record = {"name": name, "preset": preset, "config": config, "config_hash": config_hash(config), "status": "ok",
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=reports_dir))
+    try:
+        record = _execute(name, source, staging, config, progress)
+        _move_into_place(staging, reports_dir, name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if record["status"] == "ok":
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(marker, str(paths["run.json"]) + "\n")
+    return record
+
+
+REPORT_KINDS = ("ipynb", "html", "metrics.json", "run.json")
+
+
+def _execute(name: str, source: Path, staging: Path, config: dict, progress: Progress | None = None) -> dict:
+    """Run the notebook with its outputs in `staging` (the metrics path pointed there); return the run record."""
+    import nbformat
+    import papermill
+
+    notebooks_dir, parameters = source.parent, config["parameters"]
+    staged = {kind: staging / f"{name}.{kind}" for kind in REPORT_KINDS}
+    staged_metrics = os.path.relpath(staged["metrics.json"], notebooks_dir)
+    record = {"name": name, "preset": config["preset"], "config": config, "config_hash": config_hash(config),
               "precision": precision_record(),  # "auto" as the notebook's kernel resolves it on this machine
-              "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "cached": False}
+              "status": "ok", "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "cached": False}
     start = time.perf_counter()
     try:
         with _environment(KERNEL_ENV):
-            papermill.execute_notebook(str(source), str(paths["ipynb"]), parameters=all_parameters, kernel_name="python3",
-                                       progress_bar=False, cwd=str(notebooks_dir), log_output=False,
+            papermill.execute_notebook(str(source), str(staged["ipynb"]), parameters={**parameters, "metrics_path": staged_metrics},
+                                       kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir), log_output=False,
                                        engine_name=_progress_engine(), on_cell=progress.on_cell if progress else None)
     except Exception as err:  # the notebook's own failure: record it, keep going with the other notebooks
         record.update(status="failed", error=f"{type(err).__name__}: {str(err).strip()[-2000:]}")
     record["wall_s"] = round(time.perf_counter() - start, 2)
-    if paths["ipynb"].exists():
-        executed = nbformat.read(paths["ipynb"], as_version=4)
-        for key in ("input_path", "output_path"):  # machine-specific absolute paths: keep them relative
-            executed.metadata.papermill[key] = os.path.relpath(executed.metadata.papermill[key], reports_dir)
-        for cell in executed.cells:  # progress bars and warnings are noise in a committed report
-            if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-        nbformat.write(executed, paths["ipynb"])
+    if staged["ipynb"].exists():
+        executed = nbformat.read(staged["ipynb"], as_version=4)
+        papermill_meta = executed.metadata.papermill
+        papermill_meta["input_path"] = os.path.relpath(source, staging.parent)  # machine-specific: keep relative
+        papermill_meta["output_path"] = f"{name}.ipynb"
+        papermill_meta.get("parameters", {})["metrics_path"] = parameters["metrics_path"]
+        for cell in executed.cells:
+            if cell.cell_type != "code":
+                continue
+            if "injected-parameters" in cell.metadata.get("tags", []):  # the final path, not the staging folder
+                cell.source = cell.source.replace(repr(staged_metrics), repr(parameters["metrics_path"])) \
+                    .replace(json.dumps(staged_metrics), json.dumps(parameters["metrics_path"]))
+            # progress bars and warnings are noise in a committed report
+            cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        nbformat.write(executed, staged["ipynb"])
         try:
-            record["html_bytes"] = export_html(paths["ipynb"], paths["html"])
+            record["html_bytes"] = export_html(staged["ipynb"], staged["html"])
         except ValueError as err:
-            record.update(status="failed", error=str(err), html_bytes=paths["html"].stat().st_size)
-    if record["status"] == "ok" and not paths["metrics.json"].exists():
-        record.update(status="failed", error=f"the notebook wrote no metrics to {all_parameters['metrics_path']}")
-    paths["run.json"].write_text(json.dumps(record, indent=1) + "\n")
-    if record["status"] == "ok":
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(str(paths["run.json"]) + "\n")
+            record.update(status="failed", error=str(err), html_bytes=staged["html"].stat().st_size)
+    if record["status"] == "ok" and not staged["metrics.json"].exists():
+        record.update(status="failed", error=f"the notebook wrote no metrics to {parameters['metrics_path']}")
+    atomic_write_json(staged["run.json"], record, indent=1)
     return record
+
+
+def _move_into_place(staging: Path, reports_dir: Path, name: str) -> None:
+    """Replace the report's files with the finished run's (the run record last); a file the run did not write
+    (e.g. the metrics of a failed run) is removed, so no report shows the results of an older run."""
+    css = staging / NOTEBOOK_CSS
+    if css.exists():
+        os.replace(css, reports_dir / NOTEBOOK_CSS)
+    for kind in REPORT_KINDS:
+        staged, final = staging / f"{name}.{kind}", reports_dir / f"{name}.{kind}"
+        if staged.exists():
+            os.replace(staged, final)
+        else:
+            final.unlink(missing_ok=True)
+    fsync_dir(reports_dir)
 
 
 def _format(value) -> str:
@@ -437,7 +506,7 @@ def _format(value) -> str:
     return html.escape(str(value))
 
 
-def write_index(reports_dir: str | os.PathLike = PROJECT_ROOT / "reports") -> Path:
+def write_index(reports_dir: str | os.PathLike = REPORTS_DIR) -> Path:
     """Write `index.html` and `summary.json` from every `*.run.json` in `reports_dir` (in report order)."""
     import plotly.graph_objects as go
     import plotly.io as pio
@@ -479,20 +548,20 @@ Versions: {html.escape(versions)}.</p>
 </body></html>
 """
     write_plotly_js(reports_dir)
-    (reports_dir / "summary.json").write_text(json.dumps({"total_wall_s": round(total, 2), "reports": summary}, indent=1) + "\n")
-    index = reports_dir / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}, indent=1)
+    return atomic_write_text(reports_dir / "index.html", page)
 
 
-def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike = PROJECT_ROOT / "reports",
+def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike | None = None,
             notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks", force: bool = False,
             cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True)) -> list[dict]:
-    """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index.
+    """Run the named notebooks (all when `only` is empty) in report order, then rewrite the index of
+    `reports_dir` (default `reports_dir_for(preset)`: only the cpu preset writes the committed reports).
 
     `log` gets a line as each notebook starts (with the wall time of its last run) and ends; while one runs,
     a `Progress` line on stderr shows its cell, elapsed and estimated remaining time (`log=None`: silent).
     """
+    reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset))
     available = notebook_names(notebooks_dir)
     unknown = [name for name in only or [] if name not in available]
     if unknown:
@@ -544,14 +613,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", choices=PRESETS, default="cpu", help="size of every run (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
-    parser.add_argument("--reports-dir", default=str(PROJECT_ROOT / "reports"))
+    parser.add_argument("--reports-dir", default=None,
+                        help="output folder (default: reports/ for the cpu preset, reports/<preset>/ for the others)")
     parser.add_argument("--notebooks-dir", default=str(PROJECT_ROOT / "notebooks"))
     parser.add_argument("--cache-dir", default=str(CACHE_DIR), help="this machine's record of finished runs")
     args = parser.parse_args(argv)
     if not data_or_fetch():
         return 1
-    records = run_all(args.preset, args.only, args.reports_dir, args.notebooks_dir, args.force, args.cache_dir)
-    print(f"index: {Path(args.reports_dir) / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
+    reports_dir = Path(args.reports_dir) if args.reports_dir else reports_dir_for(args.preset)
+    records = run_all(args.preset, args.only, reports_dir, args.notebooks_dir, args.force, args.cache_dir)
+    print(f"index: {reports_dir / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
     return 0 if all(record["status"] == "ok" for record in records) else 1
 
 

@@ -27,7 +27,9 @@ import math
 import os
 import random
 import shutil
+import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +38,15 @@ import torch.distributed as dist
 
 from .config import PROJECT_ROOT, library_versions, progress_bar
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
+from .files import RunLockedError, atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
 from .loss import LOSSES
-from .model import Instructor, T5_FAMILY
+from .model import Instructor, T5_FAMILY, resolve_model_path
 from .precision import check_precision, precision_record, resolve_precision
+
+# Real-valued fields: (lowest, whether the lowest itself is allowed, highest or None, whether None is allowed).
+REAL_FIELDS = {"lr": (0.0, False, None, False), "temperature": (0.0, False, None, False),
+               "warmup_ratio": (0.0, True, 1.0, False), "weight_decay": (0.0, True, None, False),
+               "max_grad_norm": (0.0, False, None, True), "dropout": (0.0, True, 1.0, True)}
 
 
 @dataclass
@@ -98,6 +106,7 @@ class TrainConfig:
                 raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive integer or None, got {self.chunk_size!r}")
+        _check_fields(self)
         check_precision(self.precision)
 
     def resolved_precision(self) -> str:
@@ -110,6 +119,33 @@ class TrainConfig:
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignored}
         fields["precision"] = self.resolved_precision()  # "auto" trains differently on different machines
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def _check_fields(config: TrainConfig) -> None:
+    """Types and ranges of the fields not checked in `__post_init__`: a wrong value fails here, before any work."""
+    for field, (low, low_allowed, high, optional) in REAL_FIELDS.items():
+        value = getattr(config, field)
+        if value is None and optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or value < low or (value == low and not low_allowed) or (high is not None and value > high):
+            bounds = f"{'>=' if low_allowed else '>'} {low}" + (f" and <= {high}" if high is not None else "")
+            raise ValueError(f"{field} must be a number {bounds}{' or None' if optional else ''}, got {value!r}")
+    for field in ("chunk_size", "max_seq_length"):
+        value = getattr(config, field)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{field} must be a positive integer or None, got {value!r}")
+    if config.max_seq_length is not None and config.max_seq_length < 8:
+        raise ValueError(f"max_seq_length must be at least 8 tokens (instruction + text), got {config.max_seq_length}")
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int):
+        raise ValueError(f"seed must be an integer, got {config.seed!r}")
+    for field in ("gradient_caching", "gradient_checkpointing"):
+        if not isinstance(getattr(config, field), bool):
+            raise ValueError(f"{field} must be true or false, got {getattr(config, field)!r}")
+    for field in ("name", "model", "data", "medi_preset"):
+        value = getattr(config, field)
+        if not (value is None and field != "name") and not (isinstance(value, str) and value):
+            raise ValueError(f"{field} must be a non-empty string{'' if field == 'name' else ' or None'}, got {value!r}")
 
 
 PRESETS = {
@@ -328,18 +364,20 @@ def _save_checkpoint(run_dir: Path, step: int, model, optimizer, scheduler, samp
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     _barrier(world_size)
-    torch.save({"torch": torch.get_rng_state(), "python": random.getstate(),
-                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
-               staging / f"rng_rank{rank}.pt")
+    with atomic_path(staging / f"rng_rank{rank}.pt") as temporary:
+        torch.save({"torch": torch.get_rng_state(), "python": random.getstate(),
+                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}, temporary)
     if rank == 0:
-        torch.save({"step": step, "config_hash": config.hash(), "data_hash": data_hash, "world_size": world_size,
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict()}, staging / "state.pt")
+        with atomic_path(staging / "state.pt") as temporary:
+            torch.save({"step": step, "config_hash": config.hash(), "data_hash": data_hash, "world_size": world_size,
+                        "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "sampler": sampler.state_dict()}, temporary)
     _barrier(world_size)
-    if rank == 0:
+    if rank == 0:  # a kill between the renames leaves checkpoint.old, which _load_checkpoint falls back to
         if final.exists():
             final.rename(old)
         staging.rename(final)
+        fsync_dir(run_dir)
         shutil.rmtree(old, ignore_errors=True)
     _barrier(world_size)
 
@@ -350,7 +388,7 @@ def _load_checkpoint(run_dir: Path, model, optimizer, scheduler, sampler, config
     folder = next((f for f in (run_dir / "checkpoint", run_dir / "checkpoint.old") if (f / "state.pt").exists()), None)
     if folder is None:
         return 0
-    state = torch.load(folder / "state.pt", map_location="cpu", weights_only=True)
+    state = _read_checkpoint_file(folder / "state.pt")
     for key, expected, what in (("config_hash", config.hash(), "config"), ("data_hash", data_hash, "training data"),
                                 ("world_size", world_size, "number of processes")):
         if state[key] != expected:
@@ -360,7 +398,7 @@ def _load_checkpoint(run_dir: Path, model, optimizer, scheduler, sampler, config
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     sampler.load_state_dict(state["sampler"])
-    rng = torch.load(folder / f"rng_rank{rank}.pt", map_location="cpu", weights_only=True)
+    rng = _read_checkpoint_file(folder / f"rng_rank{rank}.pt")
     torch.set_rng_state(rng["torch"])
     random.setstate(rng["python"])
     if rng["cuda"]:
@@ -368,21 +406,75 @@ def _load_checkpoint(run_dir: Path, model, optimizer, scheduler, sampler, config
     return state["step"]
 
 
+def _read_checkpoint_file(path: Path) -> dict:
+    """torch.load of a checkpoint file; a damaged one is an error naming it and how to go on."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError) as err:
+        raise RuntimeError(f"{path} cannot be read ({type(err).__name__}: {str(err)[:300]}); the checkpoint is "
+                           f"damaged: delete {path.parent} to resume from an older checkpoint (or start over)") from err
+
+
 def _barrier(world_size: int) -> None:
     if world_size > 1:
         dist.barrier()
 
 
+def read_metrics(path: Path) -> list[dict]:
+    """The per-step records of `metrics.jsonl`. A torn last line (a run killed while writing it) is dropped with
+    a warning; a damaged line before it is an error naming the file and line."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                raise ValueError("not a metrics record with an integer 'step'")
+        except ValueError as err:
+            if number < len(lines):
+                raise ValueError(f"{path}:{number} is damaged ({err}); delete the lines from there on to resume "
+                                 "from the last checkpoint, or use a new run directory") from err
+            warnings.warn(f"{path}:{number}: dropped a torn last line (a run was killed while writing it)")
+            continue
+        records.append(record)
+    return records
+
+
 def _keep_metrics_until(path: Path, step: int) -> None:
-    """On resume, drop the metrics lines a killed run wrote after its last checkpoint."""
+    """On resume, drop the metrics lines a killed run wrote after its last checkpoint (and a torn last line)."""
     if path.exists():
-        lines = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-        path.write_text("".join(line + "\n" for line in lines))
+        kept = [record for record in read_metrics(path) if record["step"] <= step]
+        atomic_write_text(path, "".join(json.dumps(record) + "\n" for record in kept))
 
 
 def _last_logged_loss(path: Path) -> float:
-    lines = path.read_text().splitlines() if path.exists() else []
-    return json.loads(lines[-1])["loss"] if lines else float("nan")
+    records = read_metrics(path)
+    return records[-1]["loss"] if records else float("nan")
+
+
+def _say(rank: int, message: str) -> None:
+    """A line on stderr about a step that can take long, also when stderr is not a terminal (logs, notebooks)."""
+    if rank == 0:
+        print(message, file=sys.stderr, flush=True)
+
+
+def check_inputs(config: TrainConfig, records=None) -> None:
+    """Resolve what a run reads before any long work: the model (downloaded when it is a hub id) and the data file.
+
+    Raises OSError / FileNotFoundError naming the input that cannot be read and what to do.
+    """
+    if config.model not in ("tiny-bert", "tiny-t5"):
+        resolve_model_path(config.model)
+    if records is None and config.data is not None and not Path(config.data).is_file():
+        raise FileNotFoundError(f"training data {config.data} (config 'data') is not a file: pass the path of a MEDI "
+                                "json file, e.g. the official medi-data.json")
+    if records is None and config.data is None and config.medi_preset is not None:
+        from .config import data_dir
+        from .medi.build import PRESETS as MEDI_PRESETS
+
+        if config.medi_preset not in MEDI_PRESETS:
+            raise ValueError(f"medi_preset must be one of {sorted(MEDI_PRESETS)}, got {config.medi_preset!r}")
+        data_dir()  # the mixture is built from it
 
 
 def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None = None, on_step=None) -> TrainResult:
@@ -395,19 +487,26 @@ def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None =
         on_step: optional callback `on_step(step, metrics_dict)` after every step (e.g. live plots).
     Returns a `TrainResult` with the saved model folder and the metrics JSONL path.
     """
+    check_inputs(config, records)
+    run_dir = Path(run_dir) if run_dir else PROJECT_ROOT / "runs" / config.name
     rank, world_size, device, started_here = _setup_distributed()
-    try:
-        return _train(config, records, Path(run_dir) if run_dir else PROJECT_ROOT / "runs" / config.name,
-                      on_step, rank, world_size, device)
+    try:  # rank 0 holds the run directory's lock: a second run writing there fails at once, naming the holder
+        with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():
+            return _train(config, records, run_dir, on_step, rank, world_size, device)
     finally:
         if started_here:
             dist.destroy_process_group()
 
 
 def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, device: torch.device) -> TrainResult:
+    if records is None:
+        _say(rank, f"train {config.name}: reading the training data "
+                   f"({config.data or f'building the MEDI mixture {config.medi_preset!r}: minutes at large presets'})")
     dataset = load_records(config, records)
     data_hash = dataset.sha256()
     sampler = TaskBatchSampler(dataset.task_names, config.batch_size, config.seed, rank, world_size)
+    _say(rank, f"train {config.name}: loading the model {config.model or 'all-MiniLM-L6-v2'} "
+               f"({len(dataset)} records, {len(set(dataset.task_names))} tasks)")
     model = load_model(config).to(device)
     precision = resolve_precision(config.precision, device)
     if precision == "bfloat16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
@@ -429,7 +528,7 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
                 "world_size": world_size, "device": str(device), "precision": precision_record(config.precision, device),
                 "library_versions": library_versions(),
                 "resumed_from_step": start_step}
-        (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+        atomic_write_json(run_dir / "run.json", info)
 
     ddp = model
     if world_size > 1:  # unused parameters: e.g. BERT's pooler, which mean pooling never reads
@@ -482,12 +581,28 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, help="optimizer steps (overrides the config)")
     parser.add_argument("--run-dir", help="output folder (default runs/<name>)")
     args = parser.parse_args(argv)
-    overrides = json.loads(Path(args.config).read_text()) if args.config else {}
+    try:
+        overrides = read_json(args.config, "fix the JSON of TrainConfig fields") if args.config else {}
+    except (OSError, ValueError) as err:
+        parser.error(f"--config: {err}")
+    if not isinstance(overrides, dict):
+        parser.error(f"{args.config}: expected a JSON object of TrainConfig fields, got {type(overrides).__name__}")
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
     if unknown:
         parser.error(f"{args.config}: unknown TrainConfig fields {sorted(unknown)}")
     overrides.update({k: v for k, v in (("data", args.data), ("steps", args.steps)) if v is not None})
-    result = train(preset(args.preset, **overrides), run_dir=args.run_dir)
+    try:
+        config = preset(args.preset, **overrides)
+    except (TypeError, ValueError) as err:
+        parser.error(f"{args.config or 'the arguments'}: {err}")
+    try:  # the inputs first: an unreachable model or data file fails here, before the mixture is built
+        check_inputs(config)
+    except (OSError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    try:
+        result = train(config, run_dir=args.run_dir)
+    except RunLockedError as err:
+        sys.exit(f"error: {err}")
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"model: {result.model_path}\nmetrics: {result.metrics_path}\nfinal loss: {result.final_loss:.4f}")
 

@@ -28,8 +28,10 @@ def test_paper_set_is_instructor_large_with_exact_strings(official):
 def test_paper_model_variants_follow_the_original_defaults(official):
     assert get_instruction_set("paper:hkunlp/instructor-xl").instruction("STS15") == official["hkunlp/instructor-xl"]["STS15"]["text"]
     assert get_instruction_set("paper:hkunlp/instructor-base").name == "paper:hkunlp/instructor-base"
-    # any other model name falls back to the large set, as MTEB.run in the original code did
-    assert get_instruction_set("paper:my/local-model").name == "paper:hkunlp/instructor-large"
+    # the original code gave any other model name the large set; here a name that is none of the three (a typo,
+    # a local model) is an error: "paper" alone is the large set
+    with pytest.raises(ValueError, match=r"no paper instruction set for 'my/local-model': choose one of hkunlp/instructor-large"):
+        get_instruction_set("paper:my/local-model")
 
 
 def test_single_instruction_serves_both_sides_and_substitutes_use_official_task(official):

@@ -16,10 +16,13 @@ import hashlib
 import json
 import logging
 import time
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
 from ..config import cache_root, library_versions
+from ..config import library_versions
+from ..files import atomic_write_json
 from ..model import Instructor
 from ..precision import precision_record
 from .adapter import InstructorEncoder
@@ -79,14 +82,14 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     for suite_task in tasks:
         key = _task_cache_key(fingerprint, suite_task, instruction_set, precision, seed, source)
         cache_file = cache / f"{key}.json"
-        if use_cache and cache_file.exists():
-            task_entries[suite_task.spec.name] = json.loads(cache_file.read_text())
+        cached = _read_cache_entry(cache_file, key) if use_cache and cache_file.exists() else None
+        if cached is not None:
+            task_entries[suite_task.spec.name] = cached
             logger.info("%s: loaded from cache %s", suite_task.spec.name, cache_file)
             continue
         task_entries[suite_task.spec.name] = entry = _run_task(encoder, suite_task, batch_size)
         entry["cache_key"] = key
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        cache_file.write_text(json.dumps(entry, indent=2) + "\n")
+        atomic_write_json(cache_file, entry)
         logger.info("%s: %.2f (%.1fs)", suite_task.spec.name, entry["score"], entry["seconds"])
     summary = aggregate({name: {"category": e["category"], "score": e["score"]} for name, e in task_entries.items()})
     results = {
@@ -104,6 +107,18 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     }
     _save(results, output_dir)
     return results
+
+
+def _read_cache_entry(path: Path, key: str) -> dict | None:
+    """A cached task result; one that does not parse (or is not this key's) is recomputed with a warning."""
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entry, dict) or entry.get("cache_key") != key or not isinstance(entry.get("score"), float):
+            raise ValueError("not a task result of this cache key")
+    except (ValueError, UnicodeDecodeError) as err:
+        warnings.warn(f"evaluation cache entry {path} is damaged ({err}); recomputing it")
+        return None
+    return entry
 
 
 def _task_cache_key(fingerprint: str, suite_task, instruction_set: InstructionSet, precision: str, seed: int,
@@ -151,6 +166,4 @@ def _run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> dict:
 
 def _save(results: dict, output_dir: str | Path | None) -> None:
     if output_dir is not None:
-        path = Path(output_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        atomic_write_json(Path(output_dir) / "results.json", results)

@@ -5,7 +5,7 @@ An entry is `{"text": ...}` (one instruction for every input of the task) or `{"
 
 - `paper`: the official INSTRUCTOR evaluation instructions, read at run time from
   `<data_dir>/eval/INSTRUCTIONS.json` (exact strings; instructor-large set by default, as in the original
-  code; `paper:hkunlp/instructor-base` / `paper:hkunlp/instructor-xl` pick the other sets).
+  code; `paper:hkunlp/instructor-base` / `paper:hkunlp/instructor-xl` pick the other sets; other names are errors).
 - `none`: no instruction anywhere (plain mean pooling).
 - `paraphrase-1` ... `paraphrase-5`: five paraphrases per task, written here in the unified template
   ("Represent the [domain] [text type] for [objective]: "), for the robustness study (paper Table 6 / Fig. 4).
@@ -144,7 +144,7 @@ def generated_instructions(task_metadata) -> dict[str, str]:
 def paper_instructions(model: str = "hkunlp/instructor-large", data_dir: str | Path | None = None) -> InstructionSet:
     """The official evaluation instructions of `model` from `<data_dir>/eval/INSTRUCTIONS.json`.
 
-    As in the original code, any model name other than instructor-base / instructor-xl gets the large set.
+    `model` is one of PAPER_MODELS (a misspelt name is an error, not a silent fallback to the large set).
     """
     from ..config import sha256_file
 
@@ -152,7 +152,10 @@ def paper_instructions(model: str = "hkunlp/instructor-large", data_dir: str | P
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: the paper instruction set is read from it")
     sets = json.loads(path.read_text(encoding="utf-8"))["mteb"]
-    key = model if model in ("hkunlp/instructor-base", "hkunlp/instructor-xl") else "hkunlp/instructor-large"
+    if model not in PAPER_MODELS:
+        raise ValueError(f"no paper instruction set for {model!r}: choose one of {', '.join(PAPER_MODELS)} "
+                         "(e.g. instructions='paper:hkunlp/instructor-base')")
+    key = model
     if key not in sets:
         raise KeyError(f"{path}: no 'mteb' instruction set for {key!r} (has {sorted(sets)})")
     table = {task: _entry(task, value) for task, value in sets[key].items()}

@@ -421,6 +421,9 @@ TASKS: dict[str, TaskSpec] = _specs()
 EXACT_TASKS = [name for name, spec in TASKS.items() if spec.status == "exact"]
 
 
+MIN_ROWS = 2  # the smallest subsample limit: one row leaves a correlation undefined and a classifier one class
+
+
 @dataclass(frozen=True)
 class Subsample:
     """Deterministic size limits for one task (None = keep all).
@@ -434,6 +437,13 @@ class Subsample:
     max_test: int | None = None
     max_train: int | None = None
     max_corpus: int | None = None
+
+    def __post_init__(self):
+        for field in ("max_test", "max_train", "max_corpus"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < MIN_ROWS):
+                raise ValueError(f"Subsample {field} must be None (keep all) or an integer >= {MIN_ROWS} (a score "
+                                 f"needs several rows), got {value!r}")
 
 
 FULL = Subsample()
@@ -565,10 +575,19 @@ def resolve_suite(suite: str | dict[str, Subsample] | list[str]) -> dict[str, Su
         if suite not in SUITES:
             raise KeyError(f"unknown suite {suite!r}; choose one of {sorted(SUITES)} or pass task names")
         return dict(SUITES[suite])
+    if not isinstance(suite, (list, tuple, dict)):
+        raise TypeError(f"suite must be a suite name, a list of task names or a {{task: Subsample}} dict, "
+                        f"got {type(suite).__name__}")
     mapping = {name: FULL for name in suite} if isinstance(suite, (list, tuple)) else dict(suite)
+    if not mapping:
+        raise ValueError(f"the suite is empty: name at least one task (local tasks are {sorted(TASKS)})")
     unknown = sorted(set(mapping) - set(TASKS))
     if unknown:
         raise KeyError(f"unknown task(s) {unknown}; local tasks are {sorted(TASKS)}")
+    for name, limits in mapping.items():
+        if not isinstance(limits, Subsample):
+            raise TypeError(f"suite[{name!r}] must be a Subsample (e.g. Subsample(max_test=100)) or FULL, "
+                            f"got {type(limits).__name__} {limits!r}")
     return mapping
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, progress_bar, sha256_file
+from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+from ..files import atomic_write_text
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
 from ..precision import resolve_precision
 from .pairs import NONE, embed_many, is_classification, mine_negatives, superni_pairs
@@ -93,7 +95,7 @@ def write_medi(records: list[dict], path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps({field: record[field] for field in (*RECORD_FIELDS, "task_name")}, ensure_ascii=False)
              for record in canonical]
-    path.write_text("[\n" + ",\n".join(lines) + "\n]\n", encoding="utf-8")
+    atomic_write_text(path, "[\n" + ",\n".join(lines) + "\n]\n")
     return path
 
 
@@ -199,13 +201,13 @@ class MediResult:
     def write(self, out: str | os.PathLike) -> Path:
         """Write the records (`out`, official MEDI json), the stats (`.stats.csv`) and the metadata (`.meta.json`)."""
         out = write_medi(self.records, out)
-        self.stats.to_csv(out.with_suffix(".stats.csv"), index=False)
+        atomic_write_text(out.with_suffix(".stats.csv"), self.stats.to_csv(index=False))
         config_sha256 = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()
         meta = {"config": self.config, "config_sha256": config_sha256, "data_hashes": self.data_hashes,
                 "versions": self.versions, "excluded": self.excluded, "records_sha256": sha256_file(out),
                 "build_seconds": self.seconds,
                 "overlap": self.overlap.to_dict(orient="records")}
-        out.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(out.with_suffix(".meta.json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return out
 
 
@@ -540,7 +542,10 @@ def main(argv: list[str] | None = None) -> MediResult:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-tasks", nargs="*", default=None, help="evaluation suite for the leakage guard")
     args = parser.parse_args(argv)
-    preset = args.preset if args.preset in PRESETS else float(args.preset)
+    try:
+        preset = args.preset if args.preset in PRESETS else float(args.preset)
+    except ValueError:
+        parser.error(f"--preset must be one of {sorted(PRESETS)} or a float scale in (0, 1], got {args.preset!r}")
     result = build_medi(preset, args.variant, data_dir=args.data_dir, seed=args.seed, out=args.out,
                         cache_dir=args.cache_dir, eval_tasks=args.eval_tasks)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 48,

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..config import progress_bar
+from ..files import atomic_path
 
 # A task is "classification" when its instances have at most this many distinct outputs (paper: "few").
 MAX_CLASSES = 10
@@ -97,7 +99,7 @@ def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, preci
     results = []
     for texts in progress_bar(text_lists, desc="embed", disable=not show_progress_bar):
         path = _cache_path(cache_dir, fingerprint, precision, texts)
-        cached = np.load(path) if texts and path is not None and path.exists() else None
+        cached = _read_cached(path) if texts and path is not None and path.exists() else None
         if not texts:
             cached = np.zeros((0, model.embedding_dim), dtype=np.float32)
         elif cached is None or cached.shape != (len(texts), model.embedding_dim):
@@ -107,12 +109,19 @@ def embed_many(model, text_lists: list[list[str]], cache_dir: Path | None, preci
             row = {text: position for position, text in enumerate(distinct)}
             cached = embeddings[[row[text] for text in texts]]
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                temporary = path.with_suffix(".tmp.npy")
-                np.save(temporary, cached)
-                temporary.replace(path)
+                with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+                    np.save(handle, cached)
         results.append(cached)
     return results
+
+
+def _read_cached(path: Path) -> np.ndarray | None:
+    """A cached embedding array; a damaged file is recomputed (None) with a warning, never trusted."""
+    try:
+        return np.load(path)
+    except (ValueError, OSError, EOFError) as err:
+        warnings.warn(f"MEDI embedding cache {path} cannot be read ({err}); recomputing it")
+        return None
 
 
 def embed_cached(model, texts: list[str], cache_dir: Path | None, precision: str = "float32", **kwargs) -> np.ndarray:
