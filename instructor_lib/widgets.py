@@ -19,7 +19,7 @@ from .model import Instructor
 # figure (38 x 13 px < 509 px, the width of one heatmap), so two long instructions never run into each other.
 TITLE_FONT_SIZE = 13
 TITLE_LINE_CHARS = 38
-TITLE_MAX_LINES = 5
+TITLE_MAX_LINES = 6
 
 
 def heatmap_title(side: str, instruction: str) -> str:
@@ -111,12 +111,13 @@ class Playground:
         import ipywidgets as w
 
         self.model, self.precision, self.comparison = model, precision, None
-        wide = w.Layout(width="95%")
-        self.instruction_a = w.Text(value=instruction_a, description="instruction A", layout=wide)
-        self.instruction_b = w.Text(value=instruction_b, description="instruction B", layout=wide)
+        wide, label = w.Layout(width="95%"), {"description_width": "100px"}  # the default width cuts "instruction A"
+        self.instruction_a = w.Text(value=instruction_a, description="instruction A", layout=wide, style=label)
+        self.instruction_b = w.Text(value=instruction_b, description="instruction B", layout=wide, style=label)
         self.texts = w.Textarea(value=texts if isinstance(texts, str) else "\n".join(texts),
-                                description="texts", placeholder="one text per line", rows=8, layout=wide)
-        self.model_path = w.Text(value="", description="model", placeholder="folder of a saved model", layout=w.Layout(width="70%"))
+                                description="texts", placeholder="one text per line", rows=8, layout=wide, style=label)
+        self.model_path = w.Text(value="", description="model", placeholder="folder of a saved model",
+                                 layout=w.Layout(width="70%"), style=label)
         self.load_button = w.Button(description="Load model")
         self.status = w.HTML()
         self.output = w.Output()
