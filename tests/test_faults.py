@@ -234,7 +234,7 @@ def test_7_a_mistyped_data_dir_is_an_error_even_when_the_default_exists(tmp_path
     monkeypatch.delenv("INSTRUCTOR_DATA_DIR")
     assert config_module.data_dir() == (tmp_path / "shared" / "data").resolve()  # the default, when nothing is set
     monkeypatch.setenv("INSTRUCTOR_DATA_DIR", str(tmp_path / "shraed"))
-    with pytest.raises(FileNotFoundError, match=rf"No data directory at {tmp_path / 'shraed'} \(INSTRUCTOR_DATA_DIR\)"):
+    with pytest.raises(FileNotFoundError, match=rf"looked at INSTRUCTOR_DATA_DIR: {tmp_path / 'shraed'}\)"):
         config_module.data_dir()
 
 

@@ -145,6 +145,28 @@ def test_compare_instructions_matches_a_hand_computation():
         widgets.compare_instructions(model, " \n ")
 
 
+def test_long_instructions_get_wrapped_titles_that_fit_their_half():
+    words = "Represent the long and detailed scientific passage about proteins for retrieving supporting documents "
+    long_a, long_b = (words * 2)[:150], ("Given a question, " + words * 2)[:150]
+    comparison = widgets.compare_instructions(tiny_bert(seed=0), ["a dog", "a cat"], long_a, long_b)
+    figure = comparison.figure()
+    titles = [annotation for annotation in figure.layout.annotations if annotation.text.startswith(("A: ", "B: "))]
+    assert len(titles) == 2
+    plot_width = figure.layout.width - figure.layout.margin.l - figure.layout.margin.r
+    for annotation, instruction, axis in zip(titles, (long_a, long_b), (figure.layout.xaxis, figure.layout.xaxis2)):
+        lines = annotation.text.split("<br>")
+        assert 1 < len(lines) <= widgets.TITLE_MAX_LINES
+        assert " ".join(lines) == f"{annotation.text[0]}: {instruction!r}"  # wrapped at spaces, nothing lost
+        # even at one em per glyph, the widest line stays inside its own subplot's width
+        widest = max(len(line) for line in lines) * annotation.font.size
+        assert widest <= (axis.domain[1] - axis.domain[0]) * plot_width
+    assert figure.layout.margin.t >= 1.2 * widgets.TITLE_FONT_SIZE * max(len(t.text.split("<br>")) for t in titles)
+    very_long = widgets.heatmap_title("A", "word " * 200)
+    assert very_long.count("<br>") == widgets.TITLE_MAX_LINES - 1 and very_long.endswith(" …")
+    assert widgets.heatmap_title("B", "") == "B: (no instruction)"
+    assert widgets.heatmap_title("A", "<b>x</b>") == "A: '&lt;b&gt;x&lt;/b&gt;'"
+
+
 def test_playground_follows_edits_and_loads_saved_models(tmp_path):
     model = tiny_bert(seed=0)
     playground = widgets.Playground(model, ["A man is eating food.", "A man is eating pasta."], "", "")
