@@ -32,7 +32,6 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .model import Instructor, _download

@@ -168,8 +168,6 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
 
 def settings(preset: str = "cpu", **extra) -> dict:
     """The preset's settings as JSON (MEDI preset, training config, evaluation suites), plus `extra`, for the record."""
-    from . import train
-
     chosen = _check_preset(preset)
     check_parameters(preset, extra.get("variant", "full"))
 

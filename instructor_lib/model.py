@@ -24,9 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import DEFAULT_MODEL_SHA256, default_model_path, progress_bar, sha256_file
-from .precision import resolve_precision
-from .config import DEFAULT_MODEL_SHA256, default_model_path, sha256_file
 from .files import atomic_write_json, read_json
+from .precision import resolve_precision
 
 T5_FAMILY = ("t5", "mt5", "umt5")
 ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}

@@ -6,7 +6,6 @@ fault-injection runs (SIGKILL at seeded random moments, then restart) for traini
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import nbformat
 import numpy as np
 import pytest
 import torch
-from nbformat.v4 import new_code_cell, new_notebook
 
 from instructor_lib import config as config_module, experiments, files, reporting, train as train_module, widgets
 from instructor_lib.evaluation import evaluate
@@ -29,29 +27,10 @@ from instructor_lib.model import Instructor
 from instructor_lib.testing import tiny_bert
 from instructor_lib.train import TrainConfig, preset, train
 
+from helpers import make_records, one_thread, write_notebook  # noqa: F401 (one_thread: autouse fixture)
+
 PROJECT = Path(__file__).resolve().parent.parent
 SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(PROJECT)}
-WORDS = "the man woman dog cat eating food news science review question document sentence statement query".split()
-
-
-def make_records(tasks=2, per_task=8, seed=0):
-    rng, records = random.Random(seed), []
-    for task in range(tasks):
-        for _ in range(per_task):
-            topic = rng.sample(WORDS, rng.randint(1, 4))
-            records.append({"query": [f"Represent the task {task} query: ", " ".join(topic)],
-                            "pos": [f"Represent the task {task} document: ", " ".join(topic + rng.sample(WORDS, 2))],
-                            "neg": [f"Represent the task {task} document: ", " ".join(rng.sample(WORDS, 5))],
-                            "task_name": f"task{task}"})
-    return records
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def small(**fields):
@@ -59,14 +38,6 @@ def small(**fields):
 
 
 # ---------------------------------------------------------------- 1. reports of other presets, killed runs
-def write_notebook(path, body):
-    notebook = new_notebook(cells=[new_code_cell('preset: str = "cpu"  # smoke | cpu | paper\nvalue: int = 1  # a number\n'
-                                                 'metrics_path: str = ""  # where to write the metrics'), new_code_cell(body)])
-    notebook.cells[0].metadata["tags"] = ["parameters"]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
-
-
 TOY_BODY = """import json, os, signal
 if value < 0:  # stands for a kill of `make reproduce` in the middle of this notebook
     os.kill(os.getppid(), signal.SIGKILL)
@@ -127,7 +98,7 @@ def test_2_a_second_run_on_a_locked_run_directory_fails_at_once_naming_the_holde
         assert holder.stdout.readline().strip() == "locked"
         started = time.perf_counter()
         with pytest.raises(files.RunLockedError, match=rf"{run_dir} is in use by process {holder.pid}"):
-            train(small(), make_records(), run_dir=run_dir)
+            train(small(), make_records(per_task=8), run_dir=run_dir)
         assert time.perf_counter() - started < 5
         assert sorted(path.name for path in run_dir.iterdir()) == [".lock"]  # nothing written by the refused run
     finally:
@@ -135,7 +106,7 @@ def test_2_a_second_run_on_a_locked_run_directory_fails_at_once_naming_the_holde
         holder.wait()
     # the holder died: its lock is taken over (the file still names it until then)
     assert files.lock_holder(run_dir) == holder.pid
-    result = train(small(), make_records(), run_dir=run_dir)
+    result = train(small(), make_records(per_task=8), run_dir=run_dir)
     assert [json.loads(line)["step"] for line in result.metrics_path.read_text().splitlines()] == [1, 2, 3, 4]
     assert files.lock_holder(run_dir) == os.getpid()
 
@@ -178,7 +149,7 @@ def test_4_a_bad_variant_fails_before_any_training(monkeypatch):
 
 # ---------------------------------------------------------------------------- 5. a torn metrics line
 def test_5_a_torn_last_metrics_line_is_dropped_with_a_warning_on_resume(tmp_path):
-    records, config = make_records(), small()
+    records, config = make_records(per_task=8), small()
 
     def stop_at_3(step, metrics):
         if step == 3:
@@ -219,7 +190,7 @@ def test_6_truncated_weights_and_modules_json_are_errors_naming_the_file(tmp_pat
 
 
 def test_6_a_truncated_checkpoint_is_an_error_naming_it_with_advice(tmp_path):
-    records, config = make_records(), small()
+    records, config = make_records(per_task=8), small()
     train(config, records, run_dir=tmp_path)
     state = tmp_path / "checkpoint" / "state.pt"
     state.write_bytes(state.read_bytes()[:2000])
@@ -265,7 +236,7 @@ def test_9_an_unreachable_model_fails_before_the_mixture_is_built(tmp_path, monk
 def test_9_long_steps_say_what_they_do_on_stderr(tmp_path, capsys):
     from instructor_lib.medi import write_medi
 
-    write_medi(make_records(), tmp_path / "medi.json")
+    write_medi(make_records(per_task=8), tmp_path / "medi.json")
     train(small(data=str(tmp_path / "medi.json")), run_dir=tmp_path / "run")
     err = capsys.readouterr().err
     assert f"train smoke: reading the training data ({tmp_path / 'medi.json'})" in err

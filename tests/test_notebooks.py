@@ -15,6 +15,8 @@ from instructor_lib import reporting, viz, widgets
 from instructor_lib.config import PROJECT_ROOT, data_dir, sha256_file
 from instructor_lib.testing import tiny_bert
 
+from helpers import write_notebook
+
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 PARAMETER_LINE = re.compile(r"^(?P<name>\w+): (?P<type>str|int|float|bool) = (?P<value>.+?)  # (?P<help>\S.*)$")
 
@@ -143,13 +145,6 @@ def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
 
 
 # ------------------------------------------------------------------------------- report machinery (fast)
-def write_notebook(path, body):
-    notebook = new_notebook(cells=[new_code_cell('preset: str = "cpu"  # smoke | cpu | paper\nvalue: int = 1  # a number\n'
-                                                 'metrics_path: str = ""  # where to write the metrics'), new_code_cell(body)])
-    notebook.cells[0].metadata["tags"] = ["parameters"]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
-
 
 # Writes the metrics file by hand (the real notebooks use reporting.write_metrics): importing instructor_lib
 # would load torch in every toy kernel and triple this test's time.

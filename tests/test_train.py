@@ -1,7 +1,6 @@
 """The trainer: gradient caching equivalence, dropout replay, a smoke run, NaN stop, SIGKILL resume, 2-process DDP."""
 import json
 import os
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -16,31 +15,11 @@ from instructor_lib.model import Instructor
 from instructor_lib.testing import tiny_bert, tiny_t5
 from instructor_lib.train import length_chunks, load_model, loss_and_backward, preset, train
 
+from helpers import make_records, one_thread  # noqa: F401 (one_thread: autouse fixture)
+
 PROJECT = Path(__file__).resolve().parent.parent
 # One intra-op thread: tiny models on a shared 2-core machine run ~20x faster than with spinning OMP threads.
 SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-WORDS = "the man woman dog cat eating food news science review question document sentence statement query passage".split()
-
-
-def make_records(tasks=2, per_task=16, seed=0):
-    """Records whose positive shares words with the query (learnable) and texts of varied lengths."""
-    rng, records = random.Random(seed), []
-    for task in range(tasks):
-        for _ in range(per_task):
-            topic = rng.sample(WORDS, rng.randint(1, 4))
-            records.append({"query": [f"Represent the task {task} query: ", " ".join(topic)],
-                            "pos": [f"Represent the task {task} document: ", " ".join(topic + rng.sample(WORDS, 2))],
-                            "neg": [f"Represent the task {task} document: ", " ".join(rng.sample(WORDS, 5))],
-                            "task_name": f"task{task}"})
-    return records
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def gradients(model):

@@ -21,7 +21,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..config import cache_root, library_versions
-from ..config import library_versions
 from ..files import atomic_write_json
 from ..model import Instructor
 from ..precision import precision_record

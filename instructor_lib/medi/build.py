@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, progress_bar, sha256_file
-from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
 from ..files import atomic_write_text
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
 from ..precision import resolve_precision
