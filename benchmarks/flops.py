@@ -12,7 +12,8 @@ import torch
 
 from instructor_lib.precision import matmul_seconds
 
-PEAK_SIZE = 1024  # square matmul for the peak: large enough for full-speed kernels, small enough for emulated bf16
+# square matmuls for the peak: native kernels are fastest on the largest; emulated bf16 can be fastest on a small one
+PEAK_SIZES = (256, 512, 1024)
 
 
 def encoder_shape(model) -> tuple[int, int, int]:
@@ -36,7 +37,6 @@ def padded_forward_flops(model, feature_batches) -> float:
     return sum(forward_flops(model, *features["input_ids"].shape) for features in feature_batches)
 
 
-def gemm_peak(dtype: torch.dtype, size: int = PEAK_SIZE) -> float:
-    """Measured FLOP/s of a (size x size) @ (size x size) matmul in `dtype` on this CPU (best of 3)."""
-    seconds = matmul_seconds(dtype, (size, size, size), min_seconds=0.3, trials=3)
-    return 2.0 * size ** 3 / seconds
+def gemm_peak(dtype: torch.dtype, sizes: tuple[int, ...] = PEAK_SIZES) -> float:
+    """Measured FLOP/s of the fastest square matmul of `sizes` in `dtype` on this CPU (each the best of 3)."""
+    return max(2.0 * size ** 3 / matmul_seconds(dtype, (size, size, size), min_seconds=0.3, trials=3) for size in sizes)
