@@ -57,7 +57,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 # The notebook kernel inherits these: figures as plain plotly JSON (turned into HTML here, against the shared
 # plotly.js), and no progress bars.
-KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1"}
+KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1",
+              "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}  # mteb's retrieval tasks map HF datasets with their own bars
 
 
 # ---------------------------------------------------------------------------------- used by the notebooks
