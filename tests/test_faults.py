@@ -202,7 +202,7 @@ def test_6_a_truncated_checkpoint_is_an_error_naming_it_with_advice(tmp_path):
 def test_7_a_mistyped_data_dir_is_an_error_even_when_the_default_exists(tmp_path, monkeypatch):
     (tmp_path / "shared" / "data").mkdir(parents=True)
     monkeypatch.setattr(config_module, "PROJECT_ROOT", tmp_path / "project")
-    monkeypatch.delenv("INSTRUCTOR_DATA_DIR")
+    monkeypatch.delenv("INSTRUCTOR_DATA_DIR", raising=False)
     assert config_module.data_dir() == (tmp_path / "shared" / "data").resolve()  # the default, when nothing is set
     monkeypatch.setenv("INSTRUCTOR_DATA_DIR", str(tmp_path / "shraed"))
     with pytest.raises(FileNotFoundError, match=rf"looked at INSTRUCTOR_DATA_DIR: {tmp_path / 'shraed'}\)"):
