@@ -590,11 +590,8 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
 
 def _last_wall_time(run_record: Path) -> float | None:
     """Wall time of the last finished run recorded in `run_record` (None when there is none)."""
-    try:
-        record = json.loads(run_record.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return record["wall_s"] if record.get("status") == "ok" and not record.get("cached") else None
+    record = _previous_record(run_record)
+    return record["wall_s"] if record and record.get("status") == "ok" and not record.get("cached") else None
 
 
 def data_or_fetch() -> bool:

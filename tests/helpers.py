@@ -6,6 +6,15 @@ import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_notebook
 
+# instruction/text pairs covering the pooling cases: a plain one, stripped text, no instruction, a long text
+INSTRUCTION = "Represent the statement: "
+PAIRS = [
+    [INSTRUCTION, "A man is eating food."],
+    ["Represent the question for retrieving supporting documents: ", "  who wrote the iliad?  "],
+    ["", "a dog"],
+    [INSTRUCTION, "The cat sat on the mat while the dog slept by the fire, and nobody said a word."],
+    ["Represent the news title for classification: ", "Stocks rally"],
+]
 WORDS = "the man woman dog cat eating food news science review question document sentence statement query passage".split()
 
 

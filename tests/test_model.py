@@ -10,14 +10,8 @@ from instructor_lib import Instructor, config
 from instructor_lib.model import as_pairs
 from instructor_lib.testing import tiny_bert, tiny_t5
 
-INSTRUCTION = "Represent the statement: "
-PAIRS = [
-    [INSTRUCTION, "A man is eating food."],
-    ["Represent the question for retrieving supporting documents: ", "  who wrote the iliad?  "],
-    ["", "a dog"],
-    [INSTRUCTION, "The cat sat on the mat while the dog slept by the fire, and nobody said a word."],
-    ["Represent the news title for classification: ", "Stocks rally"],
-]
+from helpers import INSTRUCTION, PAIRS
+
 BUILDERS = {"bert": tiny_bert, "t5": tiny_t5}
 
 

@@ -13,15 +13,9 @@ from instructor_lib.config import data_dir
 from instructor_lib.onnx_backend import CONFIG_NAME, EXAMPLE_PAIRS, INPUT_NAMES, OnnxInstructor
 from instructor_lib.testing import tiny_bert, tiny_t5
 
-INSTRUCTION = "Represent the statement: "
-PAIRS = [
-    [INSTRUCTION, "A man is eating food."],
-    ["Represent the question for retrieving supporting documents: ", "  who wrote the iliad?  "],
-    ["", "a dog"],
-    [INSTRUCTION, "The cat sat on the mat while the dog slept by the fire, and nobody said a word."],
-    ["Represent the news title for classification: ", "Stocks rally"],
-    [INSTRUCTION, ""],
-]
+from helpers import INSTRUCTION, PAIRS as MODEL_PAIRS
+
+PAIRS = MODEL_PAIRS + [[INSTRUCTION, ""]]  # and an empty text
 MODELS = {
     "bert": lambda: tiny_bert(seed=1),
     "bert-left-dense": lambda: tiny_bert(seed=2, padding_side="left", dense_dim=8),
