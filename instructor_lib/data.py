@@ -8,19 +8,18 @@ rest is dropped and counted), and the batches of all tasks are shuffled together
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 from dataclasses import dataclass
 
-from .medi import validate_record
+from .provenance import sha256_json
+from .records import validate_record
 
 
 class MediDataset:
     """Training records `{"query": [instr, text], "pos": [...], "neg": [...], "task_name": str}`, validated.
 
     Args:
-        records: a sequence of record dicts (e.g. from `instructor_lib.medi.load_medi`).
+        records: a sequence of record dicts (e.g. from `instructor_lib.records.load_medi`).
         source: where they came from, named in validation errors.
     """
 
@@ -38,11 +37,7 @@ class MediDataset:
 
     def sha256(self) -> str:
         """Hash of the records in order (canonical JSON): identifies the training data of a run."""
-        digest = hashlib.sha256()
-        for record in self.records:
-            digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-            digest.update(b"\n")
-        return digest.hexdigest()
+        return sha256_json(self.records)
 
 
 class TaskBatchSampler:

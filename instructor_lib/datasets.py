@@ -42,9 +42,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import data_cache_dir, data_dir as resolve_data_dir, sha256_file
+from .config import data_cache_dir, data_dir as resolve_data_dir
+from .instructions import PAPER_MODELS
+from .provenance import DATA_MANIFEST, sha256_file
 
-MANIFEST_PATH = Path(__file__).with_name("data_manifest.json")
+MANIFEST_PATH = DATA_MANIFEST
 MANIFEST_FORMAT = 1
 GITHUB_RAW = "https://raw.githubusercontent.com/{repo}/{commit}/{path}"
 GITHUB_ARCHIVE = "https://github.com/{repo}/archive/{commit}.tar.gz"  # a whole folder: the repository's tarball
@@ -156,7 +158,6 @@ MTEB_DEFINITIONS = {"Retrieval": "evaluation/MTEB/mteb/abstasks/AbsTaskRetrieval
                         "Classification", "Clustering", "PairClassification", "Reranking", "STS", "Summarization")}}
 BILLBOARD_DEFINITIONS = "evaluation/text_evaluation/main.py"  # `definitions`: {model: {mscoco|cnndm|mt: instruction}}
 PROMPT_RETRIEVAL = "evaluation/prompt_retrieval/"
-INSTRUCTION_MODELS = ("hkunlp/instructor-large", "hkunlp/instructor-base", "hkunlp/instructor-xl")  # default first
 INSTRUCTIONS_CITED = (  # the JSON's "source.files": the files read here, and those the curators' notes rest on
     *MTEB_DEFINITIONS.values(), "evaluation/MTEB/mteb/evaluation/MTEB.py", "evaluation/MTEB/examples/evaluate_model.py",
     BILLBOARD_DEFINITIONS, *(PROMPT_RETRIEVAL + name for name in (
@@ -346,10 +347,10 @@ def _inline_instruction(source: str, path: str) -> str:
 
 
 def _by_model(definitions: dict, path: str) -> dict:
-    """`definitions` ({model: ...}) in INSTRUCTION_MODELS order; a model missing or unknown is an error."""
-    if set(definitions) != set(INSTRUCTION_MODELS):
-        raise ValueError(f"{path}: models {sorted(definitions)}, expected {sorted(INSTRUCTION_MODELS)}")
-    return {model: definitions[model] for model in INSTRUCTION_MODELS}
+    """`definitions` ({model: ...}) in PAPER_MODELS order; a model missing or unknown is an error."""
+    if set(definitions) != set(PAPER_MODELS):
+        raise ValueError(f"{path}: models {sorted(definitions)}, expected {sorted(PAPER_MODELS)}")
+    return {model: definitions[model] for model in PAPER_MODELS}
 
 
 def _mteb_entry(value, where: str) -> dict:
@@ -362,7 +363,7 @@ def _mteb_entry(value, where: str) -> dict:
 
 def _mteb_instructions(files: dict[str, str]) -> tuple[dict, dict]:
     """({model: {task: entry}}, {task: type}): types in MTEB_DEFINITIONS order, tasks sorted within a type."""
-    mteb, task_types = {model: {} for model in INSTRUCTION_MODELS}, {}
+    mteb, task_types = {model: {} for model in PAPER_MODELS}, {}
     for task_type, path in MTEB_DEFINITIONS.items():
         definitions = _by_model(_literal_assignment(files[path], "DEFINITIONS", path), path)
         for model, tasks in definitions.items():

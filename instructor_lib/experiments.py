@@ -6,8 +6,9 @@ variant, the backbone depth and the training config, trains into `runs/experimen
 that run has finished before, just loads its model. Evaluations are cached by `instructor_lib.evaluation`
 (model fingerprint + suite + instructions), so the notebooks share the full model and its scores.
 
-Presets: `smoke` (random 2-layer BERT, seconds), `cpu` (all-MiniLM-L6-v2, small evaluation suites sized so
-every notebook together fits `make reproduce` on 2 cores), `paper` (GTR-large, the full local suite).
+Presets (`instructor_lib.presets`): `smoke` (random 2-layer BERT, seconds), `cpu` (all-MiniLM-L6-v2, small
+evaluation suites sized so every notebook together fits `make reproduce` on 2 cores), `paper` (GTR-large, the
+full local suite).
 """
 from __future__ import annotations
 
@@ -16,33 +17,14 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import presets
 from .config import PROJECT_ROOT
-from .files import atomic_write_json, read_json
 from .evaluation.report import CATEGORIES, PAPER_TABLE2
-from .evaluation.suite import FULL, Subsample
+from .files import atomic_write_json, read_json
+from .provenance import config_hash
 
 RUNS_DIR = PROJECT_ROOT / "runs" / "experiments"
 FINISHED = "experiment.json"  # written into a run directory once its model is saved
-
-# Small evaluation suites: each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model
-# is scored in about a minute on 2 cores (bfloat16). ROBUSTNESS suites hold tasks with five paraphrases each.
-CPU_SUITE = {
-    "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
-    "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
-    "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
-    "TwentyNewsgroupsClustering-local": Subsample(200), "AskUbuntuDupQuestions-local": Subsample(50),
-}
-CPU_ROBUSTNESS_SUITE = {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "EmotionClassification": Subsample(200, 400),
-                        "Banking77Classification": Subsample(200, 400)}
-SMOKE_SUITE = {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)}
-
-PRESETS = {
-    "smoke": {"medi": "smoke", "train": "smoke", "steps": 10, "suite": SMOKE_SUITE, "robustness_suite": {"BIOSSES": Subsample(40)},
-              "layers": (1, 2)},
-    "cpu": {"medi": "cpu", "train": "cpu", "steps": None, "suite": CPU_SUITE, "robustness_suite": CPU_ROBUSTNESS_SUITE,
-            "layers": (1, 2, 4, 6)},
-    "paper": {"medi": "paper", "train": "paper", "steps": None, "suite": "full", "robustness_suite": "full", "layers": (6, 12, 24)},
-}
 
 # GTR-large, INSTRUCTOR's backbone before instruction finetuning: its MTEB category averages as the MTEB paper
 # reports them (github.com/embeddings-benchmark/mtebpaper, plotstables/avg_table.txt, commit 75bf809a), checked on
@@ -50,12 +32,6 @@ PRESETS = {
 PAPER_GTR_LARGE = {"Retrieval": 47.42, "Reranking": 55.36, "Clustering": 41.60, "PairClassification": 85.33,
                    "Classification": 67.14, "STS": 78.19, "Summarization": 29.50, "Average": 58.28}
 PAPER_INSTRUCTOR = "INSTRUCTOR-large (335M)"
-
-
-def _check_preset(preset: str) -> dict:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return PRESETS[preset]
 
 
 def _check_variant(variant: str) -> str:
@@ -73,7 +49,7 @@ def _check_layers(layers) -> None:
 
 def check_parameters(preset: str = "cpu", variant: str = "full", layers=None) -> None:
     """Validate a notebook's parameters before any work: a bad one fails at once, not after training."""
-    _check_preset(preset)
+    presets.preset(preset)
     _check_variant(variant)
     for depth_ in layers if isinstance(layers, (list, tuple)) else [layers]:
         _check_layers(depth_)
@@ -85,7 +61,7 @@ def build_mixture(preset: str = "cpu", variant: str = "full"):
     from .medi import build_medi
 
     check_parameters(preset, variant)
-    return build_medi(_check_preset(preset)["medi"], variant=variant)
+    return build_medi(preset, variant=variant)
 
 
 def mixture_examples(mixture, per_dataset: int = 1, chars: int = 120):
@@ -158,31 +134,25 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     from . import train
 
     check_parameters(preset, variant, layers)
-    settings = _check_preset(preset)
-    steps = {"steps": settings["steps"]} if settings["steps"] else {}  # smoke: fewer steps, the notebooks stay fast
-    config = dataclasses.replace(train.preset(settings["train"], medi_preset=None, **steps),
-                                 name=f"{preset}-{variant}" + (f"-L{layers}" if layers else ""))
-    return {"preset": preset, "medi_preset": settings["medi"], "variant": variant, "layers": layers,
-            "train": dataclasses.asdict(config)}
+    config = train.preset(preset, name=f"{preset}-{variant}" + (f"-L{layers}" if layers else ""))
+    return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
 def settings(preset: str = "cpu", **extra) -> dict:
-    """The preset's settings as JSON (MEDI preset, training config, evaluation suites), plus `extra`, for the record."""
-    chosen = _check_preset(preset)
+    """The preset's settings as JSON (MEDI settings, training config, evaluation suites), plus `extra`, for the record."""
+    chosen = presets.preset(preset)
     check_parameters(preset, extra.get("variant", "full"))
 
     def suite(value):
         return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
 
-    return {"preset": preset, "medi_preset": chosen["medi"], "train": experiment_config(preset)["train"],
+    return {"preset": preset, "medi": presets.medi_settings(preset), "train": experiment_config(preset)["train"],
             "suite": suite(chosen["suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
             "layers": list(chosen["layers"]), **extra}
 
 
 def run_dir_for(config: dict, runs_dir: str | Path | None = None) -> Path:
     """`runs_dir/<train name>-<hash of config>` (default runs_dir: RUNS_DIR): one folder per experiment config."""
-    from .reporting import config_hash
-
     return Path(runs_dir or RUNS_DIR) / f"{config['train']['name']}-{config_hash(config)}"
 
 
@@ -203,10 +173,8 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     trained again); a finished run is loaded, an interrupted one resumes.
     """
     from . import train
-    from .model import Instructor
-    from .reporting import config_hash
-
     from .data import MediDataset
+    from .model import Instructor
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
@@ -232,11 +200,52 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, summary)
 
 
+def finished_model(preset: str = "cpu", variant: str = "full", runs_dir: str | Path | None = None):
+    """The newest finished run of `experiment_config(preset, variant)` (on any MEDI build), or None: no training
+    and no mixture building, so that it answers at once."""
+    from .model import Instructor
+
+    wanted = experiment_config(preset, variant)
+    runs = []
+    for marker in Path(runs_dir or RUNS_DIR).glob(f"{wanted['train']['name']}-*/{FINISHED}"):
+        config = read_json(marker, f"delete {marker.parent} to train this model again")["config"]
+        if {key: value for key, value in config.items() if key != "data_sha256"} == wanted:
+            runs.append(marker)
+    if not runs:
+        return None
+    return Instructor.from_pretrained(max(runs, key=lambda marker: marker.stat().st_mtime).parent / "model")
+
+
+def notebook_model(model_path: str = "", preset: str = "cpu"):
+    """The model a notebook shows: `model_path` when given, else the preset's (`presets.PRESETS[..]["notebook_model"]`).
+
+    smoke: a tiny random BERT; cpu: our instruction-finetuned all-MiniLM-L6-v2 once the train notebook (or
+    `make reproduce`) has trained it, else the backbone itself, at once and saying so (never a training run);
+    paper: hkunlp/instructor-large (a local copy, or the hub when online).
+    """
+    from .model import Instructor
+    from .tiny import tiny_bert
+
+    if model_path:
+        return Instructor.from_pretrained(model_path)
+    chosen = presets.preset(preset)["notebook_model"]
+    if chosen == "tiny-bert":
+        return tiny_bert(seed=0)
+    if chosen != "trained":
+        return Instructor.from_pretrained(chosen)
+    trained = finished_model(preset)
+    if trained is None:
+        print(f"No finished {preset} training run under {RUNS_DIR}: showing the untrained backbone. Run the train "
+              "notebook (or `make reproduce`) for the instruction-finetuned model.", flush=True)
+        return base_model(preset)
+    return trained
+
+
 def base_model(preset: str = "cpu", layers: int | None = None):
     """The preset's backbone before finetuning (cut to `layers` layers when given), in eval mode."""
     from . import train
 
-    model = train.load_model(train.preset(_check_preset(preset)["train"])).eval()
+    model = train.load_model(train.preset(preset)).eval()
     return truncate_layers(model, layers) if layers else model
 
 
@@ -277,7 +286,7 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None) -> dict
     """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task."""
     from .evaluation import evaluate
 
-    return evaluate(model, suite=suite or _check_preset(preset)["suite"], instructions=instructions,
+    return evaluate(model, suite=suite or presets.preset(preset)["suite"], instructions=instructions,
                     precision="auto")
 
 
@@ -297,7 +306,7 @@ def category_scores(results: dict) -> dict[str, float]:
 
 
 @dataclass
-class Comparison:
+class ScoreComparison:
     """Two or more score columns per category (rows: categories held, then Average) and what produced them."""
     frame: "pandas.DataFrame"
     metrics: dict
@@ -312,7 +321,7 @@ class Comparison:
         return figure.update_layout(barmode="group", title=title, yaxis_title="score (x100)")
 
 
-def main_table(preset: str = "cpu") -> Comparison:
+def main_table(preset: str = "cpu") -> ScoreComparison:
     """Paper Table 2 at our scale: the backbone (no instructions) vs the instruction-finetuned model (paper's
     instructions), per category and on average, with the relative gain and the paper's GTR-large / INSTRUCTOR-large
     numbers beside them (the paper's are full MTEB; ours are the preset's suite)."""
@@ -329,10 +338,10 @@ def main_table(preset: str = "cpu") -> Comparison:
     metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "backbone": base, "finetuned": ours,
                "gain_percent": frame["gain %"].to_dict(), "paper_gain_percent": frame["paper gain %"].to_dict(),
                "training": trained.summary}
-    return Comparison(frame, metrics)
+    return ScoreComparison(frame, metrics)
 
 
-def ablation(preset: str = "cpu", variant: str = "no_superni") -> Comparison:
+def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreComparison:
     """Paper Fig. 3 / Fig. 5: the model trained on MEDI `variant` vs the one trained on the full mixture."""
     import pandas as pd
 
@@ -346,7 +355,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> Comparison:
                           "difference": {c: other_scores[c] - full_scores[c] for c in full_scores}})
     metrics = {"columns": ["full", variant], "variant": variant, "full": full_scores, "ablated": other_scores,
                "difference": frame["difference"].to_dict(), "training": {"full": full.summary, variant: other.summary}}
-    return Comparison(frame, metrics)
+    return ScoreComparison(frame, metrics)
 
 
 # ------------------------------------------------------------------------------------------- robustness
@@ -381,7 +390,7 @@ def robustness(preset: str = "cpu") -> Robustness:
 
     from .evaluation.instruction_sets import paraphrase_instructions
 
-    suite = _check_preset(preset)["robustness_suite"]
+    suite = presets.preset(preset)["robustness_suite"]
     models = {"with super-NI": trained_model(preset), "without super-NI": trained_model(preset, "no_superni")}
     rows, per_model = [], {}
     for label, trained in models.items():
@@ -408,7 +417,7 @@ def paraphrase_table(preset: str = "cpu"):
 
     sets = [paraphrase_instructions(index) for index in range(1, 6)]
     rows = {}
-    for task in resolve_suite(_check_preset(preset)["robustness_suite"]):
+    for task in resolve_suite(presets.preset(preset)["robustness_suite"]):
         # "query": the text instruction of single-instruction tasks, the query side of retrieval tasks
         rows[task] = {instruction_set.name: instruction_set.instruction(task, "query") for instruction_set in sets}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -434,7 +443,7 @@ def scaling(preset: str = "cpu", layers=None) -> Scaling:
     full mixture with the same settings and evaluated on the preset's suite."""
     import pandas as pd
 
-    layers = list(layers or _check_preset(preset)["layers"])
+    layers = list(layers or presets.preset(preset)["layers"])
     check_parameters(preset, layers=layers)
     full_depth = depth(base_model(preset))
     too_deep = [count for count in layers if count > full_depth]

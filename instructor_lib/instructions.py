@@ -17,6 +17,8 @@ Complexity levels for the ablation (paper §4.3, Fig. 5):
 from __future__ import annotations
 
 LEVELS = ("none", "tag", "simple", "detailed")
+# The released models whose per-task evaluation instructions eval/INSTRUCTIONS.json holds, the default first.
+PAPER_MODELS = ("hkunlp/instructor-large", "hkunlp/instructor-base", "hkunlp/instructor-xl")
 SUPERNI_TEMPLATE = "Represent the example for the following task: {definition}: "
 
 # name -> (tag, simple query, simple document, detailed query, detailed document); symmetric sets repeat the query.

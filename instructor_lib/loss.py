@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+PAPER_TEMPERATURE = 0.01  # the paper's; the one default (TrainConfig.temperature), the presets set their own
+
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
     """Rows scaled to unit length, in float32 at least; like nn.CosineSimilarity, a norm is clamped at 1e-8."""
@@ -30,13 +32,14 @@ def _check(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, temperatur
         raise ValueError(f"temperature must be positive, got {temperature}")
 
 
-def instructor_loss(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, temperature: float = 0.01) -> torch.Tensor:
+def instructor_loss(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, temperature: float) -> torch.Tensor:
     """The INSTRUCTOR bidirectional in-batch contrastive loss (a scalar).
 
     Args:
         query, pos, neg: (B, D) embeddings; row i of each belongs to training example i. They need not be
             normalised: cosine similarity is taken here.
-        temperature: similarities are divided by it. The paper uses 0.01; the authors' README later used 0.1.
+        temperature: similarities are divided by it. The paper uses 0.01 (`PAPER_TEMPERATURE`); the authors'
+            README later used 0.1.
     """
     _check(query, pos, neg, temperature)
     query, pos, neg = _unit(query), _unit(pos), _unit(neg)
@@ -48,12 +51,12 @@ def instructor_loss(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, t
     return F.cross_entropy(query_to_docs, first_is_right) + F.cross_entropy(docs_to_query, diagonal_is_right)
 
 
-def all_candidates_loss(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, temperature: float = 0.05) -> torch.Tensor:
+def all_candidates_loss(query: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor, temperature: float) -> torch.Tensor:
     """MultipleNegativesRankingLoss: query i against all B positives and all B hard negatives (a scalar).
 
     Args:
         query, pos, neg: (B, D) embeddings, row i of each from training example i.
-        temperature: similarities are divided by it (sentence-transformers' default scale 20 = 1 / 0.05).
+        temperature: similarities are divided by it (sentence-transformers' default scale 20 is 1 / 0.05).
     """
     _check(query, pos, neg, temperature)
     scores = _unit(query) @ _unit(torch.cat([pos, neg])).T / temperature

@@ -12,7 +12,7 @@ finished, so an interrupted run leaves the reports as they were:
   config and its hash, data hashes, library versions);
 - `NAME.run.json`, the run record (config hash, status, wall time); a later run on the same machine with the
   same config hash (same notebook, parameters, preset and library sources) reuses it instead of running again
-  (the machine's record of finished runs is in `cache/reports/`, not committed: a fresh clone runs everything);
+  (the checkout's record of finished runs is in `runs/reports/`, not committed: a fresh clone runs everything);
 - `index.html` and `summary.json`, every report with its status, wall time and headline numbers;
 - `figures/NAME.png`, a picture of one figure of some reports for the README (needs `chromium` on PATH).
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import hashlib
 import html
 import json
 import os
@@ -35,17 +34,18 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, sha256_file
+from .config import PROJECT_ROOT, data_dir as resolve_data_dir
+from . import presets
+from .provenance import config_hash, library_sha256, library_versions, sha256_file
 from .precision import precision_record
 from .files import atomic_write_json, atomic_write_text, fsync_dir
 
-PRESETS = ("smoke", "cpu", "paper")
 REPORTS_DIR = PROJECT_ROOT / "reports"
 COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
 STAGING_PREFIX = ".running-"  # a notebook executes in reports_dir/.running-*/ (git-ignored) until it has finished
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
 REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
-CACHE_DIR = PROJECT_ROOT / "cache" / "reports"
+CACHE_DIR = PROJECT_ROOT / "runs" / "reports"  # this checkout's record of the notebooks it ran
 PLOTLY_JS = "plotly.min.js"
 NOTEBOOK_CSS = "notebook.css"  # nbconvert's JupyterLab theme (~270 KB), written once instead of into every page
 # report -> (index of its plotly figure, width, height): pictured in reports/figures/ for the README
@@ -62,35 +62,6 @@ KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1",
 
 
 # ---------------------------------------------------------------------------------- used by the notebooks
-def load_model(model_path: str = "", preset: str = "cpu"):
-    """The model a notebook works with: `model_path` when given, else the preset's model.
-
-    smoke: a tiny random BERT (instructor_lib.testing.tiny_bert, seconds); cpu: our instruction-finetuned
-    all-MiniLM-L6-v2 (`experiments.trained_model("cpu")`, trained once and shared with the train notebook);
-    paper: hkunlp/instructor-large (a local copy, or the hub when online).
-    """
-    from .model import Instructor
-    from .testing import tiny_bert
-
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
-    if model_path:
-        return Instructor.from_pretrained(model_path)
-    if preset == "smoke":
-        return tiny_bert(seed=0)
-    if preset == "cpu":
-        from .experiments import trained_model
-
-        return trained_model("cpu").model
-    return Instructor.from_pretrained("hkunlp/instructor-large")
-
-
-def config_hash(config: dict) -> str:
-    """Short stable hash of a JSON-able config (key order does not matter)."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
 def lookup(metrics: dict, dotted_key: str):
     """`metrics["a"]["b"]` for the key "a.b"; a missing part is a KeyError naming the whole key."""
     value = metrics
@@ -274,15 +245,6 @@ def notebook_names(notebooks_dir: str | os.PathLike = PROJECT_ROOT / "notebooks"
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
-def library_sha256() -> str:
-    """Hash of the library's sources: a code change invalidates cached reports."""
-    digest = hashlib.sha256()
-    package = PROJECT_ROOT / "instructor_lib"
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 @contextlib.contextmanager
 def _environment(overrides: dict[str, str]):
     saved = {key: os.environ.get(key) for key in overrides}
@@ -377,8 +339,7 @@ def _progress_engine():
 
 def reports_dir_for(preset: str) -> Path:
     """Where a preset's reports go: `reports/` for the committed cpu preset, `reports/<preset>/` for the others."""
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    presets.preset(preset)  # an unknown name fails here, listing the three
     return REPORTS_DIR if preset == COMMITTED_PRESET else REPORTS_DIR / preset
 
 
@@ -407,8 +368,7 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     A failure is recorded (status "failed", the error, the partial report) rather than raised, so one broken
     notebook does not stop the others. Returns the run record.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {PRESETS}, got {preset!r}")
+    presets.preset(preset)  # an unknown name fails here, listing the three
     notebooks_dir = Path(notebooks_dir).resolve()
     reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset)).resolve()
     source = notebooks_dir / f"{name}.ipynb"
@@ -608,7 +568,7 @@ def data_or_fetch() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_lib.reporting", description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", choices=PRESETS, default="cpu", help="size of every run (default: cpu)")
+    parser.add_argument("--preset", choices=presets.NAMES, default="cpu", help="size of every run (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
     parser.add_argument("--reports-dir", default=None,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -36,12 +35,15 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .config import PROJECT_ROOT, library_versions, progress_bar
+from . import presets
+from .config import PROJECT_ROOT, progress_bar
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
 from .files import RunLockedError, atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
-from .loss import LOSSES
+from .loss import LOSSES, PAPER_TEMPERATURE
 from .model import Instructor, T5_FAMILY, resolve_model_path
 from .precision import check_precision, precision_record, resolve_precision
+from .provenance import library_versions, sha256_json
+from .records import load_medi
 
 # Real-valued fields: (lowest, whether the lowest itself is allowed, highest or None, whether None is allowed).
 REAL_FIELDS = {"lr": (0.0, False, None, False), "temperature": (0.0, False, None, False),
@@ -56,9 +58,8 @@ class TrainConfig:
     Args:
         name: run name; the default run directory is `runs/<name>` at the project root.
         model: None for the default backbone (all-MiniLM-L6-v2), "tiny-bert" / "tiny-t5" for the random test
-            models of `instructor_lib.testing`, else a folder or hub id for `Instructor.from_pretrained`.
-        data: a MEDI json file (read with `instructor_lib.medi.load_medi`) when `train` gets no records.
-        medi_preset: without records or `data`, build the mixture with `instructor_lib.medi.build_medi(medi_preset)`.
+            models of `instructor_lib.tiny`, else a folder or hub id for `Instructor.from_pretrained`.
+        data: a MEDI json file (read with `instructor_lib.records.load_medi`) when `train` gets no records.
         steps: optimizer steps.
         batch_size: global batch (all ranks together) of training records, each one query, positive, negative.
         chunk_size: texts per encoder pass, grouped by token length so that each pass pads little; None embeds
@@ -80,7 +81,6 @@ class TrainConfig:
     name: str = "cpu"
     model: str | None = None
     data: str | None = None
-    medi_preset: str | None = None
     steps: int = 30
     batch_size: int = 64
     chunk_size: int | None = 64
@@ -90,7 +90,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     max_grad_norm: float | None = 1.0
     loss: str = "instructor"
-    temperature: float = 0.01
+    temperature: float = PAPER_TEMPERATURE
     precision: str = "auto"
     gradient_checkpointing: bool = False
     dropout: float | None = None
@@ -115,10 +115,10 @@ class TrainConfig:
 
     def hash(self) -> str:
         """sha256 of the fields that change the result; the data is identified by its own hash instead."""
-        ignored = ("name", "checkpoint_every", "data", "medi_preset")
+        ignored = ("name", "checkpoint_every", "data")
         fields = {k: v for k, v in dataclasses.asdict(self).items() if k not in ignored}
         fields["precision"] = self.resolved_precision()  # "auto" trains differently on different machines
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        return sha256_json(fields)
 
 
 def _check_fields(config: TrainConfig) -> None:
@@ -142,36 +142,15 @@ def _check_fields(config: TrainConfig) -> None:
     for field in ("gradient_caching", "gradient_checkpointing"):
         if not isinstance(getattr(config, field), bool):
             raise ValueError(f"{field} must be true or false, got {getattr(config, field)!r}")
-    for field in ("name", "model", "data", "medi_preset"):
+    for field in ("name", "model", "data"):
         value = getattr(config, field)
         if not (value is None and field != "name") and not (isinstance(value, str) and value):
             raise ValueError(f"{field} must be a non-empty string{'' if field == 'name' else ' or None'}, got {value!r}")
 
 
-PRESETS = {
-    # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
-    "smoke": dict(name="smoke", model="tiny-bert", medi_preset="smoke", steps=30, batch_size=16, chunk_size=16,
-                  lr=1e-3, temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
-    # minutes on 2 CPU cores: all-MiniLM-L6-v2, batch 64 (its activations fit memory, so no gradient caching)
-    # in chunks of 32 texts of similar length, bf16 where the CPU has it natively (AMX), else float32.
-    # Temperature 0.05 is the scale (20) MiniLM was trained with. Chosen on the cpu evaluation suite (average
-    # 70.50 before training), 30 steps: lr 5e-5/temperature 0.05 71.25; 5e-5/0.1 70.78 (60 steps 70.54);
-    # 2e-5/0.01 (the paper's) 70.22; 1e-4/0.05 70.76 (the last two on the mixture before the min_cap fix).
-    "cpu": dict(name="cpu", medi_preset="cpu", steps=30, batch_size=64, chunk_size=32, lr=5e-5, temperature=0.05,
-                precision="auto", max_seq_length=128, checkpoint_every=10),
-    # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json (--data) or,
-    # without it, our largest local MEDI build
-    "paper": dict(name="paper", model="sentence-transformers/gtr-t5-large", medi_preset="paper", steps=20_000,
-                  batch_size=32, chunk_size=None,
-                  temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
-}
-
-
-def preset(name: str, **overrides) -> TrainConfig:
-    """A preset config (`smoke`, `cpu`, `paper`) with some fields replaced."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return TrainConfig(**{**PRESETS[name], **overrides})
+def preset(name: str, /, **overrides) -> TrainConfig:
+    """The training config of a preset (`smoke`, `cpu`, `paper`: `instructor_lib.presets`), some fields replaced."""
+    return TrainConfig(**{**presets.preset(name)["train"], **overrides})
 
 
 @dataclass
@@ -230,7 +209,7 @@ def length_chunks(instructor: Instructor, pairs: list[tuple[str, str]], chunk_si
             for rows in (order[start:start + size] for start in range(0, len(pairs), size))]
 
 
-def loss_and_backward(model, batch: TrainBatch, loss_fn=LOSSES["instructor"], temperature: float = 0.01,
+def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
                       chunk_size: int | None = None, gradient_caching: bool = False,
                       precision: str = "float32") -> torch.Tensor:
     """Compute the loss of `batch` over the global batch and add its gradients to the model's `.grad`.
@@ -296,9 +275,9 @@ def _wide(embeddings: torch.Tensor) -> torch.Tensor:
 def load_model(config: TrainConfig) -> Instructor:
     """The model a config starts from, in training mode, with its dropout and length settings applied."""
     if config.model in ("tiny-bert", "tiny-t5"):
-        from . import testing
+        from . import tiny
 
-        model = (testing.tiny_bert if config.model == "tiny-bert" else testing.tiny_t5)(seed=config.seed)
+        model = (tiny.tiny_bert if config.model == "tiny-bert" else tiny.tiny_t5)(seed=config.seed)
     else:
         model = Instructor.from_pretrained(config.model)
     if config.max_seq_length is not None:
@@ -314,20 +293,17 @@ def load_model(config: TrainConfig) -> Instructor:
     return model.train()
 
 
+NO_DATA = ("pass records, or set `data` to a MEDI json file: the official medi-data.json, or a mixture built with "
+           "`python -m instructor_lib.medi --preset cpu --out runs/medi-cpu.json`")
+
+
 def load_records(config: TrainConfig, records=None) -> MediDataset:
-    """Validated training records: those given, else `config.data` (a MEDI file), else `build_medi(medi_preset)`."""
+    """Validated training records: those given, else `config.data` (a MEDI json file)."""
     if records is not None:
         return MediDataset(records, "records")
     if config.data is not None:
-        from .medi import load_medi
-
         return MediDataset(load_medi(config.data), str(config.data))
-    if config.medi_preset is not None:
-        from .medi import build_medi
-
-        return MediDataset(build_medi(config.medi_preset).records, f"build_medi({config.medi_preset!r})")
-    raise ValueError(f"config {config.name!r} has no training data: pass records, or set `data` (a MEDI json file, "
-                     "e.g. the official medi-data.json) or `medi_preset`")
+    raise ValueError(f"config {config.name!r} has no training data: {NO_DATA}")
 
 
 def _setup_distributed() -> tuple[int, int, torch.device, bool]:
@@ -465,16 +441,11 @@ def check_inputs(config: TrainConfig, records=None) -> None:
     """
     if config.model not in ("tiny-bert", "tiny-t5"):
         resolve_model_path(config.model)
-    if records is None and config.data is not None and not Path(config.data).is_file():
+    if records is None and config.data is None:
+        raise ValueError(f"config {config.name!r} has no training data: {NO_DATA}")
+    if records is None and not Path(config.data).is_file():
         raise FileNotFoundError(f"training data {config.data} (config 'data') is not a file: pass the path of a MEDI "
                                 "json file, e.g. the official medi-data.json")
-    if records is None and config.data is None and config.medi_preset is not None:
-        from .config import data_dir
-        from .medi.build import PRESETS as MEDI_PRESETS
-
-        if config.medi_preset not in MEDI_PRESETS:
-            raise ValueError(f"medi_preset must be one of {sorted(MEDI_PRESETS)}, got {config.medi_preset!r}")
-        data_dir()  # the mixture is built from it
 
 
 def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None = None, on_step=None) -> TrainResult:
@@ -482,7 +453,7 @@ def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None =
 
     Args:
         config: a `TrainConfig` (see `preset`).
-        records: training records (MEDI dicts); None reads `config.data` or builds `config.medi_preset`.
+        records: training records (MEDI dicts); None reads `config.data`.
         run_dir: where everything goes; default `runs/<config.name>` at the project root.
         on_step: optional callback `on_step(step, metrics_dict)` after every step (e.g. live plots).
     Returns a `TrainResult` with the saved model folder and the metrics JSONL path.
@@ -500,8 +471,7 @@ def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None =
 
 def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, device: torch.device) -> TrainResult:
     if records is None:
-        _say(rank, f"train {config.name}: reading the training data "
-                   f"({config.data or f'building the MEDI mixture {config.medi_preset!r}: minutes at large presets'})")
+        _say(rank, f"train {config.name}: reading the training data ({config.data})")
     dataset = load_records(config, records)
     data_hash = dataset.sha256()
     sampler = TaskBatchSampler(dataset.task_names, config.batch_size, config.seed, rank, world_size)
@@ -575,7 +545,7 @@ def _train(config, records, run_dir: Path, on_step, rank: int, world_size: int, 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Train an INSTRUCTOR embedder (see instructor_lib.train.TrainConfig).")
-    parser.add_argument("--preset", default="cpu", choices=sorted(PRESETS), help="starting configuration")
+    parser.add_argument("--preset", default="cpu", choices=presets.NAMES, help="starting configuration")
     parser.add_argument("--config", help="a JSON file of TrainConfig fields, applied over the preset")
     parser.add_argument("--data", help="a MEDI json file (overrides the config)")
     parser.add_argument("--steps", type=int, help="optimizer steps (overrides the config)")
@@ -595,7 +565,7 @@ def main(argv=None) -> None:
         config = preset(args.preset, **overrides)
     except (TypeError, ValueError) as err:
         parser.error(f"{args.config or 'the arguments'}: {err}")
-    try:  # the inputs first: an unreachable model or data file fails here, before the mixture is built
+    try:  # the inputs first: an unreachable model or a missing data file fails here, before any work
         check_inputs(config)
     except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")

@@ -13,19 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import presets
 from .config import data_dir as resolve_data_dir
 
 # Labelled evaluation tasks we can read, with the file of each split (formats in each folder's SOURCE.md).
 LABELLED_TASKS = {
     "EmotionClassification": {"train": "train.txt", "validation": "val.txt", "test": "test.txt"},
     "Banking77Classification": {"train": "train.csv", "test": "test.csv"},
-}
-# What each preset draws when a notebook leaves a setting at its "preset default" value (0 or "").
-# smoke skips UMAP: its numba compilation alone takes ~15 s per process.
-PRESETS = {
-    "smoke": {"per_label": 6, "max_labels": 3, "methods": "tsne"},
-    "cpu": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
-    "paper": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
 }
 METHODS = ("tsne", "umap")
 SPACES = ("without", "with")
@@ -121,16 +115,15 @@ def settings(preset: str = "cpu", task: str = "EmotionClassification", labels: s
 
     The result is what a run records (and hashes): it names the data file (relative to the data dir, so the
     hash does not depend on where the data lives) and the instruction used.
-    `model_path` is only recorded here (load it with `instructor_lib.reporting.load_model`).
+    `model_path` is only recorded here (load it with `instructor_lib.experiments.notebook_model`).
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    chosen_methods = [name.strip() for name in (methods or PRESETS[preset]["methods"]).split(",") if name.strip()]
+    sizes = presets.preset(preset)["viz"]  # what the preset draws where a setting is left at 0 or ""
+    chosen_methods = [name.strip() for name in (methods or sizes["methods"]).split(",") if name.strip()]
     bad = [name for name in chosen_methods if name not in METHODS]
     if bad or not chosen_methods:
         raise ValueError(f"methods must be a comma-separated subset of {METHODS}, got {methods!r}")
-    return {"preset": preset, "task": task, "labels": labels, "max_labels": PRESETS[preset]["max_labels"],
-            "per_label": per_label or PRESETS[preset]["per_label"], "instruction_set": instruction_set,
+    return {"preset": preset, "task": task, "labels": labels, "max_labels": sizes["max_labels"],
+            "per_label": per_label or sizes["per_label"], "instruction_set": instruction_set,
             "instruction": task_instruction(task, instruction_set, data_dir), "methods": chosen_methods,
             "seed": seed, "model_path": model_path,
             "data_file": str(task_file(task, "test", data_dir).relative_to(resolve_data_dir(data_dir)))}

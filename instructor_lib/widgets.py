@@ -44,7 +44,7 @@ def similarity_matrix(model: Instructor, texts: list[str], instruction: str = ""
 
 
 @dataclass
-class Comparison:
+class InstructionComparison:
     """Similarity matrices of the same texts under instruction A and instruction B."""
 
     texts: list[str]
@@ -86,13 +86,13 @@ class Comparison:
 
 
 def compare_instructions(model: Instructor, texts: str | list[str], instruction_a: str = "", instruction_b: str = "",
-                         precision: str = "auto") -> Comparison:
+                         precision: str = "auto") -> InstructionComparison:
     """Similarity matrices of `texts` (a list, or one per line) under two instructions ("" = no instruction)."""
     texts = split_texts(texts)
     if not texts:
         raise ValueError("no texts to compare: give at least one non-blank text")
     matrices = tuple(similarity_matrix(model, texts, instruction, precision) for instruction in (instruction_a, instruction_b))
-    return Comparison(texts, (instruction_a, instruction_b), matrices)
+    return InstructionComparison(texts, (instruction_a, instruction_b), matrices)
 
 
 class Playground:

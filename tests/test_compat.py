@@ -11,7 +11,7 @@ import torch
 
 from instructor_lib import INSTRUCTOR, Instructor
 from instructor_lib import compat
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 EPS = np.finfo(np.float32).eps
 TEXTS = ["Aspirin reduces fever.", "  The cat sat on the mat. ", "Paris is the capital of France and its largest city."]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor_lib import config, datasets
-from instructor_lib.config import PROJECT_ROOT, sha256_file
+from instructor_lib import config, datasets, provenance
+from instructor_lib.config import PROJECT_ROOT
+from instructor_lib.provenance import sha256_file
 
 GH = "https://raw.githubusercontent.com/"
 GITHUB = "https://github.com/"
@@ -448,7 +449,7 @@ def test_manifest_covers_every_file_of_the_data_directory():
         else:
             assert entry["reason"]
     assert datasets.manifest_sha256() == hashlib.sha256(datasets.MANIFEST_PATH.read_bytes()).hexdigest()
-    assert config.library_versions()["data-manifest"] == datasets.manifest_sha256()
+    assert provenance.library_versions()["data-manifest"] == datasets.manifest_sha256()
 
 
 def test_manifest_entries_regenerate_from_the_files():

@@ -13,7 +13,7 @@ from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.adapter import CLUSTERING_MAX_TOKENS, InstructorEncoder
 from instructor_lib.evaluation.instruction_sets import generated_instruction
 from instructor_lib.evaluation.suite import Subsample, build_task
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 
 @pytest.fixture(scope="module")

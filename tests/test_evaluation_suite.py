@@ -3,6 +3,7 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from instructor_lib.config import data_dir
+from instructor_lib.presets import PRESETS
 from instructor_lib.evaluation.suite import (SUITES, TASKS, DataFormatError, Subsample, build_suite, build_task,
                                              read_semeval_sts, resolve_suite)
 
@@ -80,10 +81,12 @@ def test_retrieval_subsample_keeps_every_relevant_document():
 
 
 def test_named_suites_resolve_and_smoke_is_small():
-    assert set(SUITES) == {"smoke", "cpu", "exact", "full"}
+    assert set(SUITES) == {"smoke", "cpu", "broad", "exact", "full"}
     assert set(resolve_suite("exact")) == {name for name, spec in TASKS.items() if spec.status == "exact"}
     # every local task but MassiveIntent, whose 316-token instruction fills the CPU models' windows
-    assert set(resolve_suite("cpu")) == set(TASKS) - {"MassiveIntentClassification-local"}
+    assert set(resolve_suite("broad")) == set(TASKS) - {"MassiveIntentClassification-local"}
+    # the presets' suites are the ones the notebooks score: one table, no second meaning of "cpu"
+    assert resolve_suite("cpu") == PRESETS["cpu"]["suite"] and resolve_suite("smoke") == PRESETS["smoke"]["suite"]
     assert len(resolve_suite("smoke")) <= 3
     with pytest.raises(KeyError, match="unknown task"):
         resolve_suite(["STS99"])

@@ -10,8 +10,9 @@ from transformers import BertModel, T5EncoderModel
 from instructor_lib import experiments, train
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
-from instructor_lib.reporting import config_hash
-from instructor_lib.testing import tiny_bert, tiny_t5
+from instructor_lib.presets import PRESETS
+from instructor_lib.provenance import config_hash
+from instructor_lib.tiny import tiny_bert, tiny_t5
 
 
 def test_relative_gain_by_hand():
@@ -59,7 +60,7 @@ def test_experiment_config_hash_names_the_run():
     full, ablated, cut = (experiments.experiment_config("smoke", "full"), experiments.experiment_config("smoke", "no_superni"),
                           experiments.experiment_config("smoke", "full", layers=1))
     assert full["train"] == {**train.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
-    assert full["train"]["steps"] == experiments.PRESETS["smoke"]["steps"] and full["train"]["model"] == "tiny-bert"
+    assert full["train"]["steps"] == PRESETS["smoke"]["train"]["steps"] and full["train"]["model"] == "tiny-bert"
     names = {experiments.run_dir_for(config, "/runs").name for config in (full, ablated, cut)}
     assert names == {f"smoke-full-{config_hash(full)}", f"smoke-no_superni-{config_hash(ablated)}",
                      f"smoke-full-L1-{config_hash(cut)}"}
@@ -69,7 +70,7 @@ def test_experiment_config_hash_names_the_run():
 
 def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     first = experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
-    assert experiments.depth(first.model) == 1 and first.summary["steps"] == experiments.PRESETS["smoke"]["steps"]
+    assert experiments.depth(first.model) == 1 and first.summary["steps"] == PRESETS["smoke"]["train"]["steps"]
     records = experiments.build_mixture("smoke").records
     config = {**experiments.experiment_config("smoke", layers=1), "data_sha256": MediDataset(records).sha256()}
     assert first.run_dir == experiments.run_dir_for(config, tmp_path)
@@ -131,3 +132,31 @@ def test_training_metrics_compare_each_dataset_with_itself():
     assert metrics["tasks_visited_twice"] == 2  # a and b; c once
     assert metrics["first_visit_loss"] == (4.0 + 1.0) / 2 and metrics["last_visit_loss"] == (2.0 + 0.5) / 2
     assert metrics["median_pairs_per_s"] == 20.0 and metrics["steps"] == 5
+
+
+def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp_path, monkeypatch, capsys):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("opening a notebook model started training or a MEDI build")
+
+    monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path)
+    monkeypatch.setattr(train, "train", forbidden)
+    monkeypatch.setattr(experiments, "build_mixture", forbidden)
+    shown = experiments.notebook_model("", "cpu")
+    assert "No finished cpu training run" in capsys.readouterr().out
+    backbone = experiments.base_model("cpu").state_dict()
+    assert all(torch.equal(shown.state_dict()[name], tensor) for name, tensor in backbone.items())
+
+    def finished_run(name: str, config: dict, seed: int):
+        run_dir = tmp_path / name
+        tiny_bert(seed=seed).save_pretrained(run_dir / "model")
+        (run_dir / experiments.FINISHED).write_text(json.dumps({"config": {**config, "data_sha256": "any"}}))
+        return run_dir
+
+    other = experiments.experiment_config("cpu")
+    other["train"]["lr"] = 1.0  # another config of the same name: not the preset's model
+    finished_run("cpu-full-other", other, seed=1)
+    finished_run("cpu-full-ours", experiments.experiment_config("cpu"), seed=2)
+    shown = experiments.notebook_model("", "cpu")
+    assert "No finished" not in capsys.readouterr().out
+    for name, tensor in tiny_bert(seed=2).state_dict().items():
+        assert torch.equal(shown.state_dict()[name], tensor), name

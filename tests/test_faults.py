@@ -24,7 +24,7 @@ from instructor_lib.evaluation.suite import FULL, Subsample, resolve_suite
 from instructor_lib.medi import build as medi_build
 from instructor_lib.medi.pairs import embed_many
 from instructor_lib.model import Instructor
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 from instructor_lib.train import TrainConfig, preset, train
 
 from helpers import make_records, one_thread, write_notebook  # noqa: F401 (one_thread: autouse fixture)
@@ -419,7 +419,7 @@ import json, os, signal, sys
 from instructor_lib import files
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.suite import Subsample
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 model = tiny_bert(seed=0)
 rename, when = files.os.replace, os.environ.get("KILL_AT_CACHE_WRITE")
 

@@ -5,8 +5,9 @@ import pytest
 
 from instructor_lib.config import data_dir
 from instructor_lib.instructions import SYMMETRIC, embedding_instructions
+from instructor_lib.presets import medi_settings
 from instructor_lib.medi import build_medi, eval_overlap, load_medi, write_medi
-from instructor_lib.medi.build import PRESETS as MEDI_PRESETS, REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
+from instructor_lib.medi.build import REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
 from instructor_lib.medi.sources import EMBEDDING_SOURCES
 
 RECORD = {"query": ["Represent the q: ", "what is a cat"], "pos": ["Represent the d: ", "a cat is a pet"],
@@ -97,7 +98,7 @@ def test_every_dataset_of_a_preset_fills_a_training_batch(name):
     """Batches come from one dataset and partial ones are dropped: a dataset below the batch size never trains."""
     from instructor_lib import train
 
-    batch_size, medi = train.preset(name).batch_size, MEDI_PRESETS[train.PRESETS[name]["medi_preset"]]
+    batch_size, medi = train.preset(name).batch_size, medi_settings(name)
     assert all(cap_for(size, medi["scale"], medi["min_cap"]) >= batch_size for size in [1, *REFERENCE_SIZES.values()])
 
 

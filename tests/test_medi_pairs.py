@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from instructor_lib.medi.pairs import NONE, embed_cached, embed_many, is_classification, mine_negatives, superni_pairs
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 
 def unit(*rows):

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from instructor_lib import Instructor, config
 from instructor_lib.model import as_pairs
-from instructor_lib.testing import tiny_bert, tiny_t5
+from instructor_lib.tiny import tiny_bert, tiny_t5
 
 from helpers import INSTRUCTION, PAIRS
 
@@ -225,3 +225,13 @@ def test_fingerprint_changes_with_weights_and_settings_only():
     twin.max_seq_length = 64
     assert model.fingerprint() != twin.fingerprint()
     assert model.fingerprint() != tiny_bert(seed=1).fingerprint()
+
+
+def test_tiny_models_follow_their_seed_and_leave_the_global_random_stream_alone():
+    torch.manual_seed(5)
+    expected = torch.rand(4)
+    torch.manual_seed(5)
+    first, second, other = tiny_bert(seed=0), tiny_bert(seed=0), tiny_t5(seed=1)
+    assert torch.equal(torch.rand(4), expected)  # three models built in between, the stream did not move
+    assert all(torch.equal(tensor, second.state_dict()[name]) for name, tensor in first.state_dict().items())
+    assert not torch.equal(tiny_t5(seed=2).state_dict()["encoder.shared.weight"], other.state_dict()["encoder.shared.weight"])

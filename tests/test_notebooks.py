@@ -11,9 +11,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from plotly.offline import get_plotlyjs
 
-from instructor_lib import reporting, viz, widgets
-from instructor_lib.config import PROJECT_ROOT, data_dir, sha256_file
-from instructor_lib.testing import tiny_bert
+from instructor_lib import experiments, reporting, viz, widgets
+from instructor_lib.config import PROJECT_ROOT, data_dir
+from instructor_lib.provenance import config_hash, sha256_file
+from instructor_lib.tiny import tiny_bert
 
 from helpers import write_notebook
 
@@ -84,7 +85,7 @@ def test_every_notebook_runs_with_the_smoke_preset(smoke_reports):
         assert record["status"] == "ok", f"{name}: {record['error']}"
         written = metrics_of(reports, name)
         assert written["config"]["preset"] == "smoke" and written["headline"], name
-        assert written["config_hash"] == reporting.config_hash(written["config"])
+        assert written["config_hash"] == config_hash(written["config"])
         assert written["versions"]["torch"].startswith("2.")
         assert written["precision"]["resolved"] in ("float32", "bfloat16") and written["precision"]["reason"], name
         if name != "playground":  # the playground's widget is the one widget a report may show
@@ -277,9 +278,9 @@ def test_write_metrics_records_hashes_versions_and_headline(tmp_path):
     assert json.loads((tmp_path / "m.json").read_text()) == record
     assert record["headline"] == {"a.b": 0.25}
     assert record["data_sha256"] == {"eval/EmotionClassification/test.txt": sha256_file(data_file)}
-    assert record["config_hash"] == reporting.config_hash({"preset": "cpu", "seed": 1}) != reporting.config_hash({"seed": 2, "preset": "cpu"})
+    assert record["config_hash"] == config_hash({"preset": "cpu", "seed": 1}) != config_hash({"seed": 2, "preset": "cpu"})
     assert set(record["versions"]) >= {"python", "torch", "transformers", "instructor-lib"}
     with pytest.raises(KeyError, match="headline key 'a.c'"):
         reporting.write_metrics("", {"a": {"b": 1}}, {}, headline=["a.c"])
     with pytest.raises(ValueError, match="preset must be one of"):
-        reporting.load_model("", "huge")
+        experiments.notebook_model("", "huge")

@@ -1,4 +1,4 @@
-"""ONNX export (instructor_lib.onnx_backend): the graph against the torch model, dynamic axes, the instruction
+"""ONNX export (instructor_lib.model, its ONNX backend): the graph against the torch model, dynamic axes, the instruction
 exclusion carried by the pooling mask, int8 quantisation, and the errors."""
 import csv
 import json
@@ -10,8 +10,8 @@ import torch
 
 from instructor_lib import Instructor
 from instructor_lib.config import data_dir
-from instructor_lib.onnx_backend import CONFIG_NAME, EXAMPLE_PAIRS, INPUT_NAMES, OnnxInstructor
-from instructor_lib.testing import tiny_bert, tiny_t5
+from instructor_lib.model import EXAMPLE_PAIRS, INPUT_NAMES, ONNX_CONFIG_NAME as CONFIG_NAME, OnnxInstructor
+from instructor_lib.tiny import tiny_bert, tiny_t5
 
 from helpers import INSTRUCTION, PAIRS as MODEL_PAIRS
 

@@ -18,7 +18,7 @@ import pytest
 
 from instructor_lib import widgets
 from instructor_lib.config import PROJECT_ROOT
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 pytestmark = pytest.mark.slow  # starts JupyterLab, a kernel and a browser: about a minute
 

@@ -12,7 +12,7 @@ from instructor_lib.data import collate
 from instructor_lib.loss import LOSSES, instructor_loss
 from instructor_lib.medi import write_medi
 from instructor_lib.model import Instructor
-from instructor_lib.testing import tiny_bert, tiny_t5
+from instructor_lib.tiny import tiny_bert, tiny_t5
 from instructor_lib.train import length_chunks, load_model, loss_and_backward, preset, train
 
 from helpers import make_records, one_thread  # noqa: F401 (one_thread: autouse fixture)

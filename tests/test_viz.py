@@ -6,7 +6,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from instructor_lib import viz, widgets
 from instructor_lib.config import data_dir
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 
 def write_task(root, task, name, content):

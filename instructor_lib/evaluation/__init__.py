@@ -12,7 +12,6 @@ interrupted run resumes.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -20,7 +19,7 @@ import warnings
 from dataclasses import asdict
 from pathlib import Path
 
-from ..config import cache_root, library_versions
+from ..provenance import cache_dir, library_versions, sha256_json
 from ..files import atomic_write_json
 from ..model import Instructor
 from ..precision import precision_record
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
-    return cache_root() / "eval"
+    return cache_dir("eval")
 
 
 def _main_scores(task_result, split: str) -> dict[str, float]:
@@ -131,7 +130,7 @@ def _task_cache_key(fingerprint: str, suite_task, instruction_set: InstructionSe
         instructions = {side: generated_instruction(suite_task.task.metadata, side) for side in ("text", "query", "document")}
     key_source = {"model": fingerprint, "task": spec.name, "limits": asdict(suite_task.limits), "data": suite_task.data_hash,
                   "instructions": instructions, "precision": precision, "seed": seed, "source": source}
-    return hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()
+    return sha256_json(key_source)
 
 
 def _has_side(instruction_set: InstructionSet, task: str, side: str) -> bool:

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import data_dir as resolve_data_dir
+from ..instructions import PAPER_MODELS
 from .suite import LOCAL_SUFFIX
 
 SIDES = ("text", "query", "document")
-PAPER_MODELS = ("hkunlp/instructor-large", "hkunlp/instructor-base", "hkunlp/instructor-xl")
 WILDCARD = "*"
 
 
@@ -82,9 +82,6 @@ class InstructionSet:
         """Whether the set holds `task` (substitutes count as their official task), or a "*" fallback."""
         key = task[: -len(LOCAL_SUFFIX)] if task.endswith(LOCAL_SUFFIX) else task
         return key in self.table or WILDCARD in self.table
-
-    def as_json(self) -> dict:
-        return {"name": self.name, "source": self.source, "table": self.table}
 
 
 # Unified template "Represent the (domain) text type for task objective: " per mteb task type and side:
@@ -146,7 +143,7 @@ def paper_instructions(model: str = "hkunlp/instructor-large", data_dir: str | P
 
     `model` is one of PAPER_MODELS (a misspelt name is an error, not a silent fallback to the large set).
     """
-    from ..config import sha256_file
+    from ..provenance import sha256_file
 
     path = resolve_data_dir(data_dir) / "eval" / "INSTRUCTIONS.json"
     if not path.exists():

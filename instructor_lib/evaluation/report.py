@@ -20,16 +20,6 @@ PAPER_TABLE2 = {
                              "Classification": 73.1, "STS": 83.1, "Summarization": 32.3, "Average": 61.8},
 }
 
-# Published MTEB main scores (x100) of sentence-transformers/all-MiniLM-L6-v2 (revision 8b3219a9...) from
-# the public leaderboard results (github.com/embeddings-benchmark/results, results/sentence-transformers__
-# all-MiniLM-L6-v2/8b3219a92973c328a8e22fadcfa821b5dc75636a/<task>.json, mteb 1.12.75 / 2.12.7 runs).
-# Only the files that could be read in this session are listed; other tasks show "n/a".
-PUBLISHED_MINILM_L6 = {
-    "STS12": 72.37, "STS13": 80.60, "STS15": 85.39, "STS16": 78.99, "STSBenchmark": 82.03, "SICK-R": 77.58,
-    "Banking77Classification": 80.04, "EmotionClassification": 40.83,
-}
-
-
 def aggregate(task_scores: dict[str, dict]) -> dict:
     """Category averages and the overall average.
 

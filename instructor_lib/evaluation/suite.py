@@ -18,7 +18,6 @@ from __future__ import annotations
 import ast
 import csv
 import gzip
-import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -28,7 +27,8 @@ from typing import Callable
 import numpy as np
 
 from ..config import data_dir as resolve_data_dir
-from ..config import sha256_file
+from ..presets import FULL, PRESETS, Subsample
+from ..provenance import folder_hash
 
 LOCAL_SUFFIX = "-local"
 
@@ -421,33 +421,7 @@ TASKS: dict[str, TaskSpec] = _specs()
 EXACT_TASKS = [name for name, spec in TASKS.items() if spec.status == "exact"]
 
 
-MIN_ROWS = 2  # the smallest subsample limit: one row leaves a correlation undefined and a classifier one class
-
-
-@dataclass(frozen=True)
-class Subsample:
-    """Deterministic size limits for one task (None = keep all).
-
-    max_test: rows of each evaluated split (STS / pair / classification), queries (retrieval / reranking),
-        or items per clustering set.
-    max_train: rows of the classification training pool (mteb then draws its few-shot samples from it).
-    max_corpus: retrieval documents; every document relevant to a kept query is always kept.
-    """
-
-    max_test: int | None = None
-    max_train: int | None = None
-    max_corpus: int | None = None
-
-    def __post_init__(self):
-        for field in ("max_test", "max_train", "max_corpus"):
-            value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < MIN_ROWS):
-                raise ValueError(f"Subsample {field} must be None (keep all) or an integer >= {MIN_ROWS} (a score "
-                                 f"needs several rows), got {value!r}")
-
-
-FULL = Subsample()
-_CPU = {  # sized for one MiniLM-L6-class model in ~5 minutes on 2 idle cores with bfloat16 (AMX)
+BROAD = {  # every local category, wider than the cpu preset's suite: one MiniLM-L6-class model in ~5-10 minutes
     "STS12": Subsample(400), "STS13": Subsample(400), "STS14": Subsample(400), "STS15": Subsample(400),
     "STS16": Subsample(400), "STSBenchmark": Subsample(400), "SICK-R": Subsample(400), "BIOSSES": FULL,
     "Banking77Classification": Subsample(500, 1000), "EmotionClassification": Subsample(500, 1000),
@@ -460,10 +434,9 @@ _CPU = {  # sized for one MiniLM-L6-class model in ~5 minutes on 2 idle cores wi
     "TwentyNewsgroupsClustering-local": Subsample(300), "ArxivClusteringS2S-local": FULL,
     "AskUbuntuDupQuestions-local": FULL,
 }
+# Named suites: the smoke and cpu presets' own (`instructor_lib.presets`), the broad one, and every task in full.
 SUITES: dict[str, dict[str, Subsample]] = {
-    "smoke": {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200),
-              "SciFact": Subsample(max_test=10, max_corpus=60)},
-    "cpu": _CPU,
+    "smoke": PRESETS["smoke"]["suite"], "cpu": PRESETS["cpu"]["suite"], "broad": BROAD,
     "exact": {name: FULL for name in EXACT_TASKS},
     "full": {name: FULL for name in TASKS},
 }
@@ -559,14 +532,6 @@ class SuiteTask:
     limits: Subsample
     sizes: dict
     data_hash: str
-
-
-def folder_hash(folder: Path) -> str:
-    """sha256 over the names and sha256 of every file in `folder` (recursively), order-independent."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder)}\0{sha256_file(path)}\n".encode())
-    return digest.hexdigest()
 
 
 def resolve_suite(suite: str | dict[str, Subsample] | list[str]) -> dict[str, Subsample]:

@@ -1,8 +1,6 @@
-"""MEDI records (the official json format, validated), the mixture builder, and the leakage check.
+"""The MEDI mixture builder and the leakage check (the record format itself: `instructor_lib.records`).
 
-A MEDI record is `{"query": [instruction, text], "pos": [instruction, text], "neg": [instruction, text],
-"task_name": str}`; the released `medi-data.json` may name the dataset `task_id` and add a 0/1 flag after
-each text. `build_medi` turns the real sources (sources.py) into such records: a seeded sample per dataset
+`build_medi` turns the real sources (sources.py) into such records: a seeded sample per dataset
 capped in proportion to the paper's sizes, negatives mined with pairs.py, instructions from instructions.py,
 sources that share a pool with an evaluation test set left out, and records whose text occurs in an
 evaluation test set dropped.
@@ -25,88 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import PROJECT_ROOT, data_dir as resolve_data_dir, library_versions, progress_bar, sha256_file
+from .. import presets
+from ..config import data_dir as resolve_data_dir, progress_bar
+from ..provenance import cache_dir as cache_dir_for, library_versions, sha256_file, sha256_json
 from ..files import atomic_write_text
+from ..records import RECORD_FIELDS, write_medi
 from ..instructions import LEVELS, SYMMETRIC, embedding_instructions, superni_instruction
 from ..precision import resolve_precision
 from .pairs import NONE, embed_many, is_classification, mine_negatives, superni_pairs
 from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task, superni_task_paths
-
-RECORD_FIELDS = ("query", "pos", "neg")
-
-
-def validate_record(record, index: int, source: str = "records") -> dict:
-    """Check one MEDI record and return it in canonical form (`task_name`, lists of two strings).
-
-    Args:
-        record: the parsed record.
-        index: its position in the file, named in every error.
-        source: the file or object it came from, named in every error.
-    """
-    where = f"{source}: record {index}"
-    if not isinstance(record, dict):
-        raise ValueError(f"{where} must be an object with query/pos/neg/task_name, got {type(record).__name__}")
-    task = record.get("task_name", record.get("task_id"))
-    if task is None:
-        raise ValueError(f"{where} has no 'task_name' (or official 'task_id') field")
-    if not isinstance(task, (str, int)) or isinstance(task, bool):
-        raise ValueError(f"{where} field 'task_name' must be a string, got {type(task).__name__}")
-    canonical = {}
-    for field in RECORD_FIELDS:
-        if field not in record:
-            raise ValueError(f"{where} has no '{field}' field")
-        value = record[field]
-        # The released file also carries a third element (0 for queries, 1 for documents); it is dropped.
-        if not isinstance(value, (list, tuple)) or len(value) not in (2, 3):
-            raise ValueError(f"{where} field '{field}' must be a list [instruction, text], got {value!r:.80}")
-        for position, name in enumerate(("instruction", "text")):
-            if not isinstance(value[position], str):
-                raise ValueError(f"{where} field '{field}' {name} must be a string, got {type(value[position]).__name__}")
-        canonical[field] = [value[0], value[1]]
-    canonical["task_name"] = str(task)
-    return canonical
-
-
-def load_medi(path: str | os.PathLike) -> list[dict]:
-    """Read a MEDI json file (ours, or the official `medi-data.json`, possibly from a URL) and validate it.
-
-    Args:
-        path: a local file path, or an http(s) URL (needs internet) of a json list of records.
-    Returns the records with `task_name` set (copied from `task_id` for the official file).
-    """
-    text, source = _read_text(path)
-    try:
-        records = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{source}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from err
-    if not isinstance(records, list):
-        raise ValueError(f"{source}: a MEDI file is a JSON list of records, got {type(records).__name__}")
-    return [validate_record(record, index, source) for index, record in enumerate(records)]
-
-
-def write_medi(records: list[dict], path: str | os.PathLike) -> Path:
-    """Validate `records` and write them as the official MEDI json list (UTF-8, one record per line).
-
-    The output is deterministic: same records in the same order give byte-identical files.
-    """
-    path = Path(path)
-    canonical = [validate_record(record, index, "write_medi") for index, record in enumerate(records)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps({field: record[field] for field in (*RECORD_FIELDS, "task_name")}, ensure_ascii=False)
-             for record in canonical]
-    atomic_write_text(path, "[\n" + ",\n".join(lines) + "\n]\n")
-    return path
-
-
-def _read_text(path) -> tuple[str, str]:
-    source = str(path)
-    if source.startswith(("http://", "https://")):
-        from urllib.request import urlopen
-
-        with urlopen(source) as response:  # the official file is ~1 GB; streaming it is the caller's choice
-            return response.read().decode("utf-8"), source
-    return Path(path).read_text(encoding="utf-8"), source
-
 
 # ------------------------------------------------------------------------------------------- the builder
 # Paper Table 5 could not be read offline. REFERENCE_SIZES are the sizes of MEDI's source datasets in the
@@ -121,7 +46,6 @@ REFERENCE_SIZES = {
     "flickr30k_captions": 317_695, "quora_duplicates": 103_663, "specter_train_triples": 684_100,
     "S2ORC_title_abstract": 41_769_185, "xsum": 226_711,
 }
-SUPERNI_TASKS = 300          # MEDI's number of super-NI tasks
 SUPERNI_MIN_INSTANCES = 32   # a task needs enough instances for a neighbour to be a real positive
 XSUM_TASK = "task1290_xsum_summarization"  # used as the xsum embedding dataset, not as a super-NI task
 
@@ -138,26 +62,6 @@ LEAKY_SUPERNI_SOURCES = {  # super-NI `Source` -> evaluation tasks built on the 
 }
 
 VARIANTS = ("full", "no_superni", "symmetric_only", "asymmetric_only", "no_instructions", *LEVELS)
-
-PRESETS = {
-    # scale: caps = ceil(scale * reference size); pool: candidates embedded per dataset = pool_factor * cap
-    # (at least min_pool); the miner embeds at most max_tokens tokens per text.
-    # min_cap: every dataset keeps at least this many records. Each training batch comes from one dataset and
-    # a dataset's last partial batch is dropped, so min_cap is the preset's training batch size: at the cpu
-    # scale a super-NI task would otherwise hold ~6 records and never be trained on. For the same reason the
-    # cpu preset takes 30 super-NI tasks, not 300: 30 steps could not visit 300 tasks anyway.
-    # max_definition_chars: super-NI tasks with a longer Definition are not chosen. The instruction is the whole
-    # Definition, and in a short training window (128 tokens for cpu) a long one leaves no room for the text:
-    # 200 characters (~50 tokens) leave at least half of the window to the example. The paper (512 tokens)
-    # used no such rule.
-    "smoke": dict(scale=0.0002, superni_tasks=12, min_cap=16, max_definition_chars=200, pool_factor=2, min_pool=16,
-                  miner="tiny", precision="float32", max_tokens=64),
-    "cpu": dict(scale=0.002, superni_tasks=30, min_cap=64, max_definition_chars=200, pool_factor=2, min_pool=16,
-                miner="default", precision="auto", max_tokens=128),
-    "paper": dict(scale=1.0, superni_tasks=SUPERNI_TASKS, min_cap=1, max_definition_chars=None, pool_factor=1,
-                  min_pool=0, miner="default", precision="auto", max_tokens=None),
-}
-
 
 @dataclass
 class MediResult:
@@ -201,7 +105,7 @@ class MediResult:
         """Write the records (`out`, official MEDI json), the stats (`.stats.csv`) and the metadata (`.meta.json`)."""
         out = write_medi(self.records, out)
         atomic_write_text(out.with_suffix(".stats.csv"), self.stats.to_csv(index=False))
-        config_sha256 = hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()
+        config_sha256 = sha256_json(self.config)
         meta = {"config": self.config, "config_sha256": config_sha256, "data_hashes": self.data_hashes,
                 "versions": self.versions, "excluded": self.excluded, "records_sha256": sha256_file(out),
                 "build_seconds": self.seconds,
@@ -224,7 +128,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
         data_dir: folder holding train/ and eval/ (see `instructor_lib.config.data_dir`).
         seed: sampling seed; the same seed and inputs give byte-identical output.
         out: optional path; the result is also written there (see MediResult.write).
-        cache_dir: where mined embeddings are cached by content hash (default: <project>/cache/medi).
+        cache_dir: where mined embeddings are cached by content hash (default: `$INSTRUCTOR_CACHE/medi`).
         eval_tasks: evaluation task names in the suite, for the leakage guard; None = every task folder
             under <data_dir>/eval; [] disables the guard.
         model: the miner (an Instructor); None = the preset's miner.
@@ -243,7 +147,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     train_dir = root / "train"
     suite = sorted(p.name for p in (root / "eval").iterdir() if p.is_dir()) if eval_tasks is None and (root / "eval").is_dir() \
         else sorted(eval_tasks or [])
-    cache_dir = Path(cache_dir) if cache_dir is not None else PROJECT_ROOT / "cache" / "medi"
+    cache_dir = Path(cache_dir) if cache_dir is not None else cache_dir_for("medi")
     level = "none" if variant == "no_instructions" else variant if variant in LEVELS else "detailed"
     miner = _miner(model, settings)
     fingerprint = miner.fingerprint()
@@ -293,20 +197,20 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 # --------------------------------------------------------------------------------------------- helpers
 def _preset(preset_or_scale) -> dict:
     if isinstance(preset_or_scale, str):
-        if preset_or_scale not in PRESETS:
-            raise ValueError(f"preset must be one of {sorted(PRESETS)} or a float scale, got {preset_or_scale!r}")
-        return dict(PRESETS[preset_or_scale])
+        if preset_or_scale not in presets.PRESETS:
+            raise ValueError(f"preset must be one of {sorted(presets.PRESETS)} or a float scale, got {preset_or_scale!r}")
+        return presets.medi_settings(preset_or_scale)
     scale = float(preset_or_scale)
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    return {**PRESETS["cpu"], "scale": scale}
+    return {**presets.medi_settings("cpu"), "scale": scale}
 
 
 def _miner(model, settings):
     if model is not None:
         return model
     if settings["miner"] == "tiny":
-        from ..testing import tiny_bert
+        from ..tiny import tiny_bert
 
         return tiny_bert(seed=0, max_seq_length=settings["max_tokens"] or 128)
     from ..model import Instructor
@@ -345,7 +249,8 @@ def _plan_embedding(name, train_dir, settings, level, seed):
     """Plan one embedding dataset: a seeded sample of `cap` pairs whose negatives are mined in a larger pool.
 
     Returns (lists of texts to embed, finish), where finish(embeddings of those lists) gives
-    (records, stats row, files read). Planning everything first lets the miner embed in one call.
+    (records, stats row, files read). Planning first keeps the seeded sampling apart from the embedding, whose
+    lists `embed_many` embeds (and caches) one by one.
     """
     data = read_source(name, train_dir)
     cap = cap_for(REFERENCE_SIZES[name], settings["scale"], settings["min_cap"])
@@ -542,9 +447,9 @@ def main(argv: list[str] | None = None) -> MediResult:
     parser.add_argument("--eval-tasks", nargs="*", default=None, help="evaluation suite for the leakage guard")
     args = parser.parse_args(argv)
     try:
-        preset = args.preset if args.preset in PRESETS else float(args.preset)
+        preset = args.preset if args.preset in presets.PRESETS else float(args.preset)
     except ValueError:
-        parser.error(f"--preset must be one of {sorted(PRESETS)} or a float scale in (0, 1], got {args.preset!r}")
+        parser.error(f"--preset must be one of {sorted(presets.PRESETS)} or a float scale in (0, 1], got {args.preset!r}")
     result = build_medi(preset, args.variant, data_dir=args.data_dir, seed=args.seed, out=args.out,
                         cache_dir=args.cache_dir, eval_tasks=args.eval_tasks)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 48,

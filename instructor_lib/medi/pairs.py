@@ -12,8 +12,6 @@ The paper embeds super-NI inputs and outputs with Sentence-T5; we use the defaul
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import numpy as np
 
 from ..config import progress_bar
 from ..files import atomic_path
+from ..provenance import sha256_json
 
 # A task is "classification" when its instances have at most this many distinct outputs (paper: "few").
 MAX_CLASSES = 10
@@ -132,5 +131,5 @@ def embed_cached(model, texts: list[str], cache_dir: Path | None, precision: str
 def _cache_path(cache_dir, fingerprint: str, precision: str, texts: list[str]) -> Path | None:
     if cache_dir is None:
         return None
-    digest = hashlib.sha256(json.dumps([fingerprint, precision, texts], ensure_ascii=False).encode()).hexdigest()
+    digest = sha256_json([fingerprint, precision, texts])
     return Path(cache_dir) / f"emb-{digest[:24]}.npy"

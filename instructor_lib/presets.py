@@ -1,0 +1,109 @@
+"""The three presets, once: what `smoke`, `cpu` and `paper` mean for every stage of the workbench.
+
+Each preset names its backbone and the model the notebooks show, the MEDI mixture, the training run, the
+evaluation suites, and the sizes of the figures. The training batch size is stated once: MEDI keeps at least
+one batch of every dataset (`medi_settings`), because each batch comes from one dataset and a dataset's last
+partial batch is dropped (at the cpu scale a super-NI task would otherwise hold ~6 records and never train).
+
+`Subsample` (how much of an evaluation task a suite scores) lives here because the suites below are made of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIN_ROWS = 2  # the smallest subsample limit: one row leaves a correlation undefined and a classifier one class
+
+
+@dataclass(frozen=True)
+class Subsample:
+    """Deterministic size limits for one task (None = keep all).
+
+    max_test: rows of each evaluated split (STS / pair / classification), queries (retrieval / reranking),
+        or items per clustering set.
+    max_train: rows of the classification training pool (mteb then draws its few-shot samples from it).
+    max_corpus: retrieval documents; every document relevant to a kept query is always kept.
+    """
+
+    max_test: int | None = None
+    max_train: int | None = None
+    max_corpus: int | None = None
+
+    def __post_init__(self):
+        for field in ("max_test", "max_train", "max_corpus"):
+            value = getattr(self, field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < MIN_ROWS):
+                raise ValueError(f"Subsample {field} must be None (keep all) or an integer >= {MIN_ROWS} (a score "
+                                 f"needs several rows), got {value!r}")
+
+
+FULL = Subsample()
+
+PRESETS = {
+    # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
+    "smoke": {
+        "notebook_model": "tiny-bert",  # what embedding_viz and the playground show
+        # MEDI: caps = ceil(scale * reference size); pool = candidates embedded per dataset (pool_factor * cap,
+        # at least min_pool); the miner embeds at most max_tokens tokens per text. max_definition_chars: super-NI
+        # tasks with a longer Definition are not chosen (the instruction is the whole Definition; in a short
+        # window a long one leaves no room for the text: 200 characters ~ 50 tokens leave half of 128).
+        "medi": dict(scale=0.0002, superni_tasks=12, max_definition_chars=200, pool_factor=2, min_pool=16,
+                     miner="tiny", precision="float32", max_tokens=64),
+        "train": dict(name="smoke", model="tiny-bert", steps=10, batch_size=16, chunk_size=16, lr=1e-3,
+                      temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
+        "suite": {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)},
+        "robustness_suite": {"BIOSSES": Subsample(40)},
+        "layers": (1, 2),  # the scaling notebook's depths
+        "viz": {"per_label": 6, "max_labels": 3, "methods": "tsne"},  # no UMAP: numba compiles ~15 s per process
+    },
+    # minutes on 2 CPU cores: all-MiniLM-L6-v2 (model None: the offline default backbone), batch 64 (its
+    # activations fit memory, so no gradient caching) in chunks of 32 texts of similar length, bf16 where the
+    # CPU runs it natively, else float32. 30 super-NI tasks, not 300: 30 steps could not visit 300 tasks.
+    # Temperature 0.05 is the scale (20) MiniLM was trained with. Chosen on the cpu evaluation suite (average
+    # 70.50 before training), 30 steps: lr 5e-5/temperature 0.05 71.25; 5e-5/0.1 70.78 (60 steps 70.54);
+    # 2e-5/0.01 (the paper's) 70.22; 1e-4/0.05 70.76 (the last two on the mixture before the min_cap fix).
+    "cpu": {
+        "notebook_model": "trained",  # our instruction-finetuned all-MiniLM-L6-v2, when the train notebook made it
+        "medi": dict(scale=0.002, superni_tasks=30, max_definition_chars=200, pool_factor=2, min_pool=16,
+                     miner="default", precision="auto", max_tokens=128),
+        "train": dict(name="cpu", model=None, steps=30, batch_size=64, chunk_size=32, lr=5e-5, temperature=0.05,
+                      precision="auto", max_seq_length=128, checkpoint_every=10),
+        # each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model is scored in about a
+        # minute on 2 cores; the robustness suite holds tasks with five paraphrases each
+        "suite": {
+            "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
+            "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
+            "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
+            "TwentyNewsgroupsClustering-local": Subsample(200), "AskUbuntuDupQuestions-local": Subsample(50),
+        },
+        "robustness_suite": {"STSBenchmark": Subsample(200), "BIOSSES": FULL,
+                             "EmotionClassification": Subsample(200, 400), "Banking77Classification": Subsample(200, 400)},
+        "layers": (1, 2, 4, 6),
+        "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
+    },
+    # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json or our largest
+    # local MEDI build; every local evaluation task in full. The paper (512 tokens) used no definition limit.
+    "paper": {
+        "notebook_model": "hkunlp/instructor-large",
+        "medi": dict(scale=1.0, superni_tasks=300, max_definition_chars=None, pool_factor=1, min_pool=0,
+                     miner="default", precision="auto", max_tokens=None),
+        "train": dict(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32,
+                      chunk_size=None, temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
+        "suite": "full",
+        "robustness_suite": "full",
+        "layers": (6, 12, 24),
+        "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
+    },
+}
+NAMES = tuple(PRESETS)
+
+
+def preset(name: str) -> dict:
+    """One preset's settings; an unknown name is an error listing the three."""
+    if name not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(NAMES)}, got {name!r}")
+    return PRESETS[name]
+
+
+def medi_settings(name: str) -> dict:
+    """The MEDI settings of a preset, with its floor `min_cap` (records kept per dataset) = the batch size."""
+    return {**preset(name)["medi"], "min_cap": preset(name)["train"]["batch_size"]}
