@@ -238,12 +238,12 @@ class Instructor(nn.Module):
 
     def fingerprint(self) -> str:
         """sha256 of the weights and of the settings that change embeddings: the key of every embedding cache."""
-        digest = hashlib.sha256(json.dumps({"max_seq_length": self.max_seq_length, "normalize": self.normalize,
-                                            "padding_side": self.tokenizer.padding_side}).encode())
+        weights = hashlib.sha256()
         for name, tensor in sorted(self.state_dict().items()):
-            digest.update(name.encode())
-            digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
-        return digest.hexdigest()
+            weights.update(name.encode())
+            weights.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+        return sha256_json({"max_seq_length": self.max_seq_length, "normalize": self.normalize,
+                            "padding_side": self.tokenizer.padding_side, "weights": weights.hexdigest()})
 
     @property
     def embedding_dim(self) -> int:
