@@ -28,8 +28,9 @@ import torch
 
 from flops import forward_flops, gemm_peak
 from instructor_lib import Instructor
-from instructor_lib.config import data_dir, default_model_path
+from instructor_lib.config import data_dir
 from instructor_lib.provenance import cpu_name, library_versions
+from instructor_lib.weights import default_model_path
 from instructor_lib.precision import precision_record, resolve_precision
 
 INSTRUCTIONS = {

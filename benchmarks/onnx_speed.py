@@ -21,8 +21,8 @@ import torch
 
 from encode_speed import INSTRUCTIONS, load_groups, timed
 from instructor_lib import Instructor
-from instructor_lib.config import default_model_path
 from instructor_lib.provenance import library_versions
+from instructor_lib.weights import default_model_path
 
 BASE = "instructor torch float32"
 

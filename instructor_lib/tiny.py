@@ -10,7 +10,7 @@ import string
 
 import torch
 
-from .config import default_model_path
+from .weights import default_model_path
 from .model import Dense, Instructor
 
 T5_WORDS = ("the a an of to and in for is on with as by that this be are it from or at represent text "

@@ -10,8 +10,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 
 # Lowest first. A module may import modules of its own layer or of lower ones. A package name covers its modules.
 LAYERS = [
-    ("ground", {"provenance", "files", "presets"}),
-    ("settings and formats", {"config", "precision", "records", "instructions", "datasets"}),
+    ("ground", {"provenance", "files", "presets", "stats", "readers"}),
+    ("settings and formats", {"config", "precision", "records", "instructions", "datasets", "weights"}),
     ("the embedder", {"loss", "model", "tiny", "data"}),
     ("stages", {"medi", "evaluation", "train", "viz", "widgets", "compat"}),
     ("the notebooks' facade", {"experiments"}),

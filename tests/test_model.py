@@ -1,4 +1,5 @@
 """The embedder: pooling semantics against hand computations, batch invariance, save/load, ST parity, bad input."""
+import dataclasses
 import json
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from instructor_lib import Instructor, config
+from instructor_lib import Instructor, config, weights
 from instructor_lib.model import as_pairs
 from instructor_lib.tiny import tiny_bert, tiny_t5
 
@@ -120,7 +121,7 @@ def test_default_backbone_matches_sentence_transformers_prompt_exclusion():
     from sentence_transformers import SentenceTransformer
 
     model = Instructor.from_pretrained()
-    reference = SentenceTransformer(str(config.default_model_path()), device="cpu")
+    reference = SentenceTransformer(str(weights.default_model_path()), device="cpu")
     reference[1].include_prompt = False
     texts = [t.strip() for _, t in PAIRS]
     for instruction in (INSTRUCTION, "Represent the Wikipedia question for retrieving supporting documents: "):
@@ -131,8 +132,9 @@ def test_default_backbone_matches_sentence_transformers_prompt_exclusion():
 
 
 def test_default_backbone_checks_its_sha256(monkeypatch):
-    monkeypatch.setattr("instructor_lib.model.DEFAULT_MODEL_SHA256", "0" * 64)
-    with pytest.raises(ValueError, match="sha256"):
+    wrong = dataclasses.replace(weights.BACKBONES[weights.MINILM], sha256="0" * 64)
+    monkeypatch.setitem(weights.BACKBONES, weights.MINILM, wrong)
+    with pytest.raises(ValueError, match="expected 0000"):
         Instructor.from_pretrained()
 
 

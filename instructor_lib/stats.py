@@ -1,0 +1,330 @@
+"""Uncertainty of scores: intervals over training seeds, bootstrap over test examples, verdicts on claims.
+
+Two sources of error are kept apart:
+- *training* noise: a configuration trained with several seeds gives one score per seed; `t_interval` and
+  `paired_difference` (Student t over seeds) say where the mean over seeds lies;
+- *evaluation* noise: a score is a statistic of a finite test sample; `bootstrap_interval`,
+  `paired_bootstrap_interval` and `noise_floor_gap` resample the test examples (seeded, so reruns agree).
+`verdict` turns an interval of a difference into a verdict on a paper's claim, and `claim_record`,
+`write_claims` and `read_claims` hold the claims table (`reports/claims.json`).
+
+Pure functions on numbers (numpy and scipy); nothing here trains or evaluates a model.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from .files import atomic_write_json, read_json
+
+VERDICTS = ("reproduced", "inconclusive", "contradicted")
+CLAIM_FIELDS = ("claim", "paper", "ours", "ci_low", "ci_high", "seeds", "verdict")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval.
+
+    `mean` is the estimate (the mean over seeds, or the statistic on the full test sample for a bootstrap),
+    `low`/`high` the interval's bounds, `n` the number of values it rests on (seeds for a t-interval,
+    examples for a bootstrap). Bounds are nan where the interval is undefined (a single seed).
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def defined(self) -> bool:
+        """Whether both bounds are finite numbers."""
+        return math.isfinite(self.low) and math.isfinite(self.high)
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width (nan when undefined)."""
+        return (self.high - self.low) / 2
+
+    def excludes_zero(self) -> bool:
+        """True when the whole interval lies strictly on one side of 0 (a bound equal to 0 does not exclude it)."""
+        return self.defined and (self.low > 0 or self.high < 0)
+
+
+# ------------------------------------------------------------------------------------------ over seeds
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
+    """Student-t confidence interval of the mean of `values` (one score per training seed).
+
+    Args:
+        values: the scores, one per seed (finite numbers).
+        confidence: the coverage of the interval, in (0, 1).
+    Returns mean ± t_{(1+confidence)/2, n-1} · sd / sqrt(n), with sd the sample standard deviation (n-1 in
+    the denominator). With one value the spread of seeds is unknown: the bounds are nan (undefined), never a
+    zero-width interval, and `verdict` calls such a result inconclusive.
+    """
+    array = _finite_vector(values, "values")
+    _check_confidence(confidence)
+    mean = float(array.mean())
+    if array.size == 1:
+        return Interval(mean, math.nan, math.nan, 1)
+    half = scipy_stats.t.ppf((1 + confidence) / 2, array.size - 1) * array.std(ddof=1) / math.sqrt(array.size)
+    return Interval(mean, mean - half, mean + half, int(array.size))
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> Interval:
+    """t-interval of the mean of `a - b`, where `a[i]` and `b[i]` come from the same seed.
+
+    Args:
+        a, b: one score per seed for the two models, in the same seed order (e.g. finetuned and backbone,
+            or variant and full model trained with the same seed).
+        confidence: the coverage of the interval.
+    Pairing removes what the two share per seed (batch order, evaluation sample), so the interval is
+    narrower than comparing two independent t-intervals when the scores are correlated.
+    """
+    a, b = _finite_vector(a, "a"), _finite_vector(b, "b")
+    if a.size != b.size:
+        raise ValueError(f"a paired difference needs one score per seed in both: a has {a.size} values, "
+                         f"b has {b.size}")
+    return t_interval(a - b, confidence)
+
+
+# -------------------------------------------------------------------------------- over test examples
+def bootstrap_interval(examples, statistic: Callable = np.mean, n_resamples: int = 1000, seed: int = 0,
+                       confidence: float = 0.95) -> Interval:
+    """Percentile bootstrap interval of `statistic` over the test examples.
+
+    Args:
+        examples: per-example values, an array whose first axis runs over examples: shape (n,) for
+            per-example scores (e.g. accuracy 0/1), or (n, k) when the statistic needs the examples as a
+            whole (e.g. the Spearman correlation of n sentence pairs: columns gold score, predicted score).
+        statistic: maps an array shaped like `examples` to one number (default: the mean).
+        n_resamples: number of bootstrap resamples (n examples drawn with replacement each).
+        seed: seed of the resampling; the same seed gives the same interval.
+        confidence: the coverage of the interval.
+    Returns Interval(statistic(examples), lower and upper (1-confidence)/2 quantiles of the resampled
+    statistics, n). With a single example the bounds are nan (nothing to resample).
+    """
+    data = _examples(examples, "examples")
+    return _bootstrap([data], lambda parts: statistic(parts[0]), n_resamples, seed, confidence)
+
+
+def paired_bootstrap_interval(a, b, statistic: Callable = np.mean, n_resamples: int = 1000, seed: int = 0,
+                              confidence: float = 0.95) -> Interval:
+    """Percentile bootstrap interval of `statistic(a) - statistic(b)` for two models scored on the same examples.
+
+    Args:
+        a, b: per-example values of the two models, same shape conventions as `bootstrap_interval`; row i of
+            both is the same test example, and every resample draws the same rows from both.
+        statistic, n_resamples, seed, confidence: as in `bootstrap_interval`.
+    The shared draw makes the difference's interval reflect only where the models disagree.
+    """
+    a, b = _examples(a, "a"), _examples(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a paired bootstrap needs the same examples for both models: a has {len(a)} examples, "
+                         f"b has {len(b)}")
+    return _bootstrap([a, b], lambda parts: statistic(parts[0]) - statistic(parts[1]), n_resamples, seed, confidence)
+
+
+def noise_floor_gap(per_example_scores_of_k_sets, statistic: Callable = np.mean, n_resamples: int = 1000,
+                    seed: int = 0, confidence: float = 0.95) -> Interval:
+    """The best-minus-worst gap that evaluation sampling noise alone produces among k scorings.
+
+    Args:
+        per_example_scores_of_k_sets: k arrays (k >= 2), the per-example values of one model scored with each
+            of k settings (e.g. five paraphrased instruction sets), each shaped as in `bootstrap_interval`.
+        statistic: maps one set's per-example array to its score (default: the mean).
+        n_resamples, seed, confidence: as in `bootstrap_interval`.
+    Definition: for each set j, draw k independent bootstrap resamples of set j's examples, score each with
+    `statistic`, and take max - min of the k scores. That is the gap k scorings would show if all k were
+    the same model, differing only by which test examples each happened to draw. Repeating this
+    `n_resamples` times for each of the k sets gives k·n_resamples draws of the null gap. Returns
+    Interval(mean of the draws = the expected gap (the noise floor), its lower and upper (1-confidence)/2
+    quantiles, n = examples per set (the smallest set's count)). An observed gap near `mean` is what noise
+    alone gives; one above `high` is unlikely under noise alone.
+    """
+    sets = [_examples(scores, f"set {j}") for j, scores in enumerate(per_example_scores_of_k_sets)]
+    if len(sets) < 2:
+        raise ValueError(f"a best-minus-worst gap needs at least 2 sets, got {len(sets)}")
+    _check_resampling(n_resamples, confidence)
+    rng = np.random.default_rng(seed)
+    gaps = np.empty((n_resamples, len(sets)))
+    for r in range(n_resamples):
+        for j, data in enumerate(sets):
+            scores = [statistic(data[rng.integers(0, len(data), len(data))]) for _ in sets]
+            gaps[r, j] = max(scores) - min(scores)
+    _check_finite_resamples(gaps.ravel(), "noise_floor_gap")
+    low, high = np.quantile(gaps, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Interval(float(gaps.mean()), float(low), float(high), min(len(data) for data in sets))
+
+
+def _bootstrap(parts: list[np.ndarray], difference: Callable, n_resamples: int, seed: int,
+               confidence: float) -> Interval:
+    """Resample the same example indices from every array of `parts`; `difference(parts)` gives the number."""
+    _check_resampling(n_resamples, confidence)
+    n = len(parts[0])
+    estimate = float(difference(parts))
+    if n == 1:
+        return Interval(estimate, math.nan, math.nan, 1)
+    rng = np.random.default_rng(seed)
+    draws = np.empty(n_resamples)
+    for r in range(n_resamples):
+        rows = rng.integers(0, n, n)
+        draws[r] = difference([data[rows] for data in parts])
+    _check_finite_resamples(draws, "the statistic")
+    low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Interval(estimate, float(low), float(high), n)
+
+
+# ----------------------------------------------------------------------------------------- verdicts
+def verdict(interval: Interval, paper_direction: int) -> str:
+    """The verdict on a paper's claim, from the interval of our measured difference.
+
+    Args:
+        interval: the interval of the difference the claim is about (e.g. finetuned minus backbone).
+        paper_direction: +1 when the paper says the difference is positive, -1 when negative.
+    Returns "reproduced" (the interval excludes 0 on the paper's side), "contradicted" (it excludes 0 on
+    the other side) or "inconclusive" (it includes 0, touches it with a bound exactly 0, or is undefined).
+    """
+    if isinstance(paper_direction, bool) or paper_direction not in (1, -1):
+        raise ValueError(f"paper_direction must be +1 or -1, got {paper_direction!r}")
+    if not interval.excludes_zero():
+        return "inconclusive"
+    ours = 1 if interval.low > 0 else -1
+    return "reproduced" if ours == paper_direction else "contradicted"
+
+
+def claim_record(claim: str, paper, interval: Interval, seeds: Sequence[int], paper_direction: int) -> dict:
+    """One row of the claims table.
+
+    Args:
+        claim: what the paper claims, in words (e.g. "Table 2: finetuning raises the average score").
+        paper: the paper's number (e.g. 3.4) or direction in words (e.g. "mixed > either group").
+        interval: our interval of the difference the claim is about.
+        seeds: the training seeds the interval rests on.
+        paper_direction: +1 / -1, the sign of the difference the paper reports (see `verdict`).
+    Returns a dict with exactly the keys claim, paper, ours, ci_low, ci_high, seeds, verdict; undefined
+    bounds are None (JSON null), so the file stays valid JSON.
+    """
+    record = {"claim": claim, "paper": paper, "ours": float(interval.mean),
+              "ci_low": float(interval.low) if interval.defined else None,
+              "ci_high": float(interval.high) if interval.defined else None,
+              "seeds": [int(seed) for seed in seeds], "verdict": verdict(interval, paper_direction)}
+    _check_claim(record, f"claim {claim!r}")
+    return record
+
+
+def write_claims(path: str | os.PathLike, records: Sequence[dict]) -> None:
+    """Validate every record (see `read_claims`) and write the list as JSON to `path` atomically."""
+    records = list(records)
+    for index, record in enumerate(records):
+        _check_claim(record, f"claims record {index}")
+    atomic_write_json(path, records)
+
+
+def read_claims(path: str | os.PathLike) -> list[dict]:
+    """Read a claims table written by `write_claims`; a bad record is a ValueError naming the file, record and field.
+
+    Schema (a JSON list of objects, exactly these keys): claim (non-empty string), paper (number or
+    string), ours (finite number), ci_low / ci_high (both numbers with ci_low <= ci_high, or both null),
+    seeds (non-empty list of distinct integers), verdict (one of VERDICTS, "inconclusive" exactly when the
+    interval is null or includes 0).
+    """
+    records = read_json(path, advice="rewrite it with instructor_lib.stats.write_claims")
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: a claims table is a JSON list of records, got {type(records).__name__}")
+    for index, record in enumerate(records):
+        try:
+            _check_claim(record, f"claims record {index}")
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+    return records
+
+
+def _check_claim(record, where: str) -> None:
+    """Raise ValueError starting with `where` (e.g. "claims record 3") and naming the field when `record`
+    breaks the claims schema."""
+    def fail(field: str, problem: str):
+        raise ValueError(f"{where}: field {field!r} {problem}")
+
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: must be an object with keys {', '.join(CLAIM_FIELDS)}, "
+                         f"got {type(record).__name__}")
+    for field in CLAIM_FIELDS:
+        if field not in record:
+            fail(field, "is missing")
+    for field in record:
+        if field not in CLAIM_FIELDS:
+            fail(field, f"is not part of the schema ({', '.join(CLAIM_FIELDS)})")
+    if not isinstance(record["claim"], str) or not record["claim"].strip():
+        fail("claim", f"must be a non-empty string, got {record['claim']!r}")
+    if not (isinstance(record["paper"], str) or _is_number(record["paper"])):
+        fail("paper", f"must be the paper's number or a string, got {record['paper']!r}")
+    if not _is_number(record["ours"]):
+        fail("ours", f"must be a finite number, got {record['ours']!r}")
+    low, high = record["ci_low"], record["ci_high"]
+    for field, bound in (("ci_low", low), ("ci_high", high)):
+        if bound is not None and not _is_number(bound):
+            fail(field, f"must be a finite number or null, got {bound!r}")
+    if (low is None) != (high is None):
+        fail("ci_low" if low is None else "ci_high", "is null but the other bound is not (both or neither)")
+    if low is not None and low > high:
+        fail("ci_low", f"is above ci_high ({low} > {high})")
+    seeds = record["seeds"]
+    if (not isinstance(seeds, list) or not seeds or not all(_is_int(seed) for seed in seeds)
+            or len(set(seeds)) != len(seeds)):
+        fail("seeds", f"must be a non-empty list of distinct integers, got {seeds!r}")
+    if record["verdict"] not in VERDICTS:
+        fail("verdict", f"must be one of {', '.join(VERDICTS)}, got {record['verdict']!r}")
+    excludes_zero = low is not None and (low > 0 or high < 0)
+    if (record["verdict"] == "inconclusive") == excludes_zero:
+        interval = "null" if low is None else f"[{low}, {high}]"
+        fail("verdict", f"is {record['verdict']!r} but the interval {interval} "
+                        f"{'excludes' if excludes_zero else 'does not exclude'} 0")
+
+
+# ------------------------------------------------------------------------------------------- checks
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite_vector(values, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty list of numbers, got shape {array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(f"{name} holds a non-finite value at position {int(bad[0])} ({array[bad[0]]})")
+    return array
+
+
+def _examples(values, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim == 0 or len(array) == 0:
+        raise ValueError(f"{name} must hold at least one example (first axis), got shape {array.shape}")
+    return array
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
+
+
+def _check_resampling(n_resamples: int, confidence: float) -> None:
+    _check_confidence(confidence)
+    if not _is_int(n_resamples) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive integer, got {n_resamples!r}")
+
+
+def _check_finite_resamples(draws: np.ndarray, what: str) -> None:
+    bad = int((~np.isfinite(draws)).sum())
+    if bad:
+        raise ValueError(f"{what} gave a non-finite value on {bad} of {draws.size} resamples (e.g. a correlation "
+                         "of a constant resample); use more examples or a statistic defined on every resample")

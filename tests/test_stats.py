@@ -1,0 +1,209 @@
+"""instructor_lib.stats against hand computations: t-intervals, pairing, bootstrap, noise floor, verdicts, claims."""
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from instructor_lib.stats import (Interval, bootstrap_interval, claim_record, noise_floor_gap, paired_bootstrap_interval,
+                                  paired_difference, read_claims, t_interval, verdict, write_claims)
+
+# Student t quantile 0.975 with 2 degrees of freedom. Two degrees of freedom have a closed form,
+# t_p = (2p - 1) / sqrt(2p(1 - p)) = 0.95 / sqrt(0.04875) = 4.30265272974946 (tables print 4.303).
+T_975_2 = 0.95 / math.sqrt(2 * 0.975 * 0.025)
+D2_FIVE = 2.326  # expected range of 5 independent standard normals (control-chart constant d2, n=5)
+D3_FIVE = 0.864  # standard deviation of that range (control-chart constant d3, n=5)
+
+
+def test_t_interval_of_three_values_by_hand():
+    # values 1, 2, 4: mean 7/3; deviations -4/3, -1/3, 5/3; squares sum 16/9 + 1/9 + 25/9 = 42/9;
+    # sample variance 42/9 / 2 = 7/3; standard error sqrt(7/3) / sqrt(3) = sqrt(7) / 3.
+    half = T_975_2 * math.sqrt(7) / 3
+    assert T_975_2 == pytest.approx(4.303, abs=5e-4)
+    interval = t_interval([1.0, 2.0, 4.0])
+    assert interval.n == 3
+    assert interval.mean == pytest.approx(7 / 3, abs=1e-12)
+    assert interval.low == pytest.approx(7 / 3 - half, abs=1e-12)
+    assert interval.high == pytest.approx(7 / 3 + half, abs=1e-12)
+    assert interval.half_width == pytest.approx(half, abs=1e-12)
+
+
+def test_t_interval_of_one_seed_is_undefined_not_zero_width():
+    interval = t_interval([0.7])
+    assert interval.mean == 0.7 and interval.n == 1
+    assert math.isnan(interval.low) and math.isnan(interval.high) and not interval.defined
+    assert verdict(interval, +1) == "inconclusive"
+
+
+@pytest.mark.parametrize("values, message", [([], "non-empty"), ([1.0, float("nan")], "position 1"),
+                                             ([[1.0, 2.0]], "non-empty")])
+def test_t_interval_rejects_bad_values(values, message):
+    with pytest.raises(ValueError, match=message):
+        t_interval(values)
+
+
+def test_paired_difference_is_the_t_interval_of_differences_and_narrower_on_correlated_data():
+    rng = np.random.default_rng(3)
+    seed_effect = rng.normal(0, 1.0, size=5)  # shared by both models trained with the same seed
+    a = 70 + seed_effect + rng.normal(0, 0.05, size=5) + 0.4
+    b = 70 + seed_effect + rng.normal(0, 0.05, size=5)
+    paired = paired_difference(a, b)
+    by_hand = t_interval(a - b)
+    assert (paired.mean, paired.low, paired.high, paired.n) == pytest.approx((by_hand.mean, by_hand.low, by_hand.high, 5))
+    # Unpaired: two independent samples, pooled variance, 2n - 2 degrees of freedom.
+    pooled_se = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 5)
+    unpaired_half = scipy_stats.t.ppf(0.975, 8) * pooled_se
+    assert paired.half_width < unpaired_half / 5
+    assert verdict(paired, +1) == "reproduced"
+
+
+def test_paired_difference_names_both_lengths():
+    with pytest.raises(ValueError, match="a has 3 values, b has 2"):
+        paired_difference([1, 2, 3], [1, 2])
+
+
+def test_bootstrap_is_deterministic_per_seed():
+    scores = np.random.default_rng(0).random(200)
+    first, again = bootstrap_interval(scores, seed=7), bootstrap_interval(scores, seed=7)
+    assert first == again
+    other = bootstrap_interval(scores, seed=8)
+    assert (other.low, other.high) != (first.low, first.high)
+    assert first.mean == other.mean == pytest.approx(scores.mean())
+    assert first.low < first.mean < first.high and first.n == 200
+
+
+def test_bootstrap_interval_of_the_mean_approaches_the_normal_interval():
+    n, resamples = 10_000, 2_000
+    sample = np.random.default_rng(1).normal(5.0, 2.0, size=n)
+    interval = bootstrap_interval(sample, n_resamples=resamples, seed=0)
+    se = sample.std() / math.sqrt(n)  # the bootstrap resamples the sample itself, so its own (ddof=0) spread
+    # A quantile estimated from R draws has standard error sqrt(p(1-p)/R) / density at the quantile; the
+    # resampled means are normal with sd `se`, so at p = 0.025 the density is pdf(1.96) / se. Four such errors.
+    tolerance = 4 * math.sqrt(0.025 * 0.975 / resamples) / scipy_stats.norm.pdf(1.96) * se
+    assert interval.low == pytest.approx(sample.mean() - 1.96 * se, abs=tolerance)
+    assert interval.high == pytest.approx(sample.mean() + 1.96 * se, abs=tolerance)
+
+
+def test_bootstrap_keeps_the_rows_of_a_two_column_statistic_together():
+    x = np.random.default_rng(2).random(50)
+    spearman = lambda pairs: scipy_stats.spearmanr(pairs[:, 0], pairs[:, 1]).statistic  # noqa: E731
+    # y = x: every resample of whole rows is perfectly rank-correlated (ties fall on both columns alike).
+    same = bootstrap_interval(np.column_stack([x, x]), statistic=spearman, n_resamples=200)
+    assert (same.mean, same.low, same.high) == pytest.approx((1.0, 1.0, 1.0))
+    noisy = np.column_stack([x, x + np.random.default_rng(3).normal(0, 0.3, 50)])
+    interval = bootstrap_interval(noisy, statistic=spearman, n_resamples=200)
+    assert interval.low < interval.mean < interval.high < 1
+
+
+def test_bootstrap_names_a_statistic_undefined_on_resamples():
+    constant_x = np.column_stack([np.r_[np.zeros(4), 1.0], np.arange(5.0)])
+    with warnings.catch_warnings(), pytest.raises(ValueError, match="non-finite value on"):
+        warnings.simplefilter("ignore")  # scipy warns about each constant resample
+        bootstrap_interval(constant_x, statistic=lambda p: scipy_stats.spearmanr(p[:, 0], p[:, 1]).statistic)
+
+
+def test_paired_bootstrap_resamples_the_same_examples_for_both_models():
+    rng = np.random.default_rng(4)
+    a = rng.random(300)
+    b = a - 0.02 + rng.normal(0, 0.01, 300)
+    paired = paired_bootstrap_interval(a, b, seed=5)
+    # Same seed, same index draws: the paired interval is the bootstrap of the per-example differences.
+    on_differences = bootstrap_interval(a - b, seed=5)
+    assert (paired.mean, paired.low, paired.high) == pytest.approx(
+        (on_differences.mean, on_differences.low, on_differences.high), rel=1e-12, abs=1e-12)
+    assert paired.half_width < bootstrap_interval(a, seed=5).half_width / 10
+    assert verdict(paired, +1) == "reproduced"
+    with pytest.raises(ValueError, match="a has 300 examples, b has 299"):
+        paired_bootstrap_interval(a, b[:-1])
+
+
+def test_noise_floor_of_identical_sets_is_the_expected_range_of_k_noisy_scores():
+    sample = np.random.default_rng(6).normal(0.0, 1.0, size=2_000)
+    floor = noise_floor_gap([sample] * 5, n_resamples=1000, seed=0)
+    # Each draw is the range of 5 resampled means, ~normal with sd se: expected range d2 * se, sd d3 * se,
+    # averaged over 5 sets x 1000 resamples = 5000 draws. Four standard errors of that average.
+    se = sample.std() / math.sqrt(len(sample))
+    tolerance = 4 * D3_FIVE * se / math.sqrt(5 * 1000)
+    assert floor.mean > 0 and floor.n == 2_000
+    assert floor.mean == pytest.approx(D2_FIVE * se, abs=tolerance + 0.001 * se)  # + rounding of the table's d2
+    assert 0 < floor.low < floor.mean < floor.high
+    fewer = noise_floor_gap([sample[:125]] * 5, n_resamples=1000, seed=0)
+    assert fewer.mean > 2 * floor.mean  # 16x fewer examples: about 4x the gap
+
+
+def test_noise_floor_needs_two_sets():
+    with pytest.raises(ValueError, match="at least 2 sets"):
+        noise_floor_gap([np.ones(10)])
+
+
+@pytest.mark.parametrize("low, high, direction, expected", [
+    (0.1, 0.5, +1, "reproduced"), (-0.5, -0.1, -1, "reproduced"),
+    (-0.5, -0.1, +1, "contradicted"), (0.1, 0.5, -1, "contradicted"),
+    (-0.1, 0.5, +1, "inconclusive"), (-0.1, 0.5, -1, "inconclusive"),
+    (0.0, 0.5, +1, "inconclusive"), (-0.5, 0.0, -1, "inconclusive"),  # touching 0 does not exclude it
+    (math.nan, math.nan, +1, "inconclusive"),
+])
+def test_verdict_rule(low, high, direction, expected):
+    assert verdict(Interval(0.3, low, high, 3), direction) == expected
+
+
+@pytest.mark.parametrize("direction", [0, 2, True, "+1"])
+def test_verdict_rejects_a_direction_that_is_not_a_sign(direction):
+    with pytest.raises(ValueError, match="paper_direction"):
+        verdict(Interval(0.3, 0.1, 0.5, 3), direction)
+
+
+def good_records():
+    return [claim_record("Table 2: finetuning raises the average", 3.4, Interval(0.39, -0.74, 1.51, 3), [1, 2, 3], +1),
+            claim_record("Fig. 4: super-NI narrows the gap", "smaller gap", Interval(-0.5, -0.9, -0.1, 3), [1, 2, 3], -1),
+            claim_record("Fig. 6: one seed for mpnet", 1.2, t_interval([0.8]), [1], +1)]
+
+
+def test_claim_record_has_exactly_the_schema_keys():
+    first, second, single = good_records()
+    assert first == {"claim": "Table 2: finetuning raises the average", "paper": 3.4, "ours": 0.39, "ci_low": -0.74,
+                     "ci_high": 1.51, "seeds": [1, 2, 3], "verdict": "inconclusive"}
+    assert second["verdict"] == "reproduced"
+    assert single["ci_low"] is None and single["ci_high"] is None and single["verdict"] == "inconclusive"
+
+
+def test_claims_round_trip(tmp_path):
+    path = tmp_path / "reports" / "claims.json"
+    write_claims(path, good_records())
+    assert read_claims(path) == good_records()
+    assert json.loads(path.read_text())[2]["ci_low"] is None  # strict JSON: null, never NaN
+
+
+@pytest.mark.parametrize("field, value", [
+    ("claim", ""), ("claim", 3), ("paper", None), ("paper", True), ("ours", float("nan")), ("ours", "0.4"),
+    ("ci_low", "low"), ("ci_high", None), ("ci_low", 2.0), ("seeds", []), ("seeds", [1, 1]), ("seeds", [1.5]),
+    ("seeds", 3), ("verdict", "proven"), ("verdict", "reproduced"),
+])
+def test_a_bad_record_is_named_by_index_and_field(tmp_path, field, value):
+    records = good_records()
+    records[1] = {**records[1], "verdict": "inconclusive", "ci_low": -0.9, "ci_high": 0.2, field: value}
+    with pytest.raises(ValueError, match=f"claims record 1: field '{field}'"):
+        write_claims(tmp_path / "claims.json", records)
+    raw = tmp_path / "raw.json"
+    raw.write_text(json.dumps(records))
+    with pytest.raises(ValueError, match=f"raw.json: claims record 1: field '{field}'"):
+        read_claims(raw)
+    assert not (tmp_path / "claims.json").exists()  # nothing written when a record is bad
+
+
+def test_missing_and_unknown_fields_are_named(tmp_path):
+    records = good_records()
+    del records[0]["seeds"]
+    with pytest.raises(ValueError, match="claims record 0: field 'seeds' is missing"):
+        write_claims(tmp_path / "claims.json", records)
+    records = good_records()
+    records[2]["note"] = "extra"
+    with pytest.raises(ValueError, match="claims record 2: field 'note' is not part of the schema"):
+        write_claims(tmp_path / "claims.json", records)
+    with pytest.raises(ValueError, match="claims record 0: must be an object"):
+        write_claims(tmp_path / "claims.json", ["not a record"])
+    (tmp_path / "object.json").write_text("{}")
+    with pytest.raises(ValueError, match="JSON list"):
+        read_claims(tmp_path / "object.json")
