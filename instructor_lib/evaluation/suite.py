@@ -1,10 +1,10 @@
 """Local MTEB tasks: mteb's official task objects with their data read from `<data_dir>/eval/<folder>/`.
 
 Each `TaskSpec` names the official mteb task (its metadata, evaluator and main score are used unchanged)
-and a reader that turns the local copy (see `eval/INDEX.md` and each folder's `SOURCE.md`) into the
-dataset layout that task expects. Exact and subset copies keep the official name; substitutes (a different
-dataset of the same shape) are renamed `<official>-local` so their numbers are never mistaken for
-leaderboard numbers.
+and a reader that lays out the rows of the local copy (parsed by `instructor_lib.readers`; see `eval/INDEX.md`
+and each folder's `SOURCE.md`) in the dataset layout that task expects. Exact and subset copies keep the
+official name; substitutes (a different dataset of the same shape) are renamed `<official>-local` so their
+numbers are never mistaken for leaderboard numbers.
 
 Subsampling is deterministic: `Subsample(max_test=..., max_train=..., max_corpus=...)` keeps a seeded
 random subset (rows in their original order); the sizes actually used are returned with the tasks and
@@ -85,40 +85,42 @@ def read_biosses(folder: Path):
 
 
 # ------------------------------------------------------------------------------- classification readers
+def _labelled(records: list[tuple], label_id=lambda label: label) -> dict:
+    """(text, label) records as the text/label columns, each label mapped by `label_id`."""
+    return _columns([(text, label_id(label)) for text, label in records], LABELLED_COLUMNS)
+
+
 def read_banking77(folder: Path):
-    return _dataset_dict({split: _columns(readers.banking77_records(folder / f"{split}.csv"), LABELLED_COLUMNS)
-                          for split in ("train", "test")})
+    return _dataset_dict({split: _labelled(readers.banking77_records(folder / f"{split}.csv")) for split in ("train", "test")})
 
 
 def read_emotion(folder: Path):
-    return _dataset_dict({split: _columns([(text, readers.EMOTION_LABELS.index(label))
-                                           for text, label in readers.emotion_records(folder / file)], LABELLED_COLUMNS)
-                          for split, file in (("train", "train.txt"), ("test", "test.txt"))})
+    files = (("train", "train.txt"), ("test", "test.txt"))
+    return _dataset_dict({split: _labelled(readers.emotion_records(folder / file), readers.EMOTION_LABELS.index)
+                          for split, file in files})
 
 
 def read_amazon_counterfactual(folder: Path):
     splits = (("train", "train"), ("validation", "valid"), ("test", "test"))
-    return {subset: _dataset_dict({split: _columns(readers.amazon_counterfactual_records(folder / f"{prefix}_{suffix}.tsv"),
-                                                   LABELLED_COLUMNS) for split, suffix in splits})
+    return {subset: _dataset_dict({split: _labelled(readers.amazon_counterfactual_records(folder / f"{prefix}_{suffix}.tsv"))
+                                   for split, suffix in splits})
             for subset, prefix in (("en-ext", "EN-ext"), ("en", "EN"))}
 
 
 def read_tweet_sentiment(folder: Path):
-    return _dataset_dict({split: _columns([(text, readers.TWEET_SENTIMENTS.index(sentiment))
-                                           for text, sentiment in readers.tweet_sentiment_records(folder / f"{split}.csv")],
-                                          LABELLED_COLUMNS) for split in ("train", "test")})
+    return _dataset_dict({split: _labelled(readers.tweet_sentiment_records(folder / f"{split}.csv"),
+                                           readers.TWEET_SENTIMENTS.index) for split in ("train", "test")})
 
 
 def read_imdb(folder: Path):
-    return _dataset_dict({split: _columns([(text, int(sentiment == "Positive"))
-                                           for text, sentiment in readers.imdb_records(folder / f"orig_{split}.tsv")],
-                                          LABELLED_COLUMNS) for split in ("train", "test")})
+    return _dataset_dict({split: _labelled(readers.imdb_records(folder / f"orig_{split}.tsv"),
+                                           lambda sentiment: int(sentiment == "Positive")) for split in ("train", "test")})
 
 
 def read_slurp(folder: Path, label_field: str):
     """SLURP (MASSIVE en-US source) as a MASSIVE stand-in: `devel` is the training pool, `test` the test set."""
-    return {"en": _dataset_dict({split: _columns(readers.slurp_records(folder / file, label_field), LABELLED_COLUMNS)
-                                 for split, file in (("train", "slurp_devel.jsonl.gz"), ("test", "slurp_test.jsonl.gz"))})}
+    files = (("train", "slurp_devel.jsonl.gz"), ("test", "slurp_test.jsonl.gz"))
+    return {"en": _dataset_dict({split: _labelled(readers.slurp_records(folder / file, label_field)) for split, file in files})}
 
 
 # ---------------------------------------------------------------------------- pair classification readers
