@@ -17,9 +17,6 @@ cosine >= 0.999 to our float32.
 from __future__ import annotations
 
 import argparse
-import ast
-import csv
-import gzip
 import json
 import time
 
@@ -27,7 +24,7 @@ import numpy as np
 import torch
 
 from flops import forward_flops, gemm_peak
-from instructor_lib import Instructor
+from instructor_lib import Instructor, readers
 from instructor_lib.config import data_dir
 from instructor_lib.provenance import cpu_name, library_versions
 from instructor_lib.weights import default_model_path
@@ -44,15 +41,10 @@ def load_groups(n_pairs: int) -> dict[str, list[str]]:
     """Real texts grouped by instruction: short sentences, short queries and long abstracts, in equal thirds."""
     root = data_dir() / "eval"
     per_group = n_pairs // 3
-    with open(root / "STSBenchmark" / "sts-test.csv", encoding="utf-8") as handle:
-        sts = [row.split("\t")[5] for row in handle][:per_group]
-    with open(root / "Banking77Classification" / "test.csv", encoding="utf-8") as handle:
-        banking = [row["text"] for row in csv.DictReader(handle)][:per_group]
-    with gzip.open(root / "SciFact" / "corpus_train.csv.gz", "rt", encoding="utf-8") as handle:
-        rows = csv.DictReader(handle)
-        scifact = [row["title"] + " " + " ".join(ast.literal_eval(row["abstract"].replace("'\n '", "', '")))
-                   for row, _ in zip(rows, range(n_pairs - 2 * per_group))]
-    return {"sts": sts, "banking": banking, "scifact": scifact}
+    sts = [first for first, _, _ in readers.stsbenchmark_pairs(root / "STSBenchmark" / "sts-test.csv")][:per_group]
+    banking = [text for text, _ in readers.banking77_records(root / "Banking77Classification" / "test.csv")][:per_group]
+    corpus = readers.scifact_corpus(root / "SciFact" / "corpus_train.csv.gz")[:n_pairs - 2 * per_group]
+    return {"sts": sts, "banking": banking, "scifact": [f"{title} {text}" for _, title, text in corpus]}
 
 
 def timed(encode, groups) -> tuple[float, np.ndarray]:

@@ -6,14 +6,13 @@ in the embedding space and in each 2-D map, with and without the instruction.
 """
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import presets
+from . import presets, readers
 from .config import data_dir as resolve_data_dir
 
 # Labelled evaluation tasks we can read, with the file of each split (formats in each folder's SOURCE.md).
@@ -38,32 +37,11 @@ def task_file(task: str, split: str = "test", data_dir: str | Path | None = None
 
 
 def read_labelled_file(path: str | Path) -> list[tuple[str, str]]:
-    """All (text, label) records of a `text;label_name` file (header first) or a `text,category` CSV.
-
-    A record with an empty text or label, or a line without the separator, is an error naming file and line.
-    """
+    """All (text, label) records of an Emotion (`text;label_name`) or Banking77 (`text,category` CSV) file, each
+    stripped of surrounding whitespace; a malformed line is an error naming file and line (see `readers`)."""
     path = Path(path)
-    if path.suffix == ".csv":
-        with open(path, newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            rows = [(reader.line_num, row) for row in reader]  # line_num: the file line, quoted newlines included
-        if not rows or rows[0][1] != ["text", "category"]:
-            raise ValueError(f"{path}:1: expected the header 'text,category'")
-        numbered = rows[1:]
-    else:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        if not lines or lines[0] != "text;label_name":
-            raise ValueError(f"{path}:1: expected the header 'text;label_name'")
-        numbered = [(number, line.rsplit(";", 1)) for number, line in enumerate(lines[1:], start=2)]
-    records = []
-    for number, fields in numbered:
-        if len(fields) != 2:
-            raise ValueError(f"{path}:{number}: expected 2 fields (text, label), got {len(fields)}")
-        text, label = fields[0].strip(), fields[1].strip()
-        if not text or not label:
-            raise ValueError(f"{path}:{number}: empty {'text' if not text else 'label'}")
-        records.append((text, label))
-    return records
+    records = readers.banking77_records(path) if path.suffix == ".csv" else readers.emotion_records(path)
+    return [(text.strip(), label.strip()) for text, label in records]
 
 
 def load_labelled_texts(task: str = "EmotionClassification", labels: str | list[str] = "", per_label: int = 100,

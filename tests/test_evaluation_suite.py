@@ -3,9 +3,10 @@ import pytest
 from datasets import Dataset, DatasetDict
 
 from instructor_lib.config import data_dir
+from instructor_lib.evaluation.suite import (SUITES, TASKS, Subsample, build_suite, build_task, read_semeval_sts,
+                                             resolve_suite)
 from instructor_lib.presets import PRESETS
-from instructor_lib.evaluation.suite import (SUITES, TASKS, DataFormatError, Subsample, build_suite, build_task,
-                                             read_semeval_sts, resolve_suite)
+from instructor_lib.readers import DataFormatError
 
 # Test-set sizes stated in each folder's SOURCE.md (and MTEB's split sizes for the exact copies).
 SOURCE_SIZES = {"STS12": 3108, "STS13": 1500, "STS14": 3750, "STS15": 3000, "STS16": 1186, "STSBenchmark": 1379,

@@ -1,10 +1,10 @@
 """Local MTEB tasks: mteb's official task objects with their data read from `<data_dir>/eval/<folder>/`.
 
 Each `TaskSpec` names the official mteb task (its metadata, evaluator and main score are used unchanged)
-and a reader that turns the local copy (see `eval/INDEX.md` and each folder's `SOURCE.md`) into the
-dataset layout that task expects. Exact and subset copies keep the official name; substitutes (a different
-dataset of the same shape) are renamed `<official>-local` so their numbers are never mistaken for
-leaderboard numbers.
+and a reader that lays out the rows of the local copy (parsed by `instructor_lib.readers`; see `eval/INDEX.md`
+and each folder's `SOURCE.md`) in the dataset layout that task expects. Exact and subset copies keep the
+official name; substitutes (a different dataset of the same shape) are renamed `<official>-local` so their
+numbers are never mistaken for leaderboard numbers.
 
 Subsampling is deterministic: `Subsample(max_test=..., max_train=..., max_corpus=...)` keeps a seeded
 random subset (rows in their original order); the sizes actually used are returned with the tasks and
@@ -15,17 +15,13 @@ official name; `hub_loader` replaces the downloader (tests use a stub).
 """
 from __future__ import annotations
 
-import ast
-import csv
-import gzip
-import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from .. import readers
 from ..config import data_dir as resolve_data_dir
 from ..presets import FULL, PRESETS, Subsample
 from ..provenance import folder_hash
@@ -33,74 +29,16 @@ from ..provenance import folder_hash
 LOCAL_SUFFIX = "-local"
 
 
-class DataFormatError(ValueError):
-    """A local data file does not have the documented format; the message names the file and line."""
+# ------------------------------------------------------------------------------ reader rows -> datasets
+# The files are parsed by `instructor_lib.readers`; this section only lays their rows out as mteb expects.
+STS_COLUMNS = ("sentence1", "sentence2", "score")
+PAIR_COLUMNS = ("sentence1", "sentence2", "labels")
+LABELLED_COLUMNS = ("text", "label")
 
 
-# --------------------------------------------------------------------------------------- file readers
-def _lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
-
-
-def _fields(path: Path, line_no: int, line: str, count: int) -> list[str]:
-    fields = line.split("\t")
-    if len(fields) < count:
-        raise DataFormatError(f"{path}:{line_no}: expected at least {count} TAB-separated fields, got {len(fields)}")
-    return fields
-
-
-def _score(path: Path, line_no: int, value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise DataFormatError(f"{path}:{line_no}: score {value!r} is not a number") from None
-
-
-def _sts_pairs(folder: Path, prefix: str, subsets: list[str]) -> dict:
-    """SemEval STS release files: `<prefix>.input.<s>.txt` (TAB pairs) + `<prefix>.gs.<s>.txt` (scores, blank = unscored)."""
-    rows = {"sentence1": [], "sentence2": [], "score": []}
-    for subset in subsets:
-        inputs, golds = folder / f"{prefix}.input.{subset}.txt", folder / f"{prefix}.gs.{subset}.txt"
-        input_lines, gold_lines = _lines(inputs), _lines(golds)
-        if len(gold_lines) > len(input_lines):
-            raise DataFormatError(f"{golds}: {len(gold_lines)} scores for {len(input_lines)} pairs in {inputs}")
-        for line_no, (pair, gold) in enumerate(zip(input_lines, gold_lines), start=1):
-            if not gold.strip():
-                continue  # unscored pair (STS15/16 releases), documented in SOURCE.md
-            first, second = _fields(inputs, line_no, pair, 2)[:2]
-            rows["sentence1"].append(first)
-            rows["sentence2"].append(second)
-            rows["score"].append(_score(golds, line_no, gold.strip()))
-    return rows
-
-
-def _tsv_rows(path: Path) -> list[dict]:
-    """Rows of a plain TAB-separated file with a header line (no quoting); each row has its `_line` number."""
-    lines = _lines(path)
-    names = lines[0].rstrip("\r").split("\t")
-    rows = []
-    for line_no, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = _fields(path, line_no, line.rstrip("\r"), len(names))
-        rows.append({"_line": line_no, **dict(zip(names, fields))})
-    return rows
-
-
-def _csv_rows(path: Path, required: list[str]) -> list[dict]:
-    with (gzip.open(path, "rt", encoding="utf-8", newline="") if path.suffix == ".gz"
-          else path.open(encoding="utf-8", newline="")) as handle:
-        reader = csv.DictReader(handle)
-        missing = set(required) - set(reader.fieldnames or [])
-        if missing:
-            raise DataFormatError(f"{path}: header lacks column(s) {sorted(missing)}")
-        rows = []
-        for row in reader:
-            for name in required:
-                if row[name] is None:
-                    raise DataFormatError(f"{path}:{reader.line_num}: field {name!r} is missing")
-            rows.append(row)
-        return rows
+def _columns(rows: list[tuple], names: tuple[str, ...]) -> dict:
+    """Reader rows (tuples) as dataset columns named `names`, in row order."""
+    return {name: [row[index] for row in rows] for index, name in enumerate(names)}
 
 
 def _split(rows: dict):
@@ -127,153 +65,73 @@ STS_SUBSETS = {
 
 def read_semeval_sts(folder: Path, task: str):
     prefix = "STS2016" if task == "STS16" else "STS"
-    return _dataset_dict({"test": _sts_pairs(folder, prefix, STS_SUBSETS[task])})
+    pairs = [pair for subset in STS_SUBSETS[task]
+             for pair in readers.sts_pairs(folder / f"{prefix}.input.{subset}.txt", folder / f"{prefix}.gs.{subset}.txt")]
+    return _dataset_dict({"test": _columns(pairs, STS_COLUMNS)})
 
 
 def read_stsbenchmark(folder: Path):
-    path = folder / "sts-test.csv"
-    rows = {"sentence1": [], "sentence2": [], "score": []}
-    for line_no, line in enumerate(_lines(path), start=1):
-        fields = _fields(path, line_no, line, 7)
-        rows["score"].append(_score(path, line_no, fields[4]))
-        rows["sentence1"].append(fields[5])
-        rows["sentence2"].append(fields[6])
-    return _dataset_dict({"test": rows})
+    return _dataset_dict({"test": _columns(readers.stsbenchmark_pairs(folder / "sts-test.csv"), STS_COLUMNS)})
 
 
 def read_sick_r(folder: Path):
-    rows = {"sentence1": [], "sentence2": [], "score": []}
-    for name in ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt"):  # MTEB test = all three
-        for row in _tsv_rows(folder / name):
-            rows["sentence1"].append(row["sentence_A"])
-            rows["sentence2"].append(row["sentence_B"])
-            rows["score"].append(_score(folder / name, row["_line"], row["relatedness_score"]))
-    return _dataset_dict({"test": rows})
+    files = ("SICK_train.txt", "SICK_trial.txt", "SICK_test_annotated.txt")  # MTEB test = all three
+    pairs = [pair for name in files for pair in readers.sick_pairs(folder / name)]
+    return _dataset_dict({"test": _columns(pairs, STS_COLUMNS)})
 
 
 def read_biosses(folder: Path):
-    path, rows = folder / "all.tsv", {"sentence1": [], "sentence2": [], "score": []}
-    with path.open(encoding="utf-8", newline="") as handle:  # CSV quoting: one quoted sentence holds a TAB
-        for row in csv.DictReader(handle, delimiter="\t"):
-            rows["sentence1"].append(row["sentence1"])
-            rows["sentence2"].append(row["sentence2"])
-            rows["score"].append(_score(path, row["index"], row["score"]))
-    return _dataset_dict({"test": rows})
+    return _dataset_dict({"test": _columns(readers.biosses_pairs(folder / "all.tsv"), STS_COLUMNS)})
 
 
 # ------------------------------------------------------------------------------- classification readers
-def _labelled(pairs: list[tuple[str, str]]) -> dict:
-    return {"text": [text for text, _ in pairs], "label": [label for _, label in pairs]}
+def _labelled(records: list[tuple], label_id=lambda label: label) -> dict:
+    """(text, label) records as the text/label columns, each label mapped by `label_id`."""
+    return _columns([(text, label_id(label)) for text, label in records], LABELLED_COLUMNS)
 
 
 def read_banking77(folder: Path):
-    return _dataset_dict({split: _labelled([(r["text"], r["category"]) for r in _csv_rows(folder / f"{split}.csv", ["text", "category"])])
-                          for split in ("train", "test")})
+    return _dataset_dict({split: _labelled(readers.banking77_records(folder / f"{split}.csv")) for split in ("train", "test")})
 
 
 def read_emotion(folder: Path):
-    names = ["sadness", "joy", "love", "anger", "fear", "surprise"]  # HF ids 0..5
-    splits = {}
-    for split, file in (("train", "train.txt"), ("test", "test.txt")):
-        path, pairs = folder / file, []
-        for line_no, line in enumerate(_lines(path)[1:], start=2):  # line 1 is a header added by the vendoring repo
-            text, sep, label = line.rpartition(";")
-            if not sep or label not in names:
-                raise DataFormatError(f"{path}:{line_no}: expected 'text;label' with label in {names}, got {line!r}")
-            pairs.append((text, names.index(label)))
-        splits[split] = _labelled(pairs)
-    return _dataset_dict(splits)
+    files = (("train", "train.txt"), ("test", "test.txt"))
+    return _dataset_dict({split: _labelled(readers.emotion_records(folder / file), readers.EMOTION_LABELS.index)
+                          for split, file in files})
 
 
 def read_amazon_counterfactual(folder: Path):
-    subsets = {}
-    for subset, prefix in (("en-ext", "EN-ext"), ("en", "EN")):
-        splits = {}
-        for split, suffix in (("train", "train"), ("validation", "valid"), ("test", "test")):
-            path = folder / f"{prefix}_{suffix}.tsv"
-            with path.open(encoding="utf-8", newline="") as handle:  # CSV quoting ("""...""") inside the TSV
-                rows = list(csv.DictReader(handle, delimiter="\t"))
-            bad = [i for i, r in enumerate(rows, start=2) if r["is_counterfactual"] not in ("0", "1")]
-            if bad:
-                raise DataFormatError(f"{path}:{bad[0]}: is_counterfactual must be 0 or 1")
-            splits[split] = _labelled([(r["sentence"], int(r["is_counterfactual"])) for r in rows])
-        subsets[subset] = _dataset_dict(splits)
-    return subsets
+    splits = (("train", "train"), ("validation", "valid"), ("test", "test"))
+    return {subset: _dataset_dict({split: _labelled(readers.amazon_counterfactual_records(folder / f"{prefix}_{suffix}.tsv"))
+                                   for split, suffix in splits})
+            for subset, prefix in (("en-ext", "EN-ext"), ("en", "EN"))}
 
 
 def read_tweet_sentiment(folder: Path):
-    ids = {"negative": 0, "neutral": 1, "positive": 2}
-    splits = {}
-    for split in ("train", "test"):
-        path = folder / f"{split}.csv"
-        rows = _csv_rows(path, ["text", "sentiment"])
-        bad = [r["sentiment"] for r in rows if r["sentiment"] not in ids]
-        if bad:
-            raise DataFormatError(f"{path}: unknown sentiment label(s) {sorted(set(bad))[:5]}")
-        splits[split] = _labelled([(r["text"], ids[r["sentiment"]]) for r in rows])
-    return _dataset_dict(splits)
+    return _dataset_dict({split: _labelled(readers.tweet_sentiment_records(folder / f"{split}.csv"),
+                                           readers.TWEET_SENTIMENTS.index) for split in ("train", "test")})
 
 
 def read_imdb(folder: Path):
-    splits = {}
-    for split in ("train", "test"):
-        rows = _tsv_rows(folder / f"orig_{split}.tsv")
-        splits[split] = _labelled([(r["Text"], int(r["Sentiment"] == "Positive")) for r in rows])
-    return _dataset_dict(splits)
+    return _dataset_dict({split: _labelled(readers.imdb_records(folder / f"orig_{split}.tsv"),
+                                           lambda sentiment: int(sentiment == "Positive")) for split in ("train", "test")})
 
 
 def read_slurp(folder: Path, label_field: str):
     """SLURP (MASSIVE en-US source) as a MASSIVE stand-in: `devel` is the training pool, `test` the test set."""
-    splits = {}
-    for split, file in (("train", "slurp_devel.jsonl.gz"), ("test", "slurp_test.jsonl.gz")):
-        path, pairs = folder / file, []
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                record = json.loads(line)
-                if "sentence" not in record or label_field not in record:
-                    raise DataFormatError(f"{path}:{line_no}: record lacks 'sentence' or {label_field!r}")
-                pairs.append((record["sentence"], record[label_field]))
-        splits[split] = _labelled(pairs)
-    return {"en": _dataset_dict(splits)}
+    files = (("train", "slurp_devel.jsonl.gz"), ("test", "slurp_test.jsonl.gz"))
+    return {"en": _dataset_dict({split: _labelled(readers.slurp_records(folder / file, label_field)) for split, file in files})}
 
 
 # ---------------------------------------------------------------------------- pair classification readers
 def read_twitter_semeval(folder: Path):
     """Official SemEval-2015 PIT test pairs with a binary label; debatable pairs (`----`) are left out as in the task."""
-    data, labels = _lines(folder / "test.data"), _lines(folder / "test.label")
-    if len(data) != len(labels):
-        raise DataFormatError(f"{folder / 'test.label'}: {len(labels)} labels for {len(data)} pairs in test.data")
-    rows = {"sentence1": [], "sentence2": [], "labels": []}
-    for line_no, (line, label_line) in enumerate(zip(data, labels), start=1):
-        fields = _fields(folder / "test.data", line_no, line, 4)
-        binary = label_line.split("\t")[0]
-        if binary == "----":
-            continue
-        if binary not in ("true", "false"):
-            raise DataFormatError(f"{folder / 'test.label'}:{line_no}: label {binary!r} is not true/false/----")
-        rows["sentence1"].append(fields[2])
-        rows["sentence2"].append(fields[3])
-        rows["labels"].append(int(binary == "true"))
-    return _dataset_dict({"test": rows})
+    pairs = readers.twitter_semeval_pairs(folder / "test.data", folder / "test.label")
+    return _dataset_dict({"test": _columns(pairs, PAIR_COLUMNS)})
 
 
 def read_twitter_url(folder: Path):
-    path = folder / "Twitter_URL_Corpus_test.txt"
-    rows = {"sentence1": [], "sentence2": [], "labels": []}
-    for line_no, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        fields = line.split("\t")
-        votes = re.fullmatch(r"\((\d),6\)", fields[2] if len(fields) > 2 else "")
-        if len(fields) < 4 or not votes:
-            raise DataFormatError(f"{path}:{line_no}: expected 'sentence1<TAB>sentence2<TAB>(n,6)<TAB>url'")
-        positive = int(votes.group(1))
-        if positive == 3:
-            continue  # undecided pairs are not labelled in the corpus
-        rows["sentence1"].append(fields[0])
-        rows["sentence2"].append(fields[1])
-        rows["labels"].append(int(positive >= 4))
-    return _dataset_dict({"test": rows})
+    return _dataset_dict({"test": _columns(readers.twitter_url_pairs(folder / "Twitter_URL_Corpus_test.txt"), PAIR_COLUMNS)})
 
 
 # ------------------------------------------------------------------------------------ clustering readers
@@ -286,51 +144,28 @@ def _cluster_sets(texts: list[str], labels: list[str], n_sets: int, set_size: in
 
 def read_twenty_newsgroups(folder: Path):
     """10 seeded sets of 2,000 subject lines from 20news-19997, clustered by newsgroup (mimics MTEB's 10 sets)."""
-    path = folder / "20news-19997_subjects.jsonl"
-    texts, labels = [], []
-    for line_no, line in enumerate(_lines(path), start=1):
-        record = json.loads(line)
-        if "subject" not in record or "newsgroup" not in record:
-            raise DataFormatError(f"{path}:{line_no}: record lacks 'subject' or 'newsgroup'")
-        texts.append(record["subject"])
-        labels.append(record["newsgroup"])
+    subjects = readers.newsgroup_subjects(folder / "20news-19997_subjects.jsonl")
+    texts, labels = [subject for subject, _ in subjects], [group for _, group in subjects]
     return _dataset_dict({"test": _cluster_sets(texts, labels, n_sets=10, set_size=2000, seed=0)})
 
 
 def read_arxiv_titles(folder: Path):
     """ArXiv titles clustered by first category: one set of all 1,000 papers (a weak S2S stand-in)."""
-    path = folder / "arxiv_data.csv"
-    texts, labels = [], []
-    for row in _csv_rows(path, ["titles", "terms"]):
-        terms = ast.literal_eval(row["terms"])
-        if not terms:
-            raise DataFormatError(f"{path}: paper {row['titles'][:60]!r} has no category")
-        texts.append(row["titles"])
-        labels.append(terms[0])
-    return _dataset_dict({"test": {"sentences": [texts], "labels": [labels]}})
+    titles = readers.arxiv_titles(folder / "arxiv_data.csv")
+    return _dataset_dict({"test": {"sentences": [[title for title, _ in titles]], "labels": [[label for _, label in titles]]}})
 
 
 # ------------------------------------------------------------------------- retrieval / reranking readers
-_PY_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.S)
-
-
-def _numpy_string_list(text: str) -> list[str]:
-    """Parse a numpy-array repr of strings (`['a.'\\n 'b.']`, no commas) into a list of strings."""
-    return [ast.literal_eval(literal) for literal in _PY_STRING.findall(text)]
-
-
 def read_scifact(folder: Path):
     """BEIR SciFact test: 300 dev-set claims, qrels from `cited_doc_ids`, corpus of 5,183 abstracts (see SOURCE.md)."""
     from datasets import Dataset
 
-    corpus_rows = _csv_rows(folder / "corpus_train.csv.gz", ["doc_id", "title", "abstract"])
-    corpus = Dataset.from_dict({"id": [r["doc_id"] for r in corpus_rows], "title": [r["title"] for r in corpus_rows],
-                                "text": [" ".join(_numpy_string_list(r["abstract"])) for r in corpus_rows]})
+    corpus = Dataset.from_dict(_columns(readers.scifact_corpus(folder / "corpus_train.csv.gz"), ("id", "title", "text")))
     queries, qrels = {}, {}
-    for row in _csv_rows(folder / "claims_validation.csv", ["id", "claim", "cited_doc_ids"]):
-        queries.setdefault(row["id"], row["claim"])
-        for doc_id in re.findall(r"\d+", row["cited_doc_ids"]):
-            qrels.setdefault(row["id"], {})[doc_id] = 1
+    for claim_id, claim, doc_ids in readers.scifact_claims(folder / "claims_validation.csv"):
+        queries.setdefault(claim_id, claim)  # one row per (claim, evidence document)
+        for doc_id in doc_ids:
+            qrels.setdefault(claim_id, {})[doc_id] = 1
     query_ids = sorted(queries, key=int)
     return {"default": {"test": {"corpus": corpus, "relevant_docs": qrels, "top_ranked": None,
                                  "queries": Dataset.from_dict({"id": query_ids, "text": [queries[q] for q in query_ids]})}}}
@@ -343,20 +178,12 @@ def read_semeval_cqa(folder: Path):
 
     queries, corpus, qrels, top_ranked = {}, {}, {}, {}
     for file in ("semeval2016_task3_ql_dev_subtaskB.jsonl", "semeval2016_task3_ql_train_part2_subtaskB.jsonl"):
-        path = folder / file
-        for line_no, line in enumerate(_lines(path), start=1):
-            record = json.loads(line)
-            try:
-                query_id = record["orgq_id"]
-                queries[query_id] = f"{record['orgq_subject']} {record['orgq_body']}".strip()
-                top_ranked[query_id] = []
-                for candidate in record["candidates"]:
-                    doc_id = candidate["relq_id"]
-                    corpus[doc_id] = f"{candidate['relq_subject']} {candidate['relq_body']}".strip()
-                    top_ranked[query_id].append(doc_id)
-                    qrels.setdefault(query_id, {})[doc_id] = int(candidate["relevance2orgq"] in ("PerfectMatch", "Relevant"))
-            except KeyError as err:
-                raise DataFormatError(f"{path}:{line_no}: missing field {err}") from None
+        for query_id, query, candidates in readers.semeval_cqa_questions(folder / file):
+            queries[query_id] = query
+            top_ranked[query_id] = [doc_id for doc_id, _, _ in candidates]
+            for doc_id, text, duplicate in candidates:
+                corpus[doc_id] = text
+                qrels.setdefault(query_id, {})[doc_id] = duplicate
     return {"default": {"test": {
         "queries": Dataset.from_dict({"id": list(queries), "text": list(queries.values())}),
         "corpus": Dataset.from_dict({"id": list(corpus), "text": list(corpus.values())}),

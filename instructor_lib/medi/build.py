@@ -7,10 +7,7 @@ evaluation test set dropped.
 """
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 import math
 import os
@@ -23,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import presets
+from .. import presets, readers
 from ..config import data_dir as resolve_data_dir, progress_bar
 from ..provenance import cache_dir as cache_dir_for, library_versions, sha256_file, sha256_json
 from ..files import atomic_write_text
@@ -365,22 +362,23 @@ def _strings(value):
 
 
 def _file_strings(path: Path):
-    """Every text field of an evaluation data file (json, jsonl, csv, tsv or plain lines; gzip or not)."""
-    raw = path.read_bytes()
-    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8", errors="replace")
+    """Every field of an evaluation data file (json, jsonl, csv, else TAB-separated lines; gzip or not).
+
+    A file is read by its syntax (its extension), not by its task's reader in `readers`: the guard counts every
+    column, also those no evaluation uses (ids, sources, abstracts of title-only tasks), so nothing of a test
+    file can slip into training unnoticed.
+    """
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".json"):
-        yield from _strings(json.loads(text))
+        yield from _strings(json.loads(readers.read_text(path)))
     elif name.endswith(".jsonl"):
-        for line in text.splitlines():
-            if line.strip():
-                yield from _strings(json.loads(line))
+        for _, record in readers.jsonl_records(path):
+            yield from _strings(record)
     elif name.endswith(".csv"):
-        csv.field_size_limit(1 << 30)
-        for row in csv.reader(io.StringIO(text)):
-            yield from row
+        for _, fields in readers.csv_records(path):
+            yield from fields
     else:
-        for line in text.splitlines():
+        for line in readers.lines(path):
             yield from line.split("\t")
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
+from .. import readers
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -59,11 +61,6 @@ class SuperniTask:
 
 
 # ------------------------------------------------------------------------------------------ file helpers
-def _lines(path: Path) -> list[str]:
-    """Lines of a UTF-8 text file without their line ends (a missing final newline is fine)."""
-    return path.read_text(encoding="utf-8").splitlines()
-
-
 def _json(path: Path):
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -83,7 +80,7 @@ def _field(row, key: str, where: str, kind=str):
 
 def _aligned(*paths: Path) -> list[list[str]]:
     """Line-aligned files read together; their line counts must match."""
-    columns = [_lines(path) for path in paths]
+    columns = [readers.lines(path) for path in paths]
     counts = {str(path): len(lines) for path, lines in zip(paths, columns)}
     if len(set(counts.values())) != 1:
         raise ValueError(f"line-aligned files have different line counts: {counts}")
@@ -158,7 +155,7 @@ def read_nq(train_dir: Path) -> SourceData:
     for name in ("NQ-open.dev.jsonl", "NQ-open.efficientqa.dev.1.1.jsonl", "NQ-open.efficientqa.test.1.1.jsonl"):
         path = train_dir / "nq_open" / name
         files.append(path)
-        for number, line in enumerate(_lines(path), start=1):
+        for number, line in enumerate(readers.lines(path), start=1):
             where = f"{path}:{number}"
             try:
                 row = json.loads(line)
@@ -261,7 +258,7 @@ def read_flickr(train_dir: Path, per_image: int = 5) -> SourceData:
     for split in ("dev", "test"):
         path = train_dir / "flickr30k_captions" / f"{split}_caps.txt"
         files.append(path)
-        lines = _lines(path)
+        lines = readers.lines(path)
         if len(lines) % per_image:
             raise ValueError(f"{path}: {len(lines)} lines is not a multiple of {per_image} captions per image")
         for start in range(0, len(lines), per_image):
@@ -395,7 +392,7 @@ def read_superni_manifest(train_dir: Path) -> list[dict]:
     """`superni/manifest.jsonl`: one row per stored task (categories, domains, source, instance counts)."""
     path = train_dir / "superni" / "manifest.jsonl"
     rows = []
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(readers.lines(path), start=1):
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as err:
