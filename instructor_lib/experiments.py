@@ -35,11 +35,15 @@ PAPER_INSTRUCTOR = "INSTRUCTOR-large (335M)"
 
 
 def _check_variant(variant: str) -> str:
-    from .medi import VARIANTS
+    """The variant's one name (`medi.canonical_variant`); an unknown variant is an error listing the forms."""
+    from .medi import canonical_variant
 
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
-    return variant
+    return canonical_variant(variant)
+
+
+def seeds(preset: str = "cpu") -> tuple[int, ...]:
+    """The training seeds of a preset: every trained configuration runs once per seed."""
+    return tuple(presets.preset(preset)["seeds"])
 
 
 def _check_layers(layers) -> None:
@@ -129,12 +133,19 @@ def parameter_count(model) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
 
-def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None) -> dict:
-    """Everything that defines one trained model of an experiment (its hash names the run directory)."""
+def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,
+                      seed: int | None = None) -> dict:
+    """Everything that defines one trained model of an experiment (its hash names the run directory).
+
+    `seed` (default: the preset's first) sets the training seed: batch order, dropout, a tiny model's init.
+    """
     from . import train
 
     check_parameters(preset, variant, layers)
-    config = train.preset(preset, name=f"{preset}-{variant}" + (f"-L{layers}" if layers else ""))
+    variant = _check_variant(variant)
+    seed = seeds(preset)[0] if seed is None else seed
+    name = f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + f"-s{seed}"
+    config = train.preset(preset, name=name, seed=seed)
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
@@ -147,7 +158,8 @@ def settings(preset: str = "cpu", **extra) -> dict:
         return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
 
     return {"preset": preset, "medi": presets.medi_settings(preset), "train": experiment_config(preset)["train"],
-            "suite": suite(chosen["suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
+            "seeds": list(seeds(preset)), "suite": suite(chosen["suite"]),
+            "ablation_suite": suite(chosen["ablation_suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
             "layers": list(chosen["layers"]), **extra}
 
 
@@ -166,8 +178,9 @@ class TrainedModel:
 
 
 def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                  runs_dir: str | Path | None = None) -> TrainedModel:
-    """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given).
+                  runs_dir: str | Path | None = None, seed: int | None = None) -> TrainedModel:
+    """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given),
+    with training seed `seed` (default: the preset's first).
 
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
@@ -178,7 +191,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
-    config = {**experiment_config(preset, variant, layers), "data_sha256": MediDataset(records).sha256()}
+    config = {**experiment_config(preset, variant, layers, seed), "data_sha256": MediDataset(records).sha256()}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -241,11 +254,13 @@ def notebook_model(model_path: str = "", preset: str = "cpu"):
     return trained
 
 
-def base_model(preset: str = "cpu", layers: int | None = None):
-    """The preset's backbone before finetuning (cut to `layers` layers when given), in eval mode."""
+def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None = None):
+    """The preset's backbone before finetuning (cut to `layers` layers when given), in eval mode: the model the
+    run of training seed `seed` starts from (a pretrained backbone is the same for every seed; a tiny random
+    model is initialised by the seed)."""
     from . import train
 
-    model = train.load_model(train.preset(preset)).eval()
+    model = train.load_model(train.preset(preset, seed=seeds(preset)[0] if seed is None else seed)).eval()
     return truncate_layers(model, layers) if layers else model
 
 
@@ -292,7 +307,9 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None) -> dict
 
 def instructions_for(variant: str) -> str:
     """The instruction set a variant is evaluated with: none when it was trained without instructions."""
-    return "none" if variant in ("no_instructions", "none") else "paper"
+    from .medi import parse_variant
+
+    return "none" if parse_variant(variant)[1] == "none" else "paper"
 
 
 def relative_gain(new: float, old: float) -> float:
@@ -307,54 +324,188 @@ def category_scores(results: dict) -> dict[str, float]:
 
 @dataclass
 class ScoreComparison:
-    """Two or more score columns per category (rows: categories held, then Average) and what produced them."""
+    """Score columns per row (categories, configurations) with their 95% intervals, and what produced them.
+
+    `frame` holds the means (and the interval bounds as "<column> low" / "<column> high"), `metrics` the
+    per-seed scores, the intervals, the claims and the training summaries.
+    """
     frame: "pandas.DataFrame"
     metrics: dict
 
-    def figure(self, title: str = ""):
-        """Grouped bars of the score columns per category."""
+    def figure(self, title: str = "", reference: float | None = None, reference_name: str = "backbone"):
+        """Grouped bars of the score columns per row, with their 95% intervals as error bars; `reference`
+        draws a dotted horizontal line (the backbone, as the paper's Fig. 3)."""
         import plotly.graph_objects as go
 
         figure = go.Figure()
         for column in self.metrics["columns"]:
-            figure.add_bar(x=list(self.frame.index), y=self.frame[column], name=column)
-        return figure.update_layout(barmode="group", title=title, yaxis_title="score (x100)")
+            means = self.frame[column]
+            error = {}
+            if f"{column} low" in self.frame:
+                error = {"error_y": dict(type="data", symmetric=False, array=self.frame[f"{column} high"] - means,
+                                         arrayminus=means - self.frame[f"{column} low"])}
+            figure.add_bar(x=list(self.frame.index), y=means, name=column, **error)
+        if reference is not None:
+            figure.add_hline(y=reference, line_dash="dot", annotation_text=f"{reference_name} {reference:.2f}")
+        return figure.update_layout(barmode="group", title=title, yaxis_title="score (x100), mean over seeds, 95% CI")
+
+
+def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[int, dict[str, float]]:
+    """{seed: category scores} of MEDI `variant` trained with each of the preset's seeds, on `suite` (default:
+    the preset's), evaluated with instructions unless the variant was trained without them."""
+    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed).model, preset,
+                                         instructions_for(variant), suite)) for seed in seeds(preset)}
+
+
+def _interval(values) -> dict:
+    from .stats import t_interval
+
+    interval = t_interval(list(values))
+    return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
+
+
+def _paired(a: dict[int, dict], b: dict[int, dict], row: str):
+    """The t-interval over seeds of a[seed][row] - b[seed][row] (same seeds: a paired comparison)."""
+    from .stats import paired_difference
+
+    common = sorted(set(a) & set(b))
+    return paired_difference([a[seed][row] for seed in common], [b[seed][row] for seed in common])
+
+
+def _claim(claim: str, paper, interval, paper_direction: int, seeds_used) -> dict:
+    from .stats import claim_record
+
+    return claim_record(claim, paper, interval, list(seeds_used), paper_direction)
+
+
+def _with_intervals(columns: dict[str, dict[int, dict]], rows: list[str]):
+    """A frame of the mean and 95% t-interval over seeds of each column (a {seed: {row: score}} dict) per row."""
+    import pandas as pd
+
+    data = {}
+    for name, per_seed in columns.items():
+        intervals = {row: _interval(per_seed[seed][row] for seed in per_seed) for row in rows}
+        data[name] = {row: intervals[row]["mean"] for row in rows}
+        data[f"{name} low"] = {row: intervals[row]["low"] for row in rows}
+        data[f"{name} high"] = {row: intervals[row]["high"] for row in rows}
+    return pd.DataFrame(data).loc[rows]
 
 
 def main_table(preset: str = "cpu") -> ScoreComparison:
     """Paper Table 2 at our scale: the backbone (no instructions) vs the instruction-finetuned model (paper's
-    instructions), per category and on average, with the relative gain and the paper's GTR-large / INSTRUCTOR-large
-    numbers beside them (the paper's are full MTEB; ours are the preset's suite)."""
-    import pandas as pd
-
-    trained = trained_model(preset)
-    base, ours = category_scores(scores(base_model(preset), preset, "none")), category_scores(scores(trained.model, preset))
+    instructions, one model per training seed), per category and on average: the finetuned mean with its 95%
+    t-interval over seeds, the gain over the backbone that seed started from (points, and percent of the
+    backbone; paired by seed) with its interval, and the paper's
+    GTR-large -> INSTRUCTOR-large gain beside it (full MTEB; ours is the preset's suite: compare gains)."""
+    backbones = {seed: category_scores(scores(base_model(preset, seed=seed), preset, "none")) for seed in seeds(preset)}
+    finetuned = seed_scores(preset)
+    rows = list(backbones[seeds(preset)[0]])
+    base = {row: sum(scores_[row] for scores_ in backbones.values()) / len(backbones) for row in rows}
+    frame = _with_intervals({"INSTRUCTOR (ours)": finetuned}, rows)
+    frame.insert(0, "backbone", [base[row] for row in rows])
+    gains = {row: _paired(finetuned, backbones, row) for row in rows}
     paper = PAPER_TABLE2[PAPER_INSTRUCTOR]
-    frame = pd.DataFrame({"backbone": base, "INSTRUCTOR (ours)": ours,
-                          "gain %": {c: relative_gain(ours[c], base[c]) for c in ours},
-                          "paper GTR-large": {c: PAPER_GTR_LARGE[c] for c in ours},
-                          "paper INSTRUCTOR-large": {c: paper[c] for c in ours},
-                          "paper gain %": {c: relative_gain(paper[c], PAPER_GTR_LARGE[c]) for c in ours}})
-    metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "backbone": base, "finetuned": ours,
-               "gain_percent": frame["gain %"].to_dict(), "paper_gain_percent": frame["paper gain %"].to_dict(),
-               "training": trained.summary}
+    paper_gain = {row: relative_gain(paper[row], PAPER_GTR_LARGE[row]) for row in rows}
+    frame["gain"] = [gains[row].mean for row in rows]
+    frame["gain low"] = [gains[row].low for row in rows]
+    frame["gain high"] = [gains[row].high for row in rows]
+    for column in ("gain", "gain low", "gain high"):
+        frame[column.replace("gain", "gain %")] = [100 * value / base[row] for row, value in zip(rows, frame[column])]
+    frame["paper GTR-large"] = [PAPER_GTR_LARGE[row] for row in rows]
+    frame["paper INSTRUCTOR-large"] = [paper[row] for row in rows]
+    frame["paper gain %"] = [paper_gain[row] for row in rows]
+    claims = [_claim(f"Table 2: instruction finetuning raises the {row if row != 'Average' else 'average'} score "
+                     "(finetuned minus backbone, points)", round(paper[row] - PAPER_GTR_LARGE[row], 2), gains[row],
+                     1 if paper[row] >= PAPER_GTR_LARGE[row] else -1, finetuned) for row in ["Average"] + rows[:-1]]
+    metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "seeds": sorted(finetuned), "backbone": base,
+               "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
+               "gain": {row: _interval_dict(gains[row]) for row in rows},
+               "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
+               "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
     return ScoreComparison(frame, metrics)
 
 
-def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreComparison:
-    """Paper Fig. 3 / Fig. 5: the model trained on MEDI `variant` vs the one trained on the full mixture."""
-    import pandas as pd
+def _interval_dict(interval) -> dict:
+    return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
 
+
+def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreComparison:
+    """One MEDI `variant` against the full mixture, both trained with each of the preset's seeds and scored on
+    the preset's ablation suite: means with 95% intervals, and the paired difference (variant minus full, same
+    seeds) with its interval."""
+    variant = _check_variant(variant)
     check_parameters(preset, variant)
     if variant == "full":
         raise ValueError("variant 'full' is the reference; choose another variant to compare with it")
-    full, other = trained_model(preset), trained_model(preset, variant)
-    full_scores = category_scores(scores(full.model, preset))
-    other_scores = category_scores(scores(other.model, preset, instructions_for(variant)))
-    frame = pd.DataFrame({"full": full_scores, variant: other_scores,
-                          "difference": {c: other_scores[c] - full_scores[c] for c in full_scores}})
-    metrics = {"columns": ["full", variant], "variant": variant, "full": full_scores, "ablated": other_scores,
-               "difference": frame["difference"].to_dict(), "training": {"full": full.summary, variant: other.summary}}
+    suite = presets.preset(preset)["ablation_suite"]
+    full, other = seed_scores(preset, "full", suite), seed_scores(preset, variant, suite)
+    rows = list(full[seeds(preset)[0]])
+    frame = _with_intervals({"full": full, variant: other}, rows)
+    differences = {row: _paired(other, full, row) for row in rows}
+    frame["difference"] = [differences[row].mean for row in rows]
+    frame["difference low"] = [differences[row].low for row in rows]
+    frame["difference high"] = [differences[row].high for row in rows]
+    metrics = {"columns": ["full", variant], "variant": variant, "seeds": list(seeds(preset)),
+               "full": dict(frame["full"]), "ablated": dict(frame[variant]),
+               "difference": {row: _interval_dict(differences[row]) for row in rows},
+               "per_seed": {"full": {str(k): v for k, v in full.items()}, variant: {str(k): v for k, v in other.items()}}}
+    return ScoreComparison(frame, metrics)
+
+
+FIG3_SELECTIONS = {"symmetric only": "symmetric_only", "asymmetric only": "asymmetric_only", "both (full MEDI)": "full"}
+FIG5_LEVELS = {"N/A": "no_instructions", "tag": "tag", "simple": "simple", "detailed": "full"}
+
+
+def instructions_by_data(preset: str = "cpu") -> ScoreComparison:
+    """Paper Fig. 3: MEDI's symmetric group, its asymmetric group and both, each trained with and without
+    instructions (evaluated the same way), every configuration once per seed, on the ablation suite; the
+    backbone (no instructions) is the reference line. Claims: with instructions, both groups together beat
+    either alone; without instructions they do not (the paper: mixing then hurts)."""
+    suite = presets.preset(preset)["ablation_suite"]
+    base = category_scores(scores(base_model(preset), preset, "none", suite))
+    runs = {(label, instructed): seed_scores(preset, selection if instructed else
+                                             ("no_instructions" if selection == "full" else f"{selection}:none"), suite)
+            for label, selection in FIG3_SELECTIONS.items() for instructed in (True, False)}
+    columns = {"with instructions": True, "without instructions": False}
+    averages = {name: {seed: {label: runs[(label, instructed)][seed]["Average"] for label in FIG3_SELECTIONS}
+                       for seed in seeds(preset)} for name, instructed in columns.items()}
+    frame = _with_intervals(averages, list(FIG3_SELECTIONS))
+    sym, asym, both = FIG3_SELECTIONS
+    claims = []
+    for name, instructed in columns.items():
+        for single in (sym, asym):
+            claims.append(_claim(f"Fig. 3, {name}: both groups minus {single} (average)",
+                                 "both > " + single if instructed else "both < " + single,
+                                 _difference(averages[name], both, single),
+                                 1 if instructed else -1, seeds(preset)))
+    metrics = {"columns": list(columns), "seeds": list(seeds(preset)), "backbone_average": base["Average"],
+               "average": {name: dict(frame[name]) for name in columns}, "claims": claims,
+               "per_seed": {f"{label} / {'with' if instructed else 'without'} instructions": {str(k): v for k, v in per_seed.items()}
+                            for (label, instructed), per_seed in runs.items()}}
+    return ScoreComparison(frame, metrics)
+
+
+def _difference(per_seed: dict[int, dict], a: str, b: str):
+    """t-interval over seeds of per_seed[seed][a] - per_seed[seed][b]."""
+    from .stats import paired_difference
+
+    order = sorted(per_seed)
+    return paired_difference([per_seed[seed][a] for seed in order], [per_seed[seed][b] for seed in order])
+
+
+def instruction_detail(preset: str = "cpu") -> ScoreComparison:
+    """Paper Fig. 5: full MEDI trained with no instructions (N/A), dataset tags, simple (a word or two) and
+    detailed instructions, each once per seed, on the ablation suite. Claims: each step of detail helps."""
+    suite = presets.preset(preset)["ablation_suite"]
+    runs = {label: seed_scores(preset, variant, suite) for label, variant in FIG5_LEVELS.items()}
+    averages = {"average": {seed: {label: runs[label][seed]["Average"] for label in FIG5_LEVELS} for seed in seeds(preset)}}
+    frame = _with_intervals(averages, list(FIG5_LEVELS))
+    labels = list(FIG5_LEVELS)
+    claims = [_claim(f"Fig. 5: {finer} minus {coarser} instructions (average)", f"{finer} > {coarser}",
+                     _difference(averages["average"], finer, coarser), 1, seeds(preset))
+              for coarser, finer in zip(labels, labels[1:])]
+    metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "average": dict(frame["average"]), "claims": claims,
+               "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
     return ScoreComparison(frame, metrics)
 
 
@@ -368,44 +519,54 @@ def best_worst_gap(scores_by_set: dict[str, dict[str, float]]) -> dict[str, floa
 
 @dataclass
 class Robustness:
-    """Scores of each model under each paraphrase set, and the best-worst gap per task."""
+    """Per model: the best-worst gap of each task and their mean, mean over seeds with 95% intervals (`frame`);
+    the scores under each paraphrase set, averaged over seeds (`scores`); the per-seed numbers (`metrics`)."""
     frame: "pandas.DataFrame"
     metrics: dict
+    scores: "pandas.DataFrame"
 
     def figure(self):
-        """The best-worst gap per task, one bar per model (smaller = more robust to the wording)."""
-        import plotly.graph_objects as go
-
-        figure = go.Figure()
-        for model, gaps in self.metrics["gap"].items():
-            figure.add_bar(x=list(gaps), y=list(gaps.values()), name=model)
-        return figure.update_layout(barmode="group", title="best - worst score over 5 paraphrased instructions",
-                                    yaxis_title="gap (score x100)")
+        """The gaps per task and their mean, one bar per model with its interval (smaller = more robust)."""
+        return ScoreComparison(self.frame, self.metrics).figure("best - worst score over 5 paraphrased instructions")
 
 
 def robustness(preset: str = "cpu") -> Robustness:
-    """Paper Table 6 / Fig. 4: every task under the five paraphrase sets, for the models trained with and
-    without super-NI; the best-worst gap per task and its mean (lower = more robust)."""
+    """Paper Table 6 / Fig. 4: every task of the robustness suite under the five paraphrase sets, for the models
+    trained with and without super-NI, each once per seed. Per seed, the best-minus-worst score over the five
+    sets per task and its mean over tasks; the mean over seeds with its 95% interval, and the paired difference
+    (without minus with super-NI, same seeds). Claim: super-NI narrows the gap (the difference is positive)."""
     import pandas as pd
 
     from .evaluation.instruction_sets import paraphrase_instructions
 
     suite = presets.preset(preset)["robustness_suite"]
-    models = {"with super-NI": trained_model(preset), "without super-NI": trained_model(preset, "no_superni")}
-    rows, per_model = [], {}
-    for label, trained in models.items():
-        per_set = {}
-        for index in range(1, 6):
-            results = scores(trained.model, preset, paraphrase_instructions(index), suite)
-            per_set[f"paraphrase-{index}"] = {task: entry["score"] for task, entry in results["tasks"].items()}
-            rows += [{"model": label, "instructions": f"paraphrase-{index}", "task": task, "score": score}
-                     for task, score in per_set[f"paraphrase-{index}"].items()]
-        per_model[label] = per_set
-    gap = {label: best_worst_gap(per_set) for label, per_set in per_model.items()}
-    metrics = {"scores": per_model, "gap": gap,
-               "mean_gap": {label: sum(gaps.values()) / len(gaps) for label, gaps in gap.items()}}
-    frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
-    return Robustness(frame, metrics)
+    variants = {"with super-NI": "full", "without super-NI": "no_superni"}
+    rows, per_model, mean_gap = [], {}, {}
+    for label, variant in variants.items():
+        per_model[label], mean_gap[label] = {}, {}
+        for seed in seeds(preset):
+            model = trained_model(preset, variant, seed=seed).model
+            per_set = {}
+            for index in range(1, 6):
+                results = scores(model, preset, paraphrase_instructions(index), suite)
+                per_set[f"paraphrase-{index}"] = {task: entry["score"] for task, entry in results["tasks"].items()}
+                rows += [{"model": label, "seed": seed, "instructions": f"paraphrase-{index}", "task": task, "score": score}
+                         for task, score in per_set[f"paraphrase-{index}"].items()]
+            gaps = best_worst_gap(per_set)
+            per_model[label][str(seed)] = {"scores": per_set, "gap": gaps}
+            mean_gap[label][seed] = {"mean gap": sum(gaps.values()) / len(gaps), **gaps}
+    tasks = list(next(iter(mean_gap["with super-NI"].values())))
+    frame = _with_intervals(mean_gap, tasks)
+    difference = _paired(mean_gap["without super-NI"], mean_gap["with super-NI"], "mean gap")
+    claim = _claim("Fig. 4: super-NI narrows the best-worst gap over five paraphrases (without minus with, mean "
+                   "gap over tasks)", "gap without > gap with", difference, 1, seeds(preset))
+    metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "per_seed": per_model,
+               "mean_gap": {label: dict(frame[label])["mean gap"] for label in variants},
+               "gap": {label: {task: value for task, value in dict(frame[label]).items() if task != "mean gap"}
+                       for label in variants},
+               "difference": _interval_dict(difference), "claims": [claim]}
+    scores_frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
+    return Robustness(frame, metrics, scores_frame)
 
 
 def paraphrase_table(preset: str = "cpu"):

@@ -39,12 +39,15 @@ from . import presets
 from .provenance import config_hash, library_sha256, library_versions, sha256_file
 from .precision import precision_record
 from .files import atomic_write_json, atomic_write_text, fsync_dir
+from .stats import CLAIM_FIELDS, write_claims
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
 STAGING_PREFIX = ".running-"  # a notebook executes in reports_dir/.running-*/ (git-ignored) until it has finished
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
-REPORT_ORDER = ("build_medi", "train", "main_table", "ablation", "robustness", "scaling", "embedding_viz", "playground")
+REPORT_ORDER = ("build_medi", "train", "main_table", "data_ablation", "robustness", "instruction_detail", "ablation",
+                "scaling", "embedding_viz", "playground")
+CLAIMS_FILE = "claims.json"  # every report's claims with their verdicts, gathered by `write_index`
 CACHE_DIR = PROJECT_ROOT / "runs" / "reports"  # this checkout's record of the notebooks it ran
 PLOTLY_JS = "plotly.min.js"
 NOTEBOOK_CSS = "notebook.css"  # nbconvert's JupyterLab theme (~270 KB), written once instead of into every page
@@ -91,6 +94,16 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
     if path:
         atomic_write_json(path, record, indent=1)
     return record
+
+
+def claims_table(claims: list[dict]):
+    """The claims of a report (`stats.claim_record` rows) as a table: claim, the paper's number or direction,
+    our mean difference with its 95% interval, the seeds, the verdict."""
+    import pandas as pd
+
+    frame = pd.DataFrame(claims, columns=list(CLAIM_FIELDS))
+    frame["seeds"] = frame["seeds"].map(lambda seeds: ", ".join(str(seed) for seed in seeds))
+    return frame.round({"ours": 2, "ci_low": 2, "ci_high": 2})
 
 
 def data_hashes(files) -> dict[str, str]:
@@ -476,10 +489,12 @@ def write_index(reports_dir: str | os.PathLike = REPORTS_DIR) -> Path:
     rank = {name: index for index, name in enumerate(REPORT_ORDER)}
     records = [json.loads(path.read_text()) for path in reports_dir.glob("*.run.json")]
     records.sort(key=lambda record: (rank.get(record["name"], len(rank)), record["name"]))
-    rows, summary = [], []
+    rows, summary, claims = [], [], []
     for record in records:
         metrics_path = reports_dir / f"{record['name']}.metrics.json"
-        headline = json.loads(metrics_path.read_text())["headline"] if metrics_path.exists() else {}
+        written = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        headline = written.get("headline", {})
+        claims += [{**claim, "report": record["name"]} for claim in written.get("metrics", {}).get("claims", [])]
         precision = record.get("precision", {}).get("resolved", "")
         summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes")}
                        | {"precision": precision}
@@ -497,11 +512,13 @@ def write_index(reports_dir: str | os.PathLike = REPORTS_DIR) -> Path:
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><script src="{PLOTLY_JS}"></script><title>INSTRUCTOR reproduction: reports</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}} .bad{{color:#b00;font-weight:bold}}</style>
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}} .bad{{color:#b00;font-weight:bold}}
+.reproduced{{color:#070}} .contradicted{{color:#b00;font-weight:bold}} .inconclusive{{color:#850}}</style>
 </head><body>
 <h1>INSTRUCTOR reproduction: reports</h1>
 <p>{len(records)} notebooks, total wall time {total:.0f} s. Written {datetime.now(timezone.utc).isoformat(timespec="seconds")}.
 Versions: {html.escape(versions)}.</p>
+{_claims_html(claims)}
 <table><tr><th>report</th><th>status</th><th>preset</th><th>precision</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
 {chr(10).join(rows)}
 </table>
@@ -509,8 +526,28 @@ Versions: {html.escape(versions)}.</p>
 </body></html>
 """
     write_plotly_js(reports_dir)
+    write_claims(reports_dir / CLAIMS_FILE, [{key: claim[key] for key in CLAIM_FIELDS} for claim in claims])
     atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}, indent=1)
     return atomic_write_text(reports_dir / "index.html", page)
+
+
+def _claims_html(claims: list[dict]) -> str:
+    """The claims table at the top of the index: each of the paper's claims, our interval, the verdict."""
+    if not claims:
+        return "<p>No claims were tested in these reports.</p>"
+
+    def bound(value):
+        return "undefined" if value is None else f"{value:.2f}"
+
+    rows = [f"<tr><td>{html.escape(claim['claim'])}</td><td>{html.escape(str(claim['paper']))}</td>"
+            f"<td>{claim['ours']:.2f}</td><td>[{bound(claim['ci_low'])}, {bound(claim['ci_high'])}]</td>"
+            f"<td>{len(claim['seeds'])}</td><td class='{claim['verdict']}'>{claim['verdict']}</td>"
+            f"<td><a href='{claim['report']}.html'>{claim['report']}</a></td></tr>" for claim in claims]
+    counts = {verdict: sum(claim["verdict"] == verdict for claim in claims) for verdict in ("reproduced", "inconclusive", "contradicted")}
+    return (f"<h2>The paper's claims at our scale</h2><p>{len(claims)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+            + f". Ours: the mean difference over training seeds with its 95% t-interval; <code>{CLAIMS_FILE}</code> holds the "
+            "same table.</p><table><tr><th>claim</th><th>paper</th><th>ours</th><th>95% CI</th><th>seeds</th><th>verdict</th>"
+            "<th>report</th></tr>" + "".join(rows) + "</table>")
 
 
 def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike | None = None,

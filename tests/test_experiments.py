@@ -62,10 +62,26 @@ def test_experiment_config_hash_names_the_run():
     assert full["train"] == {**train.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
     assert full["train"]["steps"] == PRESETS["smoke"]["train"]["steps"] and full["train"]["model"] == "tiny-bert"
     names = {experiments.run_dir_for(config, "/runs").name for config in (full, ablated, cut)}
-    assert names == {f"smoke-full-{config_hash(full)}", f"smoke-no_superni-{config_hash(ablated)}",
-                     f"smoke-full-L1-{config_hash(cut)}"}
+    assert names == {f"smoke-full-s1-{config_hash(full)}", f"smoke-no_superni-s1-{config_hash(ablated)}",
+                     f"smoke-full-L1-s1-{config_hash(cut)}"}
+    assert experiments.experiment_config("smoke", seed=2)["train"]["seed"] == 2
+    assert experiments.experiment_config("smoke", "detailed") == full  # one variant, two names
+    assert experiments.experiment_config("smoke", "symmetric_only:none")["train"]["name"] == "smoke-symmetric_only-none-s1"
     with pytest.raises(ValueError, match="preset must be one of"):
         experiments.experiment_config("huge")
+
+
+def test_two_seeds_give_two_runs_and_one_seed_the_same_run_twice(tmp_path):
+    once = experiments.trained_model("smoke", runs_dir=tmp_path / "a", seed=1)
+    twice = experiments.trained_model("smoke", runs_dir=tmp_path / "b", seed=1)  # trained again, elsewhere
+    other = experiments.trained_model("smoke", runs_dir=tmp_path / "a", seed=2)
+    assert once.run_dir.name == twice.run_dir.name != other.run_dir.name
+    weights = [dict(run.model.state_dict()) for run in (once, twice, other)]
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+    assert any(not torch.equal(weights[0][name], weights[2][name]) for name in weights[0])
+    losses = [[json.loads(line)["loss"] for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
+              for run in (once, twice, other)]
+    assert losses[0] == losses[1] != losses[2]
 
 
 def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
@@ -99,28 +115,77 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
         experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
 
 
-def test_comparison_tables_follow_their_scores(monkeypatch):
-    """main_table and ablation put the right numbers in the right columns (scores stubbed, models not trained)."""
-    fake = {"backbone": {"STS": 40.0, "Classification": 20.0}, "finetuned": {"STS": 50.0, "Classification": 30.0}}
+T_975_1 = 12.706204736174707  # Student t quantile 0.975 with 1 degree of freedom (tables; scipy.stats.t.ppf)
 
+
+def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
+    """Stub training and scoring: trained_model(preset, variant, seed=s) is "<variant>/<s>", whose category
+    scores are per_variant_seed[variant][s]; the backbone scores `backbone` (no models are trained)."""
     def fake_scores(model, preset, instructions="paper", suite=None):
-        values = fake["backbone" if model == "base" or instructions == "none" else "finetuned"]
+        values = backbone if model == "base" else per_variant_seed[model.split("/")[0]][int(model.split("/")[1])]
         return {"categories": values, "average": sum(values.values()) / len(values)}
 
-    stub = experiments.TrainedModel("trained", {}, None, {"final_loss": 1.0})
+    def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None):
+        return experiments.TrainedModel(f"{experiments._check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
+
     monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "trained_model", lambda *args, **kwargs: stub)
+    monkeypatch.setattr(experiments, "trained_model", fake_trained)
     monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
+
+
+def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_interval(monkeypatch):
+    """Seeds 1, 2 of smoke; gains over the backbone 10 and 14 (Classification): mean 12, sd 2 sqrt 2, se 2,
+    95% interval 12 -+ t(0.975, 1) * 2, computed by hand."""
+    backbone = {"STS": 40.0, "Classification": 30.0}
+    _stub_runs(monkeypatch, {"full": {1: {"STS": 50.0, "Classification": 40.0}, 2: {"STS": 52.0, "Classification": 44.0}}},
+               backbone)
     table = experiments.main_table("smoke")
     assert list(table.frame.index) == ["Classification", "STS", "Average"]  # Table 2's column order
-    assert table.metrics["gain_percent"] == pytest.approx({"Classification": 50.0, "STS": 25.0, "Average": 100 / 3})
+    gain = table.metrics["gain"]["Classification"]
+    assert gain["mean"] == pytest.approx(12.0) and gain["n"] == 2
+    assert (gain["low"], gain["high"]) == pytest.approx((12 - 2 * T_975_1, 12 + 2 * T_975_1))
+    assert table.frame.loc["Classification", "INSTRUCTOR (ours)"] == pytest.approx(42.0)
+    assert table.frame.loc["Classification", "INSTRUCTOR (ours) low"] == pytest.approx(42 - 2 * T_975_1)
+    assert table.metrics["gain_percent"]["Classification"] == pytest.approx(40.0)  # 12 / 30
+    assert table.frame.loc["Classification", "gain % high"] == pytest.approx(100 * (12 + 2 * T_975_1) / 30)
     assert table.frame.loc["Average", "paper INSTRUCTOR-large"] == 61.6
     assert table.metrics["paper_gain_percent"]["Average"] == pytest.approx(100 * (61.6 - 58.28) / 58.28)
-    assert table.figure().data[1].y.tolist() == [30.0, 50.0, 40.0]
-    ablated = experiments.ablation("smoke", "no_instructions")  # evaluated without instructions: backbone numbers here
-    assert ablated.metrics["difference"] == pytest.approx({"Classification": -10.0, "STS": -10.0, "Average": -10.0})
+    assert table.figure().data[1].y.tolist() == pytest.approx([42.0, 51.0, 46.5])
+    claims = {claim["claim"]: claim for claim in table.metrics["claims"]}
+    average = next(claim for text, claim in claims.items() if "average" in text)
+    assert average["ours"] == pytest.approx(11.5) and average["seeds"] == [1, 2]
+    assert average["verdict"] == "inconclusive"  # two seeds this far apart: the interval includes 0
+
+
+def test_ablation_is_a_paired_difference_over_seeds(monkeypatch):
+    full = {1: {"STS": 50.0}, 2: {"STS": 60.0}}
+    _stub_runs(monkeypatch, {"full": full, "no_instructions": {1: {"STS": 45.0}, 2: {"STS": 56.0}}}, {"STS": 1.0})
+    ablated = experiments.ablation("smoke", "none")  # level "none" is the variant no_instructions
+    difference = ablated.metrics["difference"]["STS"]  # -5 and -4: mean -4.5, sd 1/sqrt 2, se 0.5
+    assert difference["mean"] == pytest.approx(-4.5)
+    assert (difference["low"], difference["high"]) == pytest.approx((-4.5 - 0.5 * T_975_1, -4.5 + 0.5 * T_975_1))
     with pytest.raises(ValueError, match="variant 'full' is the reference"):
-        experiments.ablation("smoke", "full")
+        experiments.ablation("smoke", "detailed")  # the detailed level is the full mixture
+
+
+def test_figure_claims_compare_the_right_configurations(monkeypatch):
+    """Fig. 3 and Fig. 5 claims: the sign of each paired difference decides the verdict (every difference is
+    the same for both seeds: sd 0, so the interval is the point and excludes 0)."""
+    def runs(value):
+        return {seed: {"STS": value + seed} for seed in (1, 2)}
+
+    _stub_runs(monkeypatch, {"full": runs(60.0), "symmetric_only": runs(50.0), "asymmetric_only": runs(70.0),
+                             "no_instructions": runs(40.0), "symmetric_only:none": runs(45.0),
+                             "asymmetric_only:none": runs(30.0), "tag": runs(41.0), "simple": runs(39.0)}, {"STS": 35.0})
+    verdicts = {claim["claim"]: claim["verdict"] for claim in experiments.instructions_by_data("smoke").metrics["claims"]}
+    assert verdicts == {
+        "Fig. 3, with instructions: both groups minus symmetric only (average)": "reproduced",  # 60 > 50
+        "Fig. 3, with instructions: both groups minus asymmetric only (average)": "contradicted",  # 60 < 70
+        "Fig. 3, without instructions: both groups minus symmetric only (average)": "reproduced",  # 40 < 45
+        "Fig. 3, without instructions: both groups minus asymmetric only (average)": "contradicted"}  # 40 > 30
+    detail = experiments.instruction_detail("smoke")
+    assert [claim["verdict"] for claim in detail.metrics["claims"]] == ["reproduced", "contradicted", "reproduced"]
+    assert detail.frame.loc["tag", "average"] == pytest.approx(42.5)
 
 
 def test_training_metrics_compare_each_dataset_with_itself():
@@ -154,8 +219,8 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
 
     other = experiments.experiment_config("cpu")
     other["train"]["lr"] = 1.0  # another config of the same name: not the preset's model
-    finished_run("cpu-full-other", other, seed=1)
-    finished_run("cpu-full-ours", experiments.experiment_config("cpu"), seed=2)
+    finished_run("cpu-full-s1-other", other, seed=1)
+    finished_run("cpu-full-s1-ours", experiments.experiment_config("cpu"), seed=2)
     shown = experiments.notebook_model("", "cpu")
     assert "No finished" not in capsys.readouterr().out
     for name, tensor in tiny_bert(seed=2).state_dict().items():

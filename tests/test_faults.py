@@ -140,8 +140,10 @@ def test_4_a_bad_variant_fails_before_any_training(monkeypatch):
     monkeypatch.setattr(experiments, "trained_model", no_work)
     monkeypatch.setattr(experiments, "build_mixture", no_work)
     for call in (lambda: experiments.ablation("smoke", "bogus"), lambda: experiments.settings("smoke", variant="bogus"),
-                 lambda: experiments.experiment_config("smoke", "bogus"), lambda: experiments.scaling("smoke", [0])):
-        with pytest.raises(ValueError, match=r"(variant must be one of full, no_superni.*got 'bogus'|layers must be)"):
+                 lambda: experiments.experiment_config("smoke", "bogus"), lambda: experiments.scaling("smoke", [0]),
+                 lambda: experiments.experiment_config("smoke", "symmetric_only:verbose")):
+        with pytest.raises(ValueError, match=r"(variant must be a selection \(full, no_superni.*got '(bogus|symmetric_only:verbose)'"
+                                             r"|layers must be)"):
             call()
     with pytest.raises(ValueError, match="preset must be one of"):
         experiments.ablation("smok", "no_superni")

@@ -6,7 +6,7 @@ import pytest
 from instructor_lib.config import data_dir
 from instructor_lib.instructions import SYMMETRIC, embedding_instructions
 from instructor_lib.presets import medi_settings
-from instructor_lib.medi import build_medi, eval_overlap, load_medi, write_medi
+from instructor_lib.medi import build_medi, canonical_variant, eval_overlap, load_medi, parse_variant, write_medi
 from instructor_lib.medi.build import REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
 from instructor_lib.medi.sources import EMBEDDING_SOURCES
 
@@ -156,7 +156,8 @@ def test_same_seed_is_byte_identical_other_seed_differs(full, cache, tmp_path):
     assert other.records != [r for r in again.records if not r["task_name"].startswith("task")]
 
 
-@pytest.mark.parametrize("variant", ["no_superni", "symmetric_only", "asymmetric_only", "no_instructions", "tag"])
+@pytest.mark.parametrize("variant", ["no_superni", "symmetric_only", "asymmetric_only", "no_instructions", "tag",
+                                     "symmetric_only:none"])
 def test_variants(cache, full, variant):
     result = smoke(cache, variant=variant, eval_tasks=[])
     names = {record["task_name"] for record in result.records}
@@ -167,6 +168,11 @@ def test_variants(cache, full, variant):
         assert superni and names - superni <= SYMMETRIC
     elif variant == "asymmetric_only":
         assert not superni and not names & SYMMETRIC
+    elif variant == "symmetric_only:none":  # the symmetric group's triples, without instructions
+        instructed = smoke(cache, variant="symmetric_only", eval_tasks=[]).records
+        assert [[r[side][1] for side in ("query", "pos", "neg")] for r in result.records] == \
+            [[r[side][1] for side in ("query", "pos", "neg")] for r in instructed]
+        assert all(r[side][0] == "" for r in result.records for side in ("query", "pos", "neg"))
     elif variant == "no_instructions":
         assert all(r[side][0] == "" for r in result.records for side in ("query", "pos", "neg"))
         # the same triples as the full mixture, only without instructions (an empty suite drops nothing, so
@@ -221,3 +227,13 @@ def test_cpu_preset_builds_a_few_thousand_records(tmp_path):
     assert len(superni) == 30 and summary.loc["super-NI (30 tasks)", "records"] == superni["records"].sum()
     assert (superni["records"] >= 64).all()  # every task fills a training batch of the cpu preset
     assert (result.stats["records"] <= result.stats["cap"]).all()
+
+
+def test_a_variant_is_a_selection_and_an_instruction_level():
+    assert parse_variant("full") == ("full", "detailed") and parse_variant("no_instructions") == ("full", "none")
+    assert parse_variant("tag") == ("full", "tag") and parse_variant("asymmetric_only:none") == ("asymmetric_only", "none")
+    assert [canonical_variant(v) for v in ("detailed", "full:detailed", "none", "full:none", "symmetric_only:detailed")] == \
+        ["full", "full", "no_instructions", "no_instructions", "symmetric_only"]
+    for bad in ("everything", "full:loud", "symmetric:none"):
+        with pytest.raises(ValueError, match="variant must be a selection"):
+            parse_variant(bad)

@@ -1,5 +1,6 @@
 """The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.reporting)."""
 import ast
+import html
 import json
 import re
 import subprocess
@@ -14,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from instructor_lib import experiments, reporting, viz, widgets
 from instructor_lib.config import PROJECT_ROOT, data_dir
 from instructor_lib.provenance import config_hash, sha256_file
+from instructor_lib.stats import read_claims
 from instructor_lib.tiny import tiny_bert
 
 from helpers import write_notebook
@@ -143,6 +145,28 @@ def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
             assert f"{key}: <b>{reporting._format(value)}</b>" in index
     assert (reports / reporting.PLOTLY_JS).read_text() == get_plotlyjs()  # plotly.js once, beside the pages
     assert reporting.run_notebook("playground", "smoke", reports, cache_dir=cache)["cached"]  # same config: no rerun
+
+
+def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_lists_them(smoke_reports):
+    reports, _, _ = smoke_reports
+    claims = read_claims(reports / reporting.CLAIMS_FILE)  # schema-checked
+    expected = {"main_table": 3, "data_ablation": 4, "robustness": 1, "instruction_detail": 3}  # smoke: 2 categories
+    gathered = []
+    for name, count in expected.items():
+        written = metrics_of(reports, name)["metrics"]["claims"]
+        assert len(written) == count, name
+        gathered += written
+        for claim in written:
+            assert claim["seeds"] == list(experiments.seeds("smoke")) == [1, 2]
+            # two seeds give an interval (defined unless both seeds score exactly alike)
+            assert claim["ci_low"] is None or claim["ci_low"] <= claim["ours"] <= claim["ci_high"]
+    assert claims == gathered  # the index gathers every report's claims, in report order
+    index = (reports / "index.html").read_text()
+    assert "The paper's claims at our scale" in index
+    for claim in claims:
+        assert html.escape(claim["claim"]) in index
+    ablation = metrics_of(reports, "ablation")["metrics"]
+    assert set(ablation["difference"]["Average"]) == {"mean", "low", "high", "n"}
 
 
 # ------------------------------------------------------------------------------- report machinery (fast)

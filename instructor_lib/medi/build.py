@@ -58,7 +58,32 @@ LEAKY_SUPERNI_SOURCES = {  # super-NI `Source` -> evaluation tasks built on the 
     "emotion": {"EmotionClassification"},
 }
 
-VARIANTS = ("full", "no_superni", "symmetric_only", "asymmetric_only", "no_instructions", *LEVELS)
+SELECTIONS = ("full", "no_superni", "symmetric_only", "asymmetric_only")  # which datasets a mixture keeps
+# A variant is a selection (instructions at the detailed level), "no_instructions", an instruction level on the
+# full mixture, or "<selection>:<level>" (e.g. "symmetric_only:none", paper Fig. 3 without instructions).
+VARIANTS = (*SELECTIONS, "no_instructions", *LEVELS, *(f"{name}:none" for name in SELECTIONS[1:]))
+
+
+def parse_variant(variant: str) -> tuple[str, str]:
+    """(selection, instruction level) of a variant; an unknown one is an error listing the forms."""
+    selection, _, level = str(variant).partition(":")
+    if not level:
+        selection, level = (("full", "none") if variant == "no_instructions" else ("full", variant)
+                            if variant in LEVELS else (variant, "detailed"))
+    if selection not in SELECTIONS or level not in LEVELS:
+        raise ValueError(f"variant must be a selection ({', '.join(SELECTIONS)}), 'no_instructions', a level "
+                         f"({', '.join(LEVELS)}) or '<selection>:<level>', got {variant!r}")
+    return selection, level
+
+
+def canonical_variant(variant: str) -> str:
+    """The one name of a variant ("detailed" and "full:detailed" are "full"; "none" is "no_instructions")."""
+    selection, level = parse_variant(variant)
+    if level == "detailed":
+        return selection
+    if selection == "full":
+        return "no_instructions" if level == "none" else level
+    return f"{selection}:{level}"
 
 @dataclass
 class MediResult:
@@ -120,8 +145,9 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
         preset_or_scale: "smoke" (tiny random miner, a few hundred records, seconds), "cpu" (the default
             backbone as miner, precision "auto", a few thousand records, minutes), "paper" (every available example),
             or a float `scale` (the cpu preset's settings with caps ceil(scale * reference size)).
-        variant: one of VARIANTS: "full"; "no_superni"; "symmetric_only"; "asymmetric_only";
-            "no_instructions" (= level "none"); or an instruction level "none"/"tag"/"simple"/"detailed".
+        variant: a selection "full" / "no_superni" / "symmetric_only" / "asymmetric_only" (detailed
+            instructions); "no_instructions" (= level "none"); an instruction level "none"/"tag"/"simple"/
+            "detailed" on the full mixture; or "<selection>:<level>" (see `parse_variant`).
         data_dir: folder holding train/ and eval/ (see `instructor_lib.config.data_dir`).
         seed: sampling seed; the same seed and inputs give byte-identical output.
         out: optional path; the result is also written there (see MediResult.write).
@@ -135,8 +161,8 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     """
     import pandas as pd
 
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    selection, level = parse_variant(variant)
+    variant = canonical_variant(variant)
     settings = _preset(preset_or_scale)
     if superni_tasks is not None:
         settings["superni_tasks"] = superni_tasks
@@ -145,7 +171,6 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     suite = sorted(p.name for p in (root / "eval").iterdir() if p.is_dir()) if eval_tasks is None and (root / "eval").is_dir() \
         else sorted(eval_tasks or [])
     cache_dir = Path(cache_dir) if cache_dir is not None else cache_dir_for("medi")
-    level = "none" if variant == "no_instructions" else variant if variant in LEVELS else "detailed"
     miner = _miner(model, settings)
     fingerprint = miner.fingerprint()
     # the mined pairs (and so the records) depend on the precision: "auto" is resolved and recorded
@@ -154,11 +179,11 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
     excluded = {name: f"shares its pool with evaluation task(s) {sorted(tasks & set(suite))}"
                 for name, tasks in LEAKY_SOURCES.items() if tasks & set(suite)}
-    datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and _in_variant(name, variant)]
+    datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and _selected(name, selection)]
     manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
     tasks = _select_superni(manifest, settings["superni_tasks"], suite, excluded,
                             max(SUPERNI_MIN_INSTANCES, settings["min_cap"]),
-                            settings["max_definition_chars"]) if _in_variant("superni", variant) else []
+                            settings["max_definition_chars"]) if _selected("superni", selection) else []
 
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
     plans = [_plan_embedding(name, train_dir, settings, level, seed) for name in datasets]
@@ -218,12 +243,12 @@ def _miner(model, settings):
     return miner
 
 
-def _in_variant(name: str, variant: str) -> bool:
-    if variant == "no_superni":
+def _selected(name: str, selection: str) -> bool:
+    if selection == "no_superni":
         return name != "superni"
-    if variant == "symmetric_only":
+    if selection == "symmetric_only":
         return name in SYMMETRIC
-    if variant == "asymmetric_only":
+    if selection == "asymmetric_only":
         return name not in SYMMETRIC
     return True
 
