@@ -133,19 +133,31 @@ def parameter_count(model) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
 
+def _size_settings(preset: str, size: str | None) -> dict:
+    """The training settings a backbone size replaces (`presets.PRESETS[..]["sizes"]`; None: the preset's own)."""
+    if size is None:
+        return {}
+    sizes = presets.preset(preset)["sizes"]
+    if size not in sizes:
+        raise ValueError(f"size must be one of {', '.join(sizes)} (preset {preset!r}), got {size!r}")
+    return dict(sizes[size])
+
+
 def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                      seed: int | None = None) -> dict:
+                      seed: int | None = None, size: str | None = None) -> dict:
     """Everything that defines one trained model of an experiment (its hash names the run directory).
 
     `seed` (default: the preset's first) sets the training seed: batch order, dropout, a tiny model's init.
+    `size` names one of the preset's backbone sizes (paper Fig. 6), whose settings replace the preset's.
     """
     from . import train
 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
-    name = f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + f"-s{seed}"
-    config = train.preset(preset, name=name, seed=seed)
+    slug = "" if size is None else "-" + "".join(c if c.isalnum() else "-" for c in size.split(" (")[0]).strip("-")
+    name = f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + slug + f"-s{seed}"
+    config = train.preset(preset, **{"name": name, "seed": seed, **_size_settings(preset, size)})
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
@@ -160,7 +172,7 @@ def settings(preset: str = "cpu", **extra) -> dict:
     return {"preset": preset, "medi": presets.medi_settings(preset), "train": experiment_config(preset)["train"],
             "seeds": list(seeds(preset)), "suite": suite(chosen["suite"]),
             "ablation_suite": suite(chosen["ablation_suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
-            "layers": list(chosen["layers"]), **extra}
+            "sizes": chosen["sizes"], "sizes_suite": suite(chosen["sizes_suite"]), "layers": list(chosen["layers"]), **extra}
 
 
 def run_dir_for(config: dict, runs_dir: str | Path | None = None) -> Path:
@@ -178,9 +190,9 @@ class TrainedModel:
 
 
 def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                  runs_dir: str | Path | None = None, seed: int | None = None) -> TrainedModel:
-    """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given),
-    with training seed `seed` (default: the preset's first).
+                  runs_dir: str | Path | None = None, seed: int | None = None, size: str | None = None) -> TrainedModel:
+    """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given, or
+    the backbone of one of the preset's `size`s), with training seed `seed` (default: the preset's first).
 
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
@@ -191,7 +203,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
-    config = {**experiment_config(preset, variant, layers, seed), "data_sha256": MediDataset(records).sha256()}
+    config = {**experiment_config(preset, variant, layers, seed, size), "data_sha256": MediDataset(records).sha256()}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -254,13 +266,14 @@ def notebook_model(model_path: str = "", preset: str = "cpu"):
     return trained
 
 
-def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None = None):
-    """The preset's backbone before finetuning (cut to `layers` layers when given), in eval mode: the model the
-    run of training seed `seed` starts from (a pretrained backbone is the same for every seed; a tiny random
-    model is initialised by the seed)."""
+def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None = None, size: str | None = None):
+    """The preset's backbone (or that of one of its `size`s) before finetuning (cut to `layers` layers when
+    given), in eval mode: the model the run of training seed `seed` starts from (a pretrained backbone is the
+    same for every seed; a tiny random model is initialised by the seed)."""
     from . import train
 
-    model = train.load_model(train.preset(preset, seed=seeds(preset)[0] if seed is None else seed)).eval()
+    settings = {"seed": seeds(preset)[0] if seed is None else seed, **_size_settings(preset, size)}
+    model = train.load_model(train.preset(preset, **settings)).eval()
     return truncate_layers(model, layers) if layers else model
 
 
@@ -619,3 +632,40 @@ def scaling(preset: str = "cpu", layers=None) -> Scaling:
     metrics = {"by_layers": {str(count): row for count, row in rows.items()},
                "average_by_layers": {str(count): row["Average"] for count, row in rows.items()}}
     return Scaling(frame, metrics)
+
+
+# ------------------------------------------------------------------------------------------- model sizes
+def model_sizes(preset: str = "cpu") -> ScoreComparison:
+    """Paper Fig. 6: backbones of the preset's sizes (cpu: all-MiniLM-L6-v2 and all-mpnet-base-v2), each
+    finetuned on full MEDI with the same settings once per seed and scored on the preset's `sizes_suite`: the
+    backbone (no instructions) and the finetuned model (instructions) per size, and the gain (finetuned minus
+    that seed's backbone) with its 95% interval. Claim: the gain grows with size (the largest size's gain minus
+    the smallest's, paired by seed: the same seed draws the same batches for both)."""
+    suite, sizes = presets.preset(preset)["sizes_suite"], list(presets.preset(preset)["sizes"])
+    backbones, finetuned, parameters = {}, {}, {}
+    for size in sizes:
+        backbones[size] = {seed: category_scores(scores(base_model(preset, seed=seed, size=size), preset, "none", suite))
+                           for seed in seeds(preset)}
+        finetuned[size] = {}
+        for seed in seeds(preset):
+            trained = trained_model(preset, seed=seed, size=size)
+            finetuned[size][seed] = category_scores(scores(trained.model, preset, "paper", suite))
+            parameters[size] = parameter_count(trained.model)
+    sizes.sort(key=parameters.get)  # smallest first: the claim compares the largest with the smallest
+    gains = {size: {seed: {"Average": finetuned[size][seed]["Average"] - backbones[size][seed]["Average"]}
+                    for seed in seeds(preset)} for size in sizes}
+    averages = {name: {seed: {size: values[size][seed]["Average"] for size in sizes} for seed in seeds(preset)}
+                for name, values in (("backbone", backbones), ("finetuned", finetuned), ("gain", gains))}
+    frame = _with_intervals(averages, sizes)
+    frame.insert(0, "parameters", [parameters[size] for size in sizes])
+    claim = _claim(f"Fig. 6: the gain from instruction finetuning grows with size ({sizes[-1]} minus {sizes[0]}, "
+                   "average, points)", "larger gains more", _difference(averages["gain"], sizes[-1], sizes[0]), 1,
+                   seeds(preset))
+    steps = {size: experiment_config(preset, seed=seeds(preset)[0], size=size)["train"]["steps"] for size in sizes}
+    metrics = {"columns": ["backbone", "finetuned"], "seeds": list(seeds(preset)), "parameters": parameters,
+               "steps": steps, "gain": {size: _interval(gains[size][seed]["Average"] for seed in seeds(preset))
+                                        for size in sizes},
+               "average": {name: dict(frame[name]) for name in ("backbone", "finetuned")}, "claims": [claim],
+               "per_seed": {size: {"backbone": {str(k): v for k, v in backbones[size].items()},
+                                   "finetuned": {str(k): v for k, v in finetuned[size].items()}} for size in sizes}}
+    return ScoreComparison(frame, metrics)

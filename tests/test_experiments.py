@@ -225,3 +225,26 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
     assert "No finished" not in capsys.readouterr().out
     for name, tensor in tiny_bert(seed=2).state_dict().items():
         assert torch.equal(shown.state_dict()[name], tensor), name
+
+
+def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_largest_with_the_smallest(monkeypatch):
+    """Gains (average) small: 2, 4; large: 5, 9 -> large minus small per seed 3, 5: mean 4, se 1 (by hand)."""
+    backbone = {"small": 50.0, "large": 60.0}
+    finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
+    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
+    monkeypatch.setattr(experiments, "base_model", lambda preset, seed=None, size=None: ("base", size))
+    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, size=None: experiments.TrainedModel(
+        (size, seed), {}, None, {}))
+    monkeypatch.setattr(experiments, "parameter_count", lambda model: {"small": 10, "large": 100}[model[0]])
+
+    def fake_scores(model, preset, instructions="paper", suite=None):
+        value = backbone[model[1]] if model[0] == "base" else finetuned[model]
+        return {"categories": {"STS": value}, "average": value}
+
+    monkeypatch.setattr(experiments, "scores", fake_scores)
+    result = experiments.model_sizes("smoke")
+    assert list(result.frame.index) == ["small", "large"]  # ordered by parameters, not by the table
+    assert result.metrics["gain"]["large"]["mean"] == pytest.approx(7.0)
+    claim = result.metrics["claims"][0]
+    assert claim["ours"] == pytest.approx(4.0)
+    assert (claim["ci_low"], claim["ci_high"]) == pytest.approx((4 - T_975_1, 4 + T_975_1))

@@ -150,7 +150,8 @@ def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
 def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_lists_them(smoke_reports):
     reports, _, _ = smoke_reports
     claims = read_claims(reports / reporting.CLAIMS_FILE)  # schema-checked
-    expected = {"main_table": 3, "data_ablation": 4, "robustness": 1, "instruction_detail": 3}  # smoke: 2 categories
+    expected = {"main_table": 3, "data_ablation": 4, "robustness": 1, "instruction_detail": 3,  # smoke: 2 categories
+                "scaling": 1}
     gathered = []
     for name, count in expected.items():
         written = metrics_of(reports, name)["metrics"]["claims"]
