@@ -22,7 +22,8 @@ examples (rows drawn with replacement, seeded) and recomputes the task's statist
   experiments that classify it correctly. Its mean is mteb's mean accuracy over experiments; the bootstrap
   resamples test examples (the few-shot training sets stay fixed).
 - Clustering (v_measure, the mean over sets): the per-set v-measures mteb reports (`v_measures`); the
-  bootstrap resamples whole sets, never items within a set (duplicates would inflate v-measure).
+  bootstrap resamples whole sets, never items within a set (duplicates would inflate v-measure). A task of one
+  set (ArxivClusteringS2S-local) therefore has identical replicates: its spread is not estimated (sd 0).
 
 Resampling follows `instructor_lib.stats.bootstrap_interval` (per replicate `rng.integers(0, n, n)` from
 `np.random.default_rng(seed)`), with the seed of a task derived from the bootstrap seed and the task name
