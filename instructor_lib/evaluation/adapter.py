@@ -47,11 +47,14 @@ class InstructorEncoder:
         name: model name recorded by mteb (default: the model's `name_or_path`).
         data_dir: data folder for the `paper` set's INSTRUCTIONS.json (default: `config.data_dir()`).
         strict: raise KeyError for a task the instruction set does not hold, instead of generating its instruction.
+        memo: optional dict; when given, every embedding this encoder returns is also stored in it under
+            (task name, side, text) (side as in `side_for`), so per-example statistics can be computed after
+            mteb's run without encoding again (see `evaluation.bootstrap`).
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
                  precision: str = "auto", batch_size: int | None = None, name: str | None = None,
-                 data_dir=None, strict: bool = False):
+                 data_dir=None, strict: bool = False, memo: dict | None = None):
         self.model = model
         self.instructions = get_instruction_set(instructions, data_dir)
         self.precision = resolve_precision(precision, next(model.parameters()).device)
@@ -63,6 +66,7 @@ class InstructorEncoder:
         # (task, side) -> instruction generated from the task's metadata (the set did not hold the task)
         self.generated_instructions: dict[tuple[str, str], str] = {}
         self._fingerprint: tuple[tuple, str] | None = None
+        self.memo = memo
 
     @property
     def mteb_model_meta(self):
@@ -116,9 +120,14 @@ class InstructorEncoder:
             tokenizer = self.model.tokenizer
             instructions = [instruction if len(tokenizer(instruction + text)["input_ids"]) <= CLUSTERING_MAX_TOKENS else ""
                             for text in texts]
-        return self.model.encode([[inst, text] for inst, text in zip(instructions, texts)],
-                                 batch_size=self.batch_size or kwargs.get("batch_size", 32),
-                                 show_progress_bar=kwargs.get("show_progress_bar", False), precision=self.precision)
+        embeddings = self.model.encode([[inst, text] for inst, text in zip(instructions, texts)],
+                                       batch_size=self.batch_size or kwargs.get("batch_size", 32),
+                                       show_progress_bar=kwargs.get("show_progress_bar", False), precision=self.precision)
+        if self.memo is not None:
+            side = side_for(prompt_type)
+            for text, embedding in zip(texts, embeddings):
+                self.memo[(task_metadata.name, side, text)] = embedding
+        return embeddings
 
     def similarity(self, embeddings1, embeddings2) -> torch.Tensor:
         a = F.normalize(torch.as_tensor(np.asarray(embeddings1), dtype=torch.float32).reshape(-1, np.shape(embeddings1)[-1]), dim=-1)
