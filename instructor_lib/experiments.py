@@ -310,12 +310,13 @@ def training_metrics(trained: TrainedModel, curves) -> dict:
 
 
 # ------------------------------------------------------------------------------------------- scores
-def scores(model, preset: str = "cpu", instructions="paper", suite=None) -> dict:
-    """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task."""
+def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstrap: bool = False) -> dict:
+    """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task; `bootstrap`: with
+    the preset's number of bootstrap replicates of each score (its evaluation sampling error)."""
     from .evaluation import evaluate
 
     return evaluate(model, suite=suite or presets.preset(preset)["suite"], instructions=instructions,
-                    precision="auto")
+                    precision="auto", bootstrap=presets.preset(preset)["bootstrap"] if bootstrap else 0)
 
 
 def instructions_for(variant: str) -> str:
@@ -410,8 +411,10 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     t-interval over seeds, the gain over the backbone that seed started from (points, and percent of the
     backbone; paired by seed) with its interval, and the paper's
     GTR-large -> INSTRUCTOR-large gain beside it (full MTEB; ours is the preset's suite: compare gains)."""
-    backbones = {seed: category_scores(scores(base_model(preset, seed=seed), preset, "none")) for seed in seeds(preset)}
-    finetuned = seed_scores(preset)
+    base_results = {seed: scores(base_model(preset, seed=seed), preset, "none", bootstrap=True) for seed in seeds(preset)}
+    tuned_results = {seed: scores(trained_model(preset, seed=seed).model, preset, bootstrap=True) for seed in seeds(preset)}
+    backbones = {seed: category_scores(results) for seed, results in base_results.items()}
+    finetuned = {seed: category_scores(results) for seed, results in tuned_results.items()}
     rows = list(backbones[seeds(preset)[0]])
     base = {row: sum(scores_[row] for scores_ in backbones.values()) / len(backbones) for row in rows}
     frame = _with_intervals({"INSTRUCTOR (ours)": finetuned}, rows)
@@ -424,6 +427,9 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     frame["gain high"] = [gains[row].high for row in rows]
     for column in ("gain", "gain low", "gain high"):
         frame[column.replace("gain", "gain %")] = [100 * value / base[row] for row, value in zip(rows, frame[column])]
+    sampling = sampling_error(base_results, tuned_results, rows)
+    for column in ("backbone", "ours", "gain"):
+        frame[f"eval sd {column}"] = [sampling[row][column] for row in rows]
     frame["paper GTR-large"] = [PAPER_GTR_LARGE[row] for row in rows]
     frame["paper INSTRUCTOR-large"] = [paper[row] for row in rows]
     frame["paper gain %"] = [paper_gain[row] for row in rows]
@@ -434,8 +440,24 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
                "gain": {row: _interval_dict(gains[row]) for row in rows},
                "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
+               "sampling_error": sampling, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
                "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
     return ScoreComparison(frame, metrics)
+
+
+def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> dict[str, dict[str, float]]:
+    """Per row (category or "Average"), the evaluation sampling error: the standard deviation of the bootstrap
+    replicates of the backbone's score, of the finetuned model's, and of their difference (the same resampled
+    test examples for both: paired), each averaged over seeds ({seed: `evaluate(..., bootstrap=B)` results})."""
+    import numpy as np
+
+    def draws(results, row):
+        return np.asarray(results["bootstrap"][row]["replicates"])
+
+    return {row: {"backbone": float(np.mean([draws(base_results[seed], row).std(ddof=1) for seed in base_results])),
+                  "ours": float(np.mean([draws(tuned_results[seed], row).std(ddof=1) for seed in tuned_results])),
+                  "gain": float(np.mean([(draws(tuned_results[seed], row) - draws(base_results[seed], row)).std(ddof=1)
+                                         for seed in tuned_results]))} for row in rows}
 
 
 def _interval_dict(interval) -> dict:
@@ -547,10 +569,13 @@ def robustness(preset: str = "cpu") -> Robustness:
     """Paper Table 6 / Fig. 4: every task of the robustness suite under the five paraphrase sets, for the models
     trained with and without super-NI, each once per seed. Per seed, the best-minus-worst score over the five
     sets per task and its mean over tasks; the mean over seeds with its 95% interval, and the paired difference
-    (without minus with super-NI, same seeds). Claim: super-NI narrows the gap (the difference is positive)."""
+    (without minus with super-NI, same seeds). Beside it the noise floor: the gap five scorings would show from
+    evaluation sampling noise alone (`stats.noise_floor_gap` on the bootstrap replicates of the first set's
+    scores). Claim: super-NI narrows the gap (the difference is positive)."""
     import pandas as pd
 
     from .evaluation.instruction_sets import paraphrase_instructions
+    from .stats import noise_floor_gap
 
     suite = presets.preset(preset)["robustness_suite"]
     variants = {"with super-NI": "full", "without super-NI": "no_superni"}
@@ -560,14 +585,17 @@ def robustness(preset: str = "cpu") -> Robustness:
         for seed in seeds(preset):
             model = trained_model(preset, variant, seed=seed).model
             per_set = {}
-            for index in range(1, 6):
-                results = scores(model, preset, paraphrase_instructions(index), suite)
+            for index in range(1, 6):  # the first set with bootstrap replicates: the noise floor of its scores
+                results = scores(model, preset, paraphrase_instructions(index), suite, bootstrap=index == 1)
                 per_set[f"paraphrase-{index}"] = {task: entry["score"] for task, entry in results["tasks"].items()}
+                if index == 1:
+                    floors = {task: noise_floor_gap(entry["bootstrap"], k=5).mean for task, entry in results["tasks"].items()}
                 rows += [{"model": label, "seed": seed, "instructions": f"paraphrase-{index}", "task": task, "score": score}
                          for task, score in per_set[f"paraphrase-{index}"].items()]
             gaps = best_worst_gap(per_set)
-            per_model[label][str(seed)] = {"scores": per_set, "gap": gaps}
-            mean_gap[label][seed] = {"mean gap": sum(gaps.values()) / len(gaps), **gaps}
+            per_model[label][str(seed)] = {"scores": per_set, "gap": gaps, "noise_floor": floors}
+            mean_gap[label][seed] = {"mean gap": sum(gaps.values()) / len(gaps),
+                                     "noise floor": sum(floors.values()) / len(floors), **gaps}
     tasks = list(next(iter(mean_gap["with super-NI"].values())))
     frame = _with_intervals(mean_gap, tasks)
     difference = _paired(mean_gap["without super-NI"], mean_gap["with super-NI"], "mean gap")
@@ -575,8 +603,9 @@ def robustness(preset: str = "cpu") -> Robustness:
                    "gap over tasks)", "gap without > gap with", difference, 1, seeds(preset))
     metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "per_seed": per_model,
                "mean_gap": {label: dict(frame[label])["mean gap"] for label in variants},
-               "gap": {label: {task: value for task, value in dict(frame[label]).items() if task != "mean gap"}
-                       for label in variants},
+               "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},
+               "gap": {label: {task: value for task, value in dict(frame[label]).items()
+                               if task not in ("mean gap", "noise floor")} for label in variants},
                "difference": _interval_dict(difference), "claims": [claim]}
     scores_frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
     return Robustness(frame, metrics, scores_frame)

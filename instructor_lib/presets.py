@@ -51,6 +51,7 @@ PRESETS = {
         "train": dict(name="smoke", model="tiny-bert", steps=10, batch_size=16, chunk_size=16, lr=1e-3,
                       temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
         "seeds": (1, 2),  # every trained configuration runs once per seed (batch order, dropout, tiny-model init)
+        "bootstrap": 50,  # replicates of the evaluation sampling error (resampled test examples; evaluation.bootstrap)
         "suite": {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)},
         "ablation_suite": {"BIOSSES": Subsample(40)},
         "robustness_suite": {"BIOSSES": Subsample(40)},
@@ -75,6 +76,7 @@ PRESETS = {
                       precision="auto", max_seq_length=128, checkpoint_every=10),
         # 3 seeds x 9 configurations (Table 2, Fig. 3, 4, 5) fit `make reproduce` at 20 steps (30 before seeds)
         "seeds": (1, 2, 3),
+        "bootstrap": 200,
         # each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model is scored in about a
         # minute on 2 cores; the robustness suite holds tasks with five paraphrases each
         "suite": {
@@ -106,6 +108,7 @@ PRESETS = {
         "train": dict(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32,
                       chunk_size=None, temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
         "seeds": (1, 2, 3),
+        "bootstrap": 1000,
         "suite": "full",
         "ablation_suite": "full",
         "robustness_suite": "full",

@@ -4,7 +4,8 @@ Two sources of error are kept apart:
 - *training* noise: a configuration trained with several seeds gives one score per seed; `t_interval` and
   `paired_difference` (Student t over seeds) say where the mean over seeds lies;
 - *evaluation* noise: a score is a statistic of a finite test sample; `bootstrap_interval`,
-  `paired_bootstrap_interval` and `noise_floor_gap` resample the test examples (seeded, so reruns agree).
+  `paired_bootstrap_interval` resample the test examples (seeded, so reruns agree), and `noise_floor_gap` turns
+  bootstrap replicates of a score into the best-minus-worst gap that noise alone gives among k scorings.
 `verdict` turns an interval of a difference into a verdict on a paper's claim, and `claim_record`,
 `write_claims` and `read_claims` hold the claims table (`reports/claims.json`).
 
@@ -129,36 +130,27 @@ def paired_bootstrap_interval(a, b, statistic: Callable = np.mean, n_resamples: 
     return _bootstrap([a, b], lambda parts: statistic(parts[0]) - statistic(parts[1]), n_resamples, seed, confidence)
 
 
-def noise_floor_gap(per_example_scores_of_k_sets, statistic: Callable = np.mean, n_resamples: int = 1000,
-                    seed: int = 0, confidence: float = 0.95) -> Interval:
+def noise_floor_gap(replicates, k: int = 5, n_draws: int = 2000, seed: int = 0, confidence: float = 0.95) -> Interval:
     """The best-minus-worst gap that evaluation sampling noise alone produces among k scorings.
 
     Args:
-        per_example_scores_of_k_sets: k arrays (k >= 2), the per-example values of one model scored with each
-            of k settings (e.g. five paraphrased instruction sets), each shaped as in `bootstrap_interval`.
-        statistic: maps one set's per-example array to its score (default: the mean).
-        n_resamples, seed, confidence: as in `bootstrap_interval`.
-    Definition: for each set j, draw k independent bootstrap resamples of set j's examples, score each with
-    `statistic`, and take max - min of the k scores. That is the gap k scorings would show if all k were
-    the same model, differing only by which test examples each happened to draw. Repeating this
-    `n_resamples` times for each of the k sets gives k·n_resamples draws of the null gap. Returns
-    Interval(mean of the draws = the expected gap (the noise floor), its lower and upper (1-confidence)/2
-    quantiles, n = examples per set (the smallest set's count)). An observed gap near `mean` is what noise
-    alone gives; one above `high` is unlikely under noise alone.
+        replicates: bootstrap replicates of one score (e.g. `evaluate(..., bootstrap=B)["tasks"][task]["bootstrap"]`):
+            the score on B resamples of the test examples.
+        k: the number of scorings whose best-minus-worst gap is compared (five paraphrase sets: 5).
+        n_draws: draws of the null gap; seed: their seed; confidence: the coverage of the interval.
+    Each draw picks k replicates at random (with replacement) and takes max - min: the gap k scorings would show
+    if all k were the same model, differing only by which test examples each happened to draw. Returns
+    Interval(mean of the draws = the expected gap (the noise floor), the lower and upper (1-confidence)/2
+    quantiles of the draws, n = number of replicates). An observed gap near `mean` is what noise alone gives.
     """
-    sets = [_examples(scores, f"set {j}") for j, scores in enumerate(per_example_scores_of_k_sets)]
-    if len(sets) < 2:
-        raise ValueError(f"a best-minus-worst gap needs at least 2 sets, got {len(sets)}")
-    _check_resampling(n_resamples, confidence)
-    rng = np.random.default_rng(seed)
-    gaps = np.empty((n_resamples, len(sets)))
-    for r in range(n_resamples):
-        for j, data in enumerate(sets):
-            scores = [statistic(data[rng.integers(0, len(data), len(data))]) for _ in sets]
-            gaps[r, j] = max(scores) - min(scores)
-    _check_finite_resamples(gaps.ravel(), "noise_floor_gap")
+    data = _finite_vector(replicates, "replicates")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
+        raise ValueError(f"a best-minus-worst gap needs k >= 2 scorings, got {k!r}")
+    _check_resampling(n_draws, confidence)
+    picks = data[np.random.default_rng(seed).integers(0, data.size, (n_draws, k))]
+    gaps = picks.max(axis=1) - picks.min(axis=1)
     low, high = np.quantile(gaps, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return Interval(float(gaps.mean()), float(low), float(high), min(len(data) for data in sets))
+    return Interval(float(gaps.mean()), float(low), float(high), int(data.size))
 
 
 def _bootstrap(parts: list[np.ndarray], difference: Callable, n_resamples: int, seed: int,

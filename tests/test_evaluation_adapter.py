@@ -47,11 +47,11 @@ def test_adapter_embeds_with_the_instruction_of_the_task_and_side(model, task, p
     expected_instruction = encoder.instructions.instruction(task, side)
     got = encoder.encode(_loader(texts, metadata, prompt_type and PromptType(prompt_type)), task_metadata=metadata,
                          hf_split="test", hf_subset="default", prompt_type=prompt_type and PromptType(prompt_type))
-    reference = model.encode([[expected_instruction, text] for text in texts])
+    reference = model.encode([[expected_instruction, text] for text in texts], precision="float32")
     np.testing.assert_allclose(got, reference, atol=1e-5)
     assert encoder.used_instructions[(task, side)] == expected_instruction
     # and it differs from encoding without the instruction, so the check above is not vacuous
-    assert not np.allclose(got, model.encode(texts), atol=1e-3)
+    assert not np.allclose(got, model.encode(texts, precision="float32"), atol=1e-3)
 
 
 def test_query_and_document_instructions_differ_for_scifact(model):
@@ -70,7 +70,7 @@ def test_clustering_drops_the_instruction_for_texts_over_256_tokens(model):
     assert len(model.tokenizer(instruction + long_text)["input_ids"]) > CLUSTERING_MAX_TOKENS
     got = encoder.encode(_loader(["short subject line", long_text], metadata), task_metadata=metadata,
                          hf_split="test", hf_subset="default")
-    np.testing.assert_allclose(got, model.encode([[instruction, "short subject line"], ["", long_text]]), atol=1e-5)
+    np.testing.assert_allclose(got, model.encode([[instruction, "short subject line"], ["", long_text]], precision="float32"), atol=1e-5)
 
 
 def test_similarities_are_cosine(model):
@@ -172,8 +172,8 @@ def test_evaluate_matches_a_hand_computed_sts_score_and_caches(model, tmp_path, 
     # reference: Spearman of cosine similarities computed directly from Instructor.encode on the same pairs
     data = build_task("BIOSSES", Subsample(30)).task.dataset["default"]["test"]
     instruction = results["tasks"]["BIOSSES"]["instructions"]["text"]
-    first = model.encode(data["sentence1"], instruction=instruction)
-    second = model.encode(data["sentence2"], instruction=instruction)
+    first = model.encode(data["sentence1"], instruction=instruction, precision="float32")
+    second = model.encode(data["sentence2"], instruction=instruction, precision="float32")
     expected = 100 * spearmanr((first * second).sum(axis=1), data["score"]).statistic
     assert results["tasks"]["BIOSSES"]["score"] == pytest.approx(expected, abs=1e-4)
     assert results["categories"] == {"STS": results["tasks"]["BIOSSES"]["score"]}

@@ -2,6 +2,7 @@
 import json
 import types
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -121,9 +122,12 @@ T_975_1 = 12.706204736174707  # Student t quantile 0.975 with 1 degree of freedo
 def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
     """Stub training and scoring: trained_model(preset, variant, seed=s) is "<variant>/<s>", whose category
     scores are per_variant_seed[variant][s]; the backbone scores `backbone` (no models are trained)."""
-    def fake_scores(model, preset, instructions="paper", suite=None):
+    def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         values = backbone if model == "base" else per_variant_seed[model.split("/")[0]][int(model.split("/")[1])]
-        return {"categories": values, "average": sum(values.values()) / len(values)}
+        average = sum(values.values()) / len(values)
+        spread = np.array([-1.0, 0.0, 1.0]) * (1 if model == "base" else 2)  # replicates: sd 1 (backbone), 2 (trained)
+        return {"categories": values, "average": average, "bootstrap": {
+            row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None):
         return experiments.TrainedModel(f"{experiments._check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
@@ -151,6 +155,8 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
     assert table.frame.loc["Average", "paper INSTRUCTOR-large"] == 61.6
     assert table.metrics["paper_gain_percent"]["Average"] == pytest.approx(100 * (61.6 - 58.28) / 58.28)
     assert table.figure().data[1].y.tolist() == pytest.approx([42.0, 51.0, 46.5])
+    # paired replicates: backbone v + (-1, 0, 1), finetuned w + (-2, 0, 2): sd 1, 2, and of the difference 1
+    assert table.metrics["sampling_error"]["STS"] == pytest.approx({"backbone": 1.0, "ours": 2.0, "gain": 1.0})
     claims = {claim["claim"]: claim for claim in table.metrics["claims"]}
     average = next(claim for text, claim in claims.items() if "average" in text)
     assert average["ours"] == pytest.approx(11.5) and average["seeds"] == [1, 2]
@@ -237,7 +243,7 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
         (size, seed), {}, None, {}))
     monkeypatch.setattr(experiments, "parameter_count", lambda model: {"small": 10, "large": 100}[model[0]])
 
-    def fake_scores(model, preset, instructions="paper", suite=None):
+    def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         value = backbone[model[1]] if model[0] == "base" else finetuned[model]
         return {"categories": {"STS": value}, "average": value}
 

@@ -168,6 +168,11 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
         assert html.escape(claim["claim"]) in index
     ablation = metrics_of(reports, "ablation")["metrics"]
     assert set(ablation["difference"]["Average"]) == {"mean", "low", "high", "n"}
+    # evaluation sampling error beside the seeds' spread: bootstrap sds in Table 2, the noise floor in Fig. 4
+    table = metrics_of(reports, "main_table")["metrics"]
+    assert table["bootstrap_replicates"] == 50 and all(entry["backbone"] > 0 for entry in table["sampling_error"].values())
+    robustness = metrics_of(reports, "robustness")["metrics"]
+    assert all(floor > 0 for floor in robustness["noise_floor"].values())
 
 
 # ------------------------------------------------------------------------------- report machinery (fast)

@@ -119,23 +119,22 @@ def test_paired_bootstrap_resamples_the_same_examples_for_both_models():
         paired_bootstrap_interval(a, b[:-1])
 
 
-def test_noise_floor_of_identical_sets_is_the_expected_range_of_k_noisy_scores():
-    sample = np.random.default_rng(6).normal(0.0, 1.0, size=2_000)
-    floor = noise_floor_gap([sample] * 5, n_resamples=1000, seed=0)
-    # Each draw is the range of 5 resampled means, ~normal with sd se: expected range d2 * se, sd d3 * se,
-    # averaged over 5 sets x 1000 resamples = 5000 draws. Four standard errors of that average.
-    se = sample.std() / math.sqrt(len(sample))
-    tolerance = 4 * D3_FIVE * se / math.sqrt(5 * 1000)
-    assert floor.mean > 0 and floor.n == 2_000
-    assert floor.mean == pytest.approx(D2_FIVE * se, abs=tolerance + 0.001 * se)  # + rounding of the table's d2
-    assert 0 < floor.low < floor.mean < floor.high
-    fewer = noise_floor_gap([sample[:125]] * 5, n_resamples=1000, seed=0)
-    assert fewer.mean > 2 * floor.mean  # 16x fewer examples: about 4x the gap
+def test_noise_floor_is_the_expected_range_of_k_noisy_scores():
+    replicates = np.random.default_rng(6).normal(70.0, 1.0, size=2_000)  # a score with sampling sd 1
+    floor = noise_floor_gap(replicates, k=5, n_draws=4_000, seed=0)
+    # each draw is the range of 5 normal scores of sd ~1: expected d2, sd d3 (tables of the range of normal
+    # samples); averaged over 4000 draws; four standard errors, plus the replicates' own sd estimate (~2%)
+    sd = replicates.std(ddof=1)
+    assert floor.mean == pytest.approx(D2_FIVE * sd, abs=4 * D3_FIVE * sd / math.sqrt(4_000) + 0.001 * sd)
+    assert floor.n == 2_000 and 0 < floor.low < floor.mean < floor.high
+    assert noise_floor_gap(4 * replicates, k=5, n_draws=4_000, seed=0).mean == pytest.approx(4 * floor.mean)
+    assert noise_floor_gap(replicates, k=2, n_draws=4_000, seed=0).mean < floor.mean  # fewer scorings, smaller range
+    assert noise_floor_gap(replicates, seed=3) == noise_floor_gap(replicates, seed=3)
 
 
 def test_noise_floor_needs_two_sets():
-    with pytest.raises(ValueError, match="at least 2 sets"):
-        noise_floor_gap([np.ones(10)])
+    with pytest.raises(ValueError, match="k >= 2"):
+        noise_floor_gap(np.ones(10), k=1)
 
 
 @pytest.mark.parametrize("low, high, direction, expected", [

@@ -1,0 +1,11 @@
+"""Every test computes in float32 unless it asks otherwise: "auto" would pick bfloat16 on a CPU with native bf16
+(AMX, AVX-512 BF16) and float32 elsewhere, and the numerical checks compare against float32 references. The
+tests of the decision itself set or delete $INSTRUCTOR_PRECISION (monkeypatch) to check both ways."""
+import pytest
+
+from instructor_lib.precision import ENV_VAR
+
+
+@pytest.fixture(autouse=True)
+def float32_unless_asked(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "float32")
