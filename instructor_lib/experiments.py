@@ -441,8 +441,30 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
                "gain": {row: _interval_dict(gains[row]) for row in rows},
                "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
                "sampling_error": sampling, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
+               "seeds_for_half_width": seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"]
+                                                            for seed in finetuned], TARGET_HALF_WIDTH),
                "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
     return ScoreComparison(frame, metrics)
+
+
+TARGET_HALF_WIDTH = 0.3  # points: the precision the main effect (average gain) should be known to
+
+
+def seeds_for_half_width(gains: list[float], target: float, most: int = 1000) -> dict:
+    """How many seeds the t-interval of the mean gain needs for a half-width of at most `target`, if the seeds
+    spread as these `gains` do: the smallest n >= 2 with t(0.975, n-1) * sd / sqrt(n) <= target (None: more than
+    `most`, or fewer than 2 gains to estimate the spread from)."""
+    import math
+
+    from scipy import stats as scipy_stats
+
+    if len(gains) < 2:
+        return {"target": target, "sd": None, "half_width": None, "seeds": None}
+    mean = sum(gains) / len(gains)
+    sd = math.sqrt(sum((gain - mean) ** 2 for gain in gains) / (len(gains) - 1))
+    half_width = scipy_stats.t.ppf(0.975, len(gains) - 1) * sd / math.sqrt(len(gains))
+    needed = next((n for n in range(2, most + 1) if scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target), None)
+    return {"target": target, "sd": sd, "half_width": half_width, "seeds": needed}
 
 
 def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> dict[str, dict[str, float]]:
