@@ -372,10 +372,10 @@ def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[
 
 
 def _interval(values) -> dict:
+    """The t-interval over seeds of `values`, as a JSON-able dict."""
     from .stats import t_interval
 
-    interval = t_interval(list(values))
-    return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
+    return _interval_dict(t_interval(list(values)))
 
 
 def _paired(a: dict[int, dict], b: dict[int, dict], row: str):
