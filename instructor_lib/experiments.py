@@ -378,12 +378,13 @@ def _interval(values) -> dict:
     return _interval_dict(t_interval(list(values)))
 
 
-def _paired(a: dict[int, dict], b: dict[int, dict], row: str):
-    """The t-interval over seeds of a[seed][row] - b[seed][row] (same seeds: a paired comparison)."""
+def _paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None):
+    """The t-interval over seeds of a[seed][row] - b[seed][b_row] (b_row defaults to row; same seeds: a paired
+    comparison). Two configurations on one row, or (a is b) one configuration's two rows."""
     from .stats import paired_difference
 
     common = sorted(set(a) & set(b))
-    return paired_difference([a[seed][row] for seed in common], [b[seed][row] for seed in common])
+    return paired_difference([a[seed][row] for seed in common], [b[seed][b_row or row] for seed in common])
 
 
 def _claim(claim: str, paper, interval, paper_direction: int, seeds_used) -> dict:
@@ -533,21 +534,13 @@ def instructions_by_data(preset: str = "cpu") -> ScoreComparison:
         for single in (sym, asym):
             claims.append(_claim(f"Fig. 3, {name}: both groups minus {single} (average)",
                                  "both > " + single if instructed else "both < " + single,
-                                 _difference(averages[name], both, single),
+                                 _paired(averages[name], averages[name], both, single),
                                  1 if instructed else -1, seeds(preset)))
     metrics = {"columns": list(columns), "seeds": list(seeds(preset)), "backbone_average": base["Average"],
                "average": {name: dict(frame[name]) for name in columns}, "claims": claims,
                "per_seed": {f"{label} / {'with' if instructed else 'without'} instructions": {str(k): v for k, v in per_seed.items()}
                             for (label, instructed), per_seed in runs.items()}}
     return ScoreComparison(frame, metrics)
-
-
-def _difference(per_seed: dict[int, dict], a: str, b: str):
-    """t-interval over seeds of per_seed[seed][a] - per_seed[seed][b]."""
-    from .stats import paired_difference
-
-    order = sorted(per_seed)
-    return paired_difference([per_seed[seed][a] for seed in order], [per_seed[seed][b] for seed in order])
 
 
 def instruction_detail(preset: str = "cpu") -> ScoreComparison:
@@ -559,7 +552,7 @@ def instruction_detail(preset: str = "cpu") -> ScoreComparison:
     frame = _with_intervals(averages, list(FIG5_LEVELS))
     labels = list(FIG5_LEVELS)
     claims = [_claim(f"Fig. 5: {finer} minus {coarser} instructions (average)", f"{finer} > {coarser}",
-                     _difference(averages["average"], finer, coarser), 1, seeds(preset))
+                     _paired(averages["average"], averages["average"], finer, coarser), 1, seeds(preset))
               for coarser, finer in zip(labels, labels[1:])]
     metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "average": dict(frame["average"]), "claims": claims,
                "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
@@ -710,7 +703,7 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
     frame = _with_intervals(averages, sizes)
     frame.insert(0, "parameters", [parameters[size] for size in sizes])
     claim = _claim(f"Fig. 6: the gain from instruction finetuning grows with size ({sizes[-1]} minus {sizes[0]}, "
-                   "average, points)", "larger gains more", _difference(averages["gain"], sizes[-1], sizes[0]), 1,
+                   "average, points)", "larger gains more", _paired(averages["gain"], averages["gain"], sizes[-1], sizes[0]), 1,
                    seeds(preset))
     steps = {size: experiment_config(preset, seed=seeds(preset)[0], size=size)["train"]["steps"] for size in sizes}
     metrics = {"columns": ["backbone", "finetuned"], "seeds": list(seeds(preset)), "parameters": parameters,
