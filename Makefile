@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MPNET := $(VENV)/.mpnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: reproduce test test-slow bench venv browser data verify-data clean
+.PHONY: reproduce pilot test test-slow bench venv browser data verify-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ browser:
 
 reproduce: $(STAMP) $(MPNET) browser
 	$(PY) -m instructor_lib.reporting --preset cpu
+
+pilot: $(STAMP) browser  # the scale pilot (README, "Scale"): run on demand, not by make reproduce
+	$(PY) -m instructor_lib.reporting --preset cpu --only pilot
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q

@@ -133,31 +133,40 @@ def parameter_count(model) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
 
-def _size_settings(preset: str, size: str | None) -> dict:
-    """The training settings a backbone size replaces (`presets.PRESETS[..]["sizes"]`; None: the preset's own)."""
-    if size is None:
-        return {}
-    sizes = presets.preset(preset)["sizes"]
-    if size not in sizes:
-        raise ValueError(f"size must be one of {', '.join(sizes)} (preset {preset!r}), got {size!r}")
-    return dict(sizes[size])
+def _overrides(preset: str, size: str | None = None, scale: str | None = None) -> dict:
+    """The training settings a backbone `size` (`presets.PRESETS[..]["sizes"]`, paper Fig. 6) and a pilot
+    candidate `scale` (`..["pilot"]["candidates"]`) replace; None: the preset's own."""
+    chosen, overrides = presets.preset(preset), {}
+    for value, options, what in ((size, chosen["sizes"], "size"), (scale, chosen["pilot"]["candidates"], "scale")):
+        if value is not None:
+            if value not in options:
+                raise ValueError(f"{what} must be one of {', '.join(options)} (preset {preset!r}), got {value!r}")
+            overrides |= options[value]
+    return overrides
+
+
+def _slug(label: str | None) -> str:
+    return "" if label is None else "-" + "".join(c if c.isalnum() else "-" for c in label.split(" (")[0]).strip("-")
 
 
 def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                      seed: int | None = None, size: str | None = None) -> dict:
+                      seed: int | None = None, size: str | None = None, scale: str | None = None) -> dict:
     """Everything that defines one trained model of an experiment (its hash names the run directory).
 
     `seed` (default: the preset's first) sets the training seed: batch order, dropout, a tiny model's init.
-    `size` names one of the preset's backbone sizes (paper Fig. 6), whose settings replace the preset's.
+    `size` names one of the preset's backbone sizes (paper Fig. 6), `scale` one of its pilot candidates; their
+    settings replace the preset's. A candidate equal to the preset's own settings names the preset's run.
     """
     from . import train
 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
-    slug = "" if size is None else "-" + "".join(c if c.isalnum() else "-" for c in size.split(" (")[0]).strip("-")
-    name = f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + slug + f"-s{seed}"
-    config = train.preset(preset, **{"name": name, "seed": seed, **_size_settings(preset, size)})
+    own = dataclasses.asdict(train.preset(preset))
+    scale_changes = {key: value for key, value in _overrides(preset, scale=scale).items() if own.get(key) != value}
+    name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + _slug(size)
+            + (_slug(scale) if scale_changes else "") + f"-s{seed}")
+    config = train.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale)})
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
@@ -190,9 +199,11 @@ class TrainedModel:
 
 
 def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                  runs_dir: str | Path | None = None, seed: int | None = None, size: str | None = None) -> TrainedModel:
+                  runs_dir: str | Path | None = None, seed: int | None = None, size: str | None = None,
+                  scale: str | None = None) -> TrainedModel:
     """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given, or
-    the backbone of one of the preset's `size`s), with training seed `seed` (default: the preset's first).
+    the backbone of one of the preset's `size`s), with training seed `seed` (default: the preset's first), at
+    the preset's scale or that of its pilot candidate `scale`.
 
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
@@ -203,7 +214,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
-    config = {**experiment_config(preset, variant, layers, seed, size), "data_sha256": MediDataset(records).sha256()}
+    config = {**experiment_config(preset, variant, layers, seed, size, scale), "data_sha256": MediDataset(records).sha256()}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -272,7 +283,7 @@ def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None 
     same for every seed; a tiny random model is initialised by the seed)."""
     from . import train
 
-    settings = {"seed": seeds(preset)[0] if seed is None else seed, **_size_settings(preset, size)}
+    settings = {"seed": seeds(preset)[0] if seed is None else seed, **_overrides(preset, size)}
     model = train.load_model(train.preset(preset, **settings)).eval()
     return truncate_layers(model, layers) if layers else model
 
@@ -481,6 +492,66 @@ def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> 
                   "ours": float(np.mean([draws(tuned_results[seed], row).std(ddof=1) for seed in tuned_results])),
                   "gain": float(np.mean([(draws(tuned_results[seed], row) - draws(base_results[seed], row)).std(ddof=1)
                                          for seed in tuned_results]))} for row in rows}
+
+
+def training_seconds(trained: TrainedModel) -> float:
+    """Seconds the run's optimiser steps took (from its per-step log: batch size / pairs per second)."""
+    curves = training_curves(trained.run_dir / "metrics.jsonl")
+    return float((trained.config["train"]["batch_size"] / curves["pairs_per_s"]).sum())
+
+
+def pilot_settings(preset: str = "cpu") -> dict:
+    """The pilot's seeds and candidate settings, for the record."""
+    chosen = presets.preset(preset)["pilot"]
+    return {"seeds": list(chosen["seeds"]), "candidates": chosen["candidates"]}
+
+
+def pilot(preset: str = "cpu") -> ScoreComparison:
+    """The scale pilot: each candidate training setting of the preset (`presets.PRESETS[..]["pilot"]`), trained
+    once per pilot seed and scored on the main suite (Table 2's), judged only by the main effect: the average
+    gain, finetuned minus that seed's backbone, with its 95% interval, the spread over seeds, the seeds a
+    0.3-point half-width would need, the evaluation sampling error of the gain per category (bootstrap) and the
+    training time. The rule, fixed before any result: the preset's scale is the candidate with the narrowest
+    interval (ties: fewer steps). No ablation direction is looked at."""
+    import pandas as pd
+
+    chosen = presets.preset(preset)["pilot"]
+    pilot_seeds = list(chosen["seeds"])
+    base_results = {seed: scores(base_model(preset, seed=seed), preset, "none", bootstrap=True) for seed in pilot_seeds}
+    backbones = {seed: category_scores(results) for seed, results in base_results.items()}
+    categories = list(backbones[pilot_seeds[0]])
+    rows, gains_per_seed, sampling = {}, {}, {}
+    for label in chosen["candidates"]:
+        tuned_results, seconds = {}, []
+        for seed in pilot_seeds:
+            trained = trained_model(preset, seed=seed, scale=label)
+            tuned_results[seed] = scores(trained.model, preset, bootstrap=True)
+            seconds.append(training_seconds(trained))
+        finetuned = {seed: category_scores(results) for seed, results in tuned_results.items()}
+        gains_per_seed[label] = {str(seed): {row: finetuned[seed][row] - backbones[seed][row] for row in categories}
+                                 for seed in pilot_seeds}
+        gain = _paired(finetuned, backbones, "Average")
+        spread = seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"] for seed in pilot_seeds],
+                                      TARGET_HALF_WIDTH)
+        sampling[label] = sampling_error(base_results, tuned_results, categories)
+        train = experiment_config(preset, seed=pilot_seeds[0], scale=label)["train"]
+        rows[label] = {"steps": train["steps"], "lr": train["lr"], "gain": gain.mean, "gain low": gain.low,
+                       "gain high": gain.high, "half-width": spread["half_width"], "sd over seeds": spread["sd"],
+                       "seeds for 0.3": spread["seeds"], "eval sd gain": sampling[label]["Average"]["gain"],
+                       "train s per seed": sum(seconds) / len(seconds)}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    best = min(rows, key=lambda label: (rows[label]["half-width"], rows[label]["steps"]))
+    own = experiment_config(preset)["train"]
+    metrics = {"columns": ["gain"], "seeds": pilot_seeds, "target_half_width": TARGET_HALF_WIDTH,
+               "candidates": rows, "chosen": best, "preset_uses_chosen": all(
+                   own[key] == value for key, value in _overrides(preset, scale=best).items()),
+               "chosen_gain": rows[best]["gain"], "chosen_half_width": rows[best]["half-width"],
+               "target_met": bool(rows[best]["half-width"] <= TARGET_HALF_WIDTH), "backbone": backbones[pilot_seeds[0]],
+               "gain_per_seed": gains_per_seed, "sampling_error": sampling,
+               "eval_sd_of_gain": {label: {row: values[row]["gain"] for row in categories}
+                                   for label, values in sampling.items()},
+               "bootstrap_replicates": presets.preset(preset)["bootstrap"]}
+    return ScoreComparison(frame, metrics)
 
 
 def _interval_dict(interval) -> dict:

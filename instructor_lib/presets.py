@@ -60,6 +60,9 @@ PRESETS = {
         # finetuned the same way and scored on `sizes_suite`
         "sizes": {"tiny-bert": {"model": "tiny-bert"}, "tiny-t5": {"model": "tiny-t5"}},
         "sizes_suite": {"BIOSSES": Subsample(40)},
+        # the scale pilot (experiments.pilot): candidate training settings, each trained with these seeds and
+        # scored on `suite`; the preset's scale is the candidate with the narrowest interval of the main effect
+        "pilot": {"seeds": (1, 2), "candidates": {"5 steps": {"steps": 5}, "10 steps": {"steps": 10}}},
         "viz": {"per_label": 6, "max_labels": 3, "methods": "tsne"},  # no UMAP: numba compiles ~15 s per process
     },
     # minutes on 2 CPU cores: all-MiniLM-L6-v2 (model None: the offline default backbone), batch 64 (its
@@ -97,6 +100,11 @@ PRESETS = {
         "sizes": {"all-MiniLM-L6-v2 (22M)": {"model": None, "steps": 10},
                   "all-mpnet-base-v2 (110M)": {"model": "sentence-transformers/all-mpnet-base-v2", "steps": 10}},
         "sizes_suite": {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "SciFact": Subsample(max_test=50, max_corpus=300)},
+        # fixed before any pilot result: steps up to 65 (one epoch of the cpu mixture: 43 datasets, 65 batches),
+        # and the lr doubled at 40 steps; 4 seeds each (the 20-step runs of seeds 1-3 are the main table's)
+        "pilot": {"seeds": (1, 2, 3, 4), "candidates": {"20 steps": {"steps": 20}, "40 steps": {"steps": 40},
+                                                         "65 steps": {"steps": 65},
+                                                         "40 steps, lr 1e-4": {"steps": 40, "lr": 1e-4}}},
         "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
     },
     # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json or our largest
@@ -117,6 +125,7 @@ PRESETS = {
                   "GTR-large": {"model": "sentence-transformers/gtr-t5-large"},
                   "GTR-xl": {"model": "sentence-transformers/gtr-t5-xl"}},
         "sizes_suite": "full",
+        "pilot": {"seeds": (1, 2, 3), "candidates": {"5k steps": {"steps": 5_000}, "20k steps": {"steps": 20_000}}},
         "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
     },
 }
