@@ -264,3 +264,46 @@ def test_seeds_for_half_width_solve_the_t_interval_for_n():
     assert plan["seeds"] == 88
     assert experiments.seeds_for_half_width([2.0, 2.0, 2.0], 0.3)["seeds"] == 2  # no spread: any n >= 2
     assert experiments.seeds_for_half_width([5.0], 0.3)["seeds"] is None  # one seed: the spread is unknown
+
+
+def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_the_preset_run():
+    preset_run = experiments.experiment_config("smoke", seed=1)
+    same = experiments.experiment_config("smoke", seed=1, scale="10 steps")  # smoke trains 10 steps already
+    shorter = experiments.experiment_config("smoke", seed=1, scale="5 steps")
+    assert same == preset_run
+    assert shorter["train"]["steps"] == 5 and shorter["train"]["name"] == "smoke-full-5-steps-s1"
+    assert {**shorter["train"], "steps": 10, "name": "smoke-full-s1"} == preset_run["train"]  # nothing else changes
+    with pytest.raises(ValueError, match="scale must be one of 5 steps, 10 steps"):
+        experiments.experiment_config("smoke", scale="1 step")
+
+
+def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrowest_interval(monkeypatch, tmp_path):
+    """Average gains per seed (1, 2): "short" 1 and 5 (mean 3, sd 2 sqrt 2, half-width 2 t), "long" 3 and 4
+    (mean 3.5, sd sqrt(1/2), half-width t / 2): the rule picks "long" (by hand)."""
+    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "pilot",
+                        {"seeds": (1, 2), "candidates": {"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}})
+    gains = {("short", 1): 1.0, ("short", 2): 5.0, ("long", 1): 3.0, ("long", 2): 4.0}
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "metrics.jsonl").write_text('{"pairs_per_s": 8.0}\n{"pairs_per_s": 4.0}\n')  # 16 pairs: 2 s + 4 s
+
+    def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
+        value = 50.0 + (0.0 if model == "base" else gains[model])
+        spread = np.array([-1.0, 0.0, 1.0]) * (1 if model == "base" else 3)  # paired replicates: gain sd 2
+        return {"categories": {"STS": value}, "average": value,
+                "bootstrap": {row: {"replicates": (value + spread).tolist()} for row in ("STS", "Average")}}
+
+    monkeypatch.setattr(experiments, "scores", fake_scores)
+    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
+    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, scale=None: experiments.TrainedModel(
+        (scale, seed), {"train": {"batch_size": 16}}, run_dir, {}))
+    result = experiments.pilot("smoke")
+    short, long = result.metrics["candidates"]["short"], result.metrics["candidates"]["long"]
+    assert (short["gain"], short["half-width"]) == pytest.approx((3.0, 2 * T_975_1))
+    assert (short["gain low"], short["gain high"]) == pytest.approx((3 - 2 * T_975_1, 3 + 2 * T_975_1))
+    assert (long["gain"], long["half-width"], long["sd over seeds"]) == pytest.approx((3.5, T_975_1 / 2, math.sqrt(0.5)))
+    assert (long["steps"], long["lr"]) == (20, 0.5)
+    assert long["train s per seed"] == pytest.approx(6.0) and long["eval sd gain"] == pytest.approx(2.0)
+    assert result.metrics["chosen"] == "long" and not result.metrics["target_met"]
+    assert not result.metrics["preset_uses_chosen"]  # smoke trains 10 steps at lr 1e-3
+    assert list(result.frame.index) == ["short", "long"]

@@ -44,10 +44,12 @@ def documented_parameters(path):
 
 @pytest.fixture(scope="module")
 def smoke_reports(tmp_path_factory):
-    """Every notebook run once with the smoke preset into a temp reports folder (shared by the tests below)."""
+    """Every notebook (the on-demand pilot too) run once with the smoke preset into a temp reports folder (shared
+    by the tests below)."""
     reports = tmp_path_factory.mktemp("reports")
     cache = tmp_path_factory.mktemp("cache")
-    records = {record["name"]: record for record in reporting.run_all("smoke", reports_dir=reports, cache_dir=cache, log=lambda line: None)}
+    records = {record["name"]: record for record in reporting.run_all(
+        "smoke", reporting.notebook_names(), reports_dir=reports, cache_dir=cache, log=lambda line: None)}
     return reports, cache, records
 
 
@@ -175,6 +177,18 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
     assert all(floor > 0 for floor in robustness["noise_floor"].values())
 
 
+def test_the_pilot_report_recomputes_from_its_per_seed_gains(smoke_reports):
+    reports, _, _ = smoke_reports
+    pilot = metrics_of(reports, "pilot")["metrics"]
+    assert list(pilot["candidates"]) == list(experiments.presets.PRESETS["smoke"]["pilot"]["candidates"])
+    for label, row in pilot["candidates"].items():
+        gains = [per_seed["Average"] for per_seed in pilot["gain_per_seed"][label].values()]
+        assert len(gains) == 2 and row["gain"] == pytest.approx(sum(gains) / 2)
+        assert row["half-width"] == pytest.approx(12.706204736174707 * abs(gains[0] - gains[1]) / 2)  # t(0.975, 1) sd / sqrt 2
+        assert row["eval sd gain"] > 0 and row["train s per seed"] > 0
+    assert pilot["chosen"] == min(pilot["candidates"], key=lambda label: pilot["candidates"][label]["half-width"])
+
+
 # ------------------------------------------------------------------------------- report machinery (fast)
 
 # Writes the metrics file by hand (the real notebooks use reporting.write_metrics): importing instructor_lib
@@ -241,6 +255,17 @@ def test_run_all_says_what_runs_with_a_live_progress_line(tmp_path, capsys):
     lines.clear()
     reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "other", log=lines.append)
     assert lines[0] == f"[1/1] toy: started (last run {reporting._duration(record['wall_s'])})"
+
+
+def test_on_demand_notebooks_run_only_when_named(tmp_path):
+    notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
+    notebooks.mkdir()
+    for name in ("toy", *reporting.ON_DEMAND):
+        write_notebook(notebooks / f"{name}.ipynb", TOY_BODY)
+    ran = reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=None)
+    assert [record["name"] for record in ran] == ["toy"]
+    ran = reporting.run_all("smoke", list(reporting.ON_DEMAND), reports, notebooks, cache_dir=tmp_path / "cache", log=None)
+    assert [record["name"] for record in ran] == list(reporting.ON_DEMAND)
 
 
 def test_the_progress_line_estimates_the_time_left_from_the_last_run(monkeypatch):
