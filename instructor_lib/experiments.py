@@ -540,12 +540,13 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
                        "seeds for 0.3": spread["seeds"], "eval sd gain": sampling[label]["Average"]["gain"],
                        "train s per seed": sum(seconds) / len(seconds)}
     frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame["lr"] = frame["lr"].map("{:g}".format)  # 5e-05, not 0.0 once the frame is rounded
     best = min(rows, key=lambda label: (rows[label]["half-width"], rows[label]["steps"]))
     own = experiment_config(preset)["train"]
     metrics = {"columns": ["gain"], "seeds": pilot_seeds, "target_half_width": TARGET_HALF_WIDTH,
                "candidates": rows, "chosen": best, "preset_uses_chosen": all(
                    own[key] == value for key, value in _overrides(preset, scale=best).items()),
-               "chosen_gain": rows[best]["gain"], "chosen_half_width": rows[best]["half-width"],
+               "chosen_gain": rows[best]["gain"], "chosen_half_width": float(rows[best]["half-width"]),
                "target_met": bool(rows[best]["half-width"] <= TARGET_HALF_WIDTH), "backbone": backbones[pilot_seeds[0]],
                "gain_per_seed": gains_per_seed, "sampling_error": sampling,
                "eval_sd_of_gain": {label: {row: values[row]["gain"] for row in categories}
