@@ -7,6 +7,13 @@ from pathlib import Path
 from .provenance import cache_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RUNS_ENV = "INSTRUCTOR_RUNS_DIR"
+
+
+def runs_root() -> Path:
+    """Where training runs go: `$INSTRUCTOR_RUNS_DIR`, else `runs/` at the project root (read at each call, so
+    the test suite can point it, and the notebook kernels it starts, at a temporary folder)."""
+    return Path(os.environ.get(RUNS_ENV) or PROJECT_ROOT / "runs")
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:

@@ -18,12 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import presets
-from .config import PROJECT_ROOT
+from .config import runs_root
 from .evaluation.report import CATEGORIES, PAPER_TABLE2
 from .files import atomic_write_json, read_json
 from .provenance import config_hash
 
-RUNS_DIR = PROJECT_ROOT / "runs" / "experiments"
+def default_runs_dir() -> Path:
+    """The experiments' runs: `runs_root()/experiments`."""
+    return runs_root() / "experiments"
+
+
 FINISHED = "experiment.json"  # written into a run directory once its model is saved
 
 # GTR-large, INSTRUCTOR's backbone before instruction finetuning: its MTEB category averages as the MTEB paper
@@ -185,8 +189,8 @@ def settings(preset: str = "cpu", **extra) -> dict:
 
 
 def run_dir_for(config: dict, runs_dir: str | Path | None = None) -> Path:
-    """`runs_dir/<train name>-<hash of config>` (default runs_dir: RUNS_DIR): one folder per experiment config."""
-    return Path(runs_dir or RUNS_DIR) / f"{config['train']['name']}-{config_hash(config)}"
+    """`runs_dir/<train name>-<hash of config>` (default runs_dir: `default_runs_dir()`): one folder per experiment config."""
+    return Path(runs_dir or default_runs_dir()) / f"{config['train']['name']}-{config_hash(config)}"
 
 
 @dataclass
@@ -243,7 +247,7 @@ def finished_model(preset: str = "cpu", variant: str = "full", runs_dir: str | P
 
     wanted = experiment_config(preset, variant)
     runs = []
-    for marker in Path(runs_dir or RUNS_DIR).glob(f"{wanted['train']['name']}-*/{FINISHED}"):
+    for marker in Path(runs_dir or default_runs_dir()).glob(f"{wanted['train']['name']}-*/{FINISHED}"):
         config = read_json(marker, f"delete {marker.parent} to train this model again")["config"]
         if {key: value for key, value in config.items() if key != "data_sha256"} == wanted:
             runs.append(marker)
@@ -271,7 +275,7 @@ def notebook_model(model_path: str = "", preset: str = "cpu"):
         return Instructor.from_pretrained(chosen)
     trained = finished_model(preset)
     if trained is None:
-        print(f"No finished {preset} training run under {RUNS_DIR}: showing the untrained backbone. Run the train "
+        print(f"No finished {preset} training run under {default_runs_dir()}: showing the untrained backbone. Run the train "
               "notebook (or `make reproduce`) for the instruction-finetuned model.", flush=True)
         return base_model(preset)
     return trained

@@ -36,7 +36,7 @@ import torch
 import torch.distributed as dist
 
 from . import presets
-from .config import PROJECT_ROOT, progress_bar
+from .config import progress_bar, runs_root
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
 from .files import RunLockedError, atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
 from .loss import LOSSES, PAPER_TEMPERATURE
@@ -454,12 +454,12 @@ def train(config: TrainConfig, records=None, run_dir: str | os.PathLike | None =
     Args:
         config: a `TrainConfig` (see `preset`).
         records: training records (MEDI dicts); None reads `config.data`.
-        run_dir: where everything goes; default `runs/<config.name>` at the project root.
+        run_dir: where everything goes; default `<runs_root()>/<config.name>` (`runs/` at the project root).
         on_step: optional callback `on_step(step, metrics_dict)` after every step (e.g. live plots).
     Returns a `TrainResult` with the saved model folder and the metrics JSONL path.
     """
     check_inputs(config, records)
-    run_dir = Path(run_dir) if run_dir else PROJECT_ROOT / "runs" / config.name
+    run_dir = Path(run_dir) if run_dir else runs_root() / config.name
     rank, world_size, device, started_here = _setup_distributed()
     try:  # rank 0 holds the run directory's lock: a second run writing there fails at once, naming the holder
         with run_lock(run_dir) if rank == 0 else contextlib.nullcontext():

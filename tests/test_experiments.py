@@ -210,7 +210,7 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
     def forbidden(*args, **kwargs):
         raise AssertionError("opening a notebook model started training or a MEDI build")
 
-    monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path)
+    monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
     monkeypatch.setattr(train, "train", forbidden)
     monkeypatch.setattr(experiments, "build_mixture", forbidden)
     shown = experiments.notebook_model("", "cpu")
@@ -219,7 +219,7 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
     assert all(torch.equal(shown.state_dict()[name], tensor) for name, tensor in backbone.items())
 
     def finished_run(name: str, config: dict, seed: int):
-        run_dir = tmp_path / name
+        run_dir = tmp_path / "experiments" / name
         tiny_bert(seed=seed).save_pretrained(run_dir / "model")
         (run_dir / experiments.FINISHED).write_text(json.dumps({"config": {**config, "data_sha256": "any"}}))
         return run_dir
@@ -307,3 +307,10 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
     assert result.metrics["chosen"] == "long" and not result.metrics["target_met"]
     assert not result.metrics["preset_uses_chosen"]  # smoke trains 10 steps at lr 1e-3
     assert list(result.frame.index) == ["short", "long"]
+
+
+def test_runs_go_under_the_runs_directory_the_environment_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
+    run = experiments.trained_model("smoke", seed=1)
+    assert run.run_dir.parent == tmp_path / "experiments" and (run.run_dir / experiments.FINISHED).exists()
+    assert experiments.finished_model("smoke") is not None  # found where it was written
