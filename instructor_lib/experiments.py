@@ -23,6 +23,7 @@ from .evaluation.report import CATEGORIES, PAPER_TABLE2
 from .files import atomic_write_json, read_json
 from .provenance import config_hash
 
+
 def default_runs_dir() -> Path:
     """The experiments' runs: `runs_root()/experiments`."""
     return runs_root() / "experiments"
@@ -149,6 +150,14 @@ def _overrides(preset: str, size: str | None = None, scale: str | None = None) -
     return overrides
 
 
+def _scale_changes(preset: str, scale: str | None) -> dict:
+    """The settings of pilot candidate `scale` that differ from the preset's own ({}: it trains as the preset does)."""
+    from . import train
+
+    own = dataclasses.asdict(train.preset(preset))
+    return {key: value for key, value in _overrides(preset, scale=scale).items() if own.get(key) != value}
+
+
 def _slug(label: str | None) -> str:
     return "" if label is None else "-" + "".join(c if c.isalnum() else "-" for c in label.split(" (")[0]).strip("-")
 
@@ -166,10 +175,8 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
-    own = dataclasses.asdict(train.preset(preset))
-    scale_changes = {key: value for key, value in _overrides(preset, scale=scale).items() if own.get(key) != value}
     name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + _slug(size)
-            + (_slug(scale) if scale_changes else "") + f"-s{seed}")
+            + (_slug(scale) if _scale_changes(preset, scale) else "") + f"-s{seed}")
     config = train.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale)})
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
@@ -535,8 +542,7 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
         gains_per_seed[label] = {str(seed): {row: finetuned[seed][row] - backbones[seed][row] for row in categories}
                                  for seed in pilot_seeds}
         gain = _paired(finetuned, backbones, "Average")
-        spread = seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"] for seed in pilot_seeds],
-                                      TARGET_HALF_WIDTH)
+        spread = seeds_for_half_width([gains["Average"] for gains in gains_per_seed[label].values()], TARGET_HALF_WIDTH)
         sampling[label] = sampling_error(base_results, tuned_results, categories)
         train = experiment_config(preset, seed=pilot_seeds[0], scale=label)["train"]
         rows[label] = {"steps": train["steps"], "lr": train["lr"], "gain": gain.mean, "gain low": gain.low,
@@ -546,10 +552,8 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame["lr"] = frame["lr"].map("{:g}".format)  # 5e-05, not 0.0 once the frame is rounded
     best = min(rows, key=lambda label: (rows[label]["half-width"], rows[label]["steps"]))
-    own = experiment_config(preset)["train"]
     metrics = {"columns": ["gain"], "seeds": pilot_seeds, "target_half_width": TARGET_HALF_WIDTH,
-               "candidates": rows, "chosen": best, "preset_uses_chosen": all(
-                   own[key] == value for key, value in _overrides(preset, scale=best).items()),
+               "candidates": rows, "chosen": best, "preset_uses_chosen": not _scale_changes(preset, best),
                "chosen_gain": rows[best]["gain"], "chosen_half_width": float(rows[best]["half-width"]),
                "target_met": bool(rows[best]["half-width"] <= TARGET_HALF_WIDTH), "backbone": backbones[pilot_seeds[0]],
                "gain_per_seed": gains_per_seed, "sampling_error": sampling,

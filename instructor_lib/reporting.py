@@ -45,8 +45,8 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
 STAGING_PREFIX = ".running-"  # a notebook executes in reports_dir/.running-*/ (git-ignored) until it has finished
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
-REPORT_ORDER = ("build_medi", "train", "main_table", "pilot", "data_ablation", "robustness", "instruction_detail", "ablation",
-                "scaling", "embedding_viz", "playground")
+REPORT_ORDER = ("build_medi", "train", "main_table", "pilot", "data_ablation", "robustness", "instruction_detail",
+                "ablation", "scaling", "embedding_viz", "playground")
 # Run only when named (`--only pilot`, `make pilot`): the scale pilot trains 16 models, more than the rest of a
 # cold `make reproduce` could add within its budget; its committed report is the record of how the scale was chosen.
 ON_DEMAND = ("pilot",)
