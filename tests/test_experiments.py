@@ -164,6 +164,19 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
     assert average["verdict"] == "inconclusive"  # two seeds this far apart: the interval includes 0
 
 
+def test_the_main_table_runs_the_main_seeds_and_the_figures_the_preset_seeds(monkeypatch):
+    """The main effect may take more seeds than the figures; every preset's figure seeds are among them, so the
+    figures' full-mixture runs are the main table's."""
+    for name in experiments.presets.NAMES:
+        assert set(experiments.seeds(name)) <= set(experiments.seeds(name, main=True)), name
+    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
+    _stub_runs(monkeypatch, {"full": {1: {"STS": 50.0}, 2: {"STS": 52.0}, 3: {"STS": 57.0}},
+                             "no_superni": {1: {"STS": 49.0}, 2: {"STS": 51.0}}}, {"STS": 40.0})
+    table = experiments.main_table("smoke")
+    assert table.metrics["seeds"] == [1, 2, 3] and table.metrics["gain"]["STS"]["mean"] == pytest.approx(13.0)
+    assert experiments.ablation("smoke", "no_superni").metrics["seeds"] == [1, 2]
+
+
 def test_ablation_is_a_paired_difference_over_seeds(monkeypatch):
     full = {1: {"STS": 50.0}, 2: {"STS": 60.0}}
     _stub_runs(monkeypatch, {"full": full, "no_instructions": {1: {"STS": 45.0}, 2: {"STS": 56.0}}}, {"STS": 1.0})

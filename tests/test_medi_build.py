@@ -207,6 +207,23 @@ def test_eval_overlap_finds_exact_text_after_normalising(tmp_path):
     assert normalise_text("A man , is: PLAYING") == "a man is playing"
 
 
+def test_eval_overlap_finds_a_long_test_text_inside_a_training_text(tmp_path):
+    """super-NI prompts embed test sentences ("Sentence 1: ..."): a test text of >= 8 words inside a training
+    text is found, on word boundaries only; a short one inside is a common phrase and is not."""
+    task = tmp_path / "STSToy"
+    task.mkdir()
+    (task / "sts-test.csv").write_text('score,sentence1,sentence2\n'
+                                       '4.0,"The company said its quarterly profit rose by ten percent.","A cat sat down"\n')
+    records = [{**RECORD, "query": ["", "Sentence 1: The company said its quarterly profit rose by ten percent. "
+                                        "Sentence 2: Profits grew."]},
+               {**RECORD, "pos": ["", "Yesterday a cat sat down on the mat"]},              # short: exact only
+               {**RECORD, "neg": ["", "The company said its quarterly profit rose by ten percentage points"]}]
+    table, flagged = eval_overlap(records, tmp_path, ["STSToy"])
+    assert flagged == {0}
+    assert table.loc[0, "overlapping_texts"] == 1 and table.loc[0, "training_datasets"] == RECORD["task_name"]
+    assert table.loc[0, "example"].startswith("the company said")
+
+
 def test_real_overlap_is_reported_and_dropped(full):
     """flickr30k captions overlap the STS 'images' subsets (both from Flickr photos): found and dropped."""
     result, _ = full

@@ -56,6 +56,7 @@ LEAKY_SUPERNI_SOURCES = {  # super-NI `Source` -> evaluation tasks built on the 
     "natural_questions": LEAKY_SOURCES["NQ"],
     "sts_b": {"STSBenchmark"},
     "emotion": {"EmotionClassification"},
+    "mrpc": {"STS12", "STSBenchmark"},  # STS 2012's MSRpar pairs come from MRPC, and STS-B reuses them
 }
 
 SELECTIONS = ("full", "no_superni", "symmetric_only", "asymmetric_only")  # which datasets a mixture keeps
@@ -143,7 +144,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
     Args:
         preset_or_scale: "smoke" (tiny random miner, a few hundred records, seconds), "cpu" (the default
-            backbone as miner, precision "auto", a few thousand records, minutes), "paper" (every available example),
+            backbone as miner, float32, a few thousand records, minutes), "paper" (every available example),
             or a float `scale` (the cpu preset's settings with caps ceil(scale * reference size)).
         variant: a selection "full" / "no_superni" / "symmetric_only" / "asymmetric_only" (detailed
             instructions); "no_instructions" (= level "none"); an instruction level "none"/"tag"/"simple"/
@@ -367,6 +368,7 @@ def _plan_superni(path, cap, settings, level, seed):
 
 # ------------------------------------------------------------------------------------------ leakage check
 MIN_OVERLAP_WORDS = 4  # shorter strings (labels, scores, ids, one-word answers) are not counted as texts
+MIN_CONTAINED_WORDS = 8  # a test text this long found inside a training text counts too (shorter: a common phrase)
 NOT_DATA = ("source.md", "readme", "license", "00-readme")
 
 
@@ -426,32 +428,59 @@ def eval_test_texts(task_dir: Path) -> frozenset[str]:
     return frozenset(texts)
 
 
-def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
-    """Exact-text overlap (after `normalise_text`) between training records and evaluation test sets.
+def _test_texts_in(text: str, exact: dict[str, set[str]], long_by_start: dict[tuple[str, ...], list[str]]) -> set[str]:
+    """The test texts a normalised training text equals (`exact`: text -> tasks), or holds as a run of whole
+    words (`long_by_start`: the texts of >= MIN_CONTAINED_WORDS words keyed by their first MIN_OVERLAP_WORDS)."""
+    found = {text} if text in exact else set()
+    words = text.split(" ")
+    offset = 0
+    for position in range(len(words) - MIN_CONTAINED_WORDS + 1):
+        for candidate in long_by_start.get(tuple(words[position:position + MIN_OVERLAP_WORDS]), ()):
+            end = offset + len(candidate)
+            if text.startswith(candidate, offset) and (end == len(text) or text[end] == " "):
+                found.add(candidate)
+        offset += len(words[position]) + 1
+    return found
 
-    Returns (a DataFrame with one row per evaluation task: test_texts, overlapping training texts, the
-    training datasets involved and an example; the set of record indices that contain such a text).
+
+def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
+    """Overlap (after `normalise_text`) between training records and evaluation test sets: a record text that
+    equals a test text, or contains one of at least MIN_CONTAINED_WORDS words (super-NI tasks embed test
+    sentences in a prompt: task1288_glue_mrpc_paraphrasing holds STS12's MSRpar pairs as "Sentence 1: ...").
+
+    Returns (a DataFrame with one row per evaluation task: test_texts, overlapping test texts, the training
+    datasets involved and an example; the set of record indices that contain such a text).
     """
     import pandas as pd
 
-    record_texts = [[normalise_text(record[side][1]) for side in RECORD_FIELDS] for record in records]
-    rows, flagged = [], set()
+    present = [task for task in eval_tasks if (Path(eval_dir) / task).is_dir()]
+    tasks_of, long_by_start = {}, {}  # test text -> the tasks holding it; long texts by their first words
+    for task in present:
+        for text in eval_test_texts(Path(eval_dir) / task):
+            tasks_of.setdefault(text, set()).add(task)
+    for text in tasks_of:
+        words = text.split(" ")
+        if len(words) >= MIN_CONTAINED_WORDS:
+            long_by_start.setdefault(tuple(words[:MIN_OVERLAP_WORDS]), []).append(text)
+    hits = {task: {} for task in present}  # task -> record index -> the test texts it holds
+    for index, record in enumerate(records):
+        for side in RECORD_FIELDS:
+            for text in _test_texts_in(normalise_text(record[side][1]), tasks_of, long_by_start):
+                for task in tasks_of[text]:
+                    hits[task].setdefault(index, set()).add(text)
+    rows = []
     for task in eval_tasks:
-        task_dir = Path(eval_dir) / task
-        if not task_dir.is_dir():
+        if task not in hits:
             rows.append({"eval_task": task, "test_texts": 0, "overlapping_texts": 0, "training_datasets": "",
                          "example": "(no local data: not checked)"})
             continue
-        test_texts = eval_test_texts(task_dir)
-        hits = {index for index, texts in enumerate(record_texts) if any(text in test_texts for text in texts)}
-        shared = {text for index in hits for text in record_texts[index] if text in test_texts}
-        flagged |= hits
-        rows.append({"eval_task": task, "test_texts": len(test_texts), "overlapping_texts": len(shared),
-                     "training_datasets": ", ".join(sorted({records[i]["task_name"] for i in hits})),
+        shared = set().union(*hits[task].values())
+        rows.append({"eval_task": task, "test_texts": len(eval_test_texts(Path(eval_dir) / task)),
+                     "overlapping_texts": len(shared),
+                     "training_datasets": ", ".join(sorted({records[i]["task_name"] for i in hits[task]})),
                      "example": min(shared, default="")[:80]})
     columns = ["eval_task", "test_texts", "overlapping_texts", "training_datasets", "example"]
-    return pd.DataFrame(rows, columns=columns), flagged
-
+    return pd.DataFrame(rows, columns=columns), {index for task_hits in hits.values() for index in task_hits}
 
 # ---------------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str] | None = None) -> MediResult:
