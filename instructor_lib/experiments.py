@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +161,8 @@ def _scale_changes(preset: str, scale: str | None) -> dict:
 
 
 def _slug(label: str | None) -> str:
-    return "" if label is None else "-" + "".join(c if c.isalnum() else "-" for c in label.split(" (")[0]).strip("-")
+    """A size or pilot label as a run-name suffix: "40 steps, lr 1e-4" -> "-40-steps-lr-1e-4" (no parenthesis)."""
+    return "" if label is None else "-" + re.sub(r"[^0-9A-Za-z]+", "-", label.split(" (")[0]).strip("-")
 
 
 def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,

@@ -2,11 +2,12 @@
 
 The template (paper §2.2) is "Represent the (domain) (text type) for (task objective): ". Asymmetric datasets
 have one instruction for queries and one for documents; symmetric datasets use one instruction for both.
-The paper's Tables 7-8 could not be read offline. The detailed strings follow the examples the official
-repository's README quotes from the released MEDI (Amazon title/review, duplicate sentences, duplicate image
-captions); the others are written in the same template for our data (e.g. our NQ documents are short answers,
-not passages, so the instruction says "answer"). The released MEDI ends its instructions with "; Input: " or
-";"; we end them with ": " like the evaluation instructions (eval/INSTRUCTIONS.json) the model is used with.
+The detailed strings are the paper's Tables 7 (asymmetric) and 8 (symmetric), word for word, even where our
+local copy of a source holds other text than MEDI's (our NQ documents are short answers, our squad documents
+sentences, our xsum queries summaries): the paper's instruction is what a reproduction trains with.
+quora_duplicates, not in MEDI, takes the wording of its duplicate-question sets (stackexchange, WikiAnswers).
+The tables separate the query and document instructions with ";"; we end each with ": " like the evaluation
+instructions (eval/INSTRUCTIONS.json) the model is used with.
 
 Complexity levels for the ablation (paper §4.3, Fig. 5):
 - `none`: no instruction (empty string);
@@ -19,51 +20,52 @@ from __future__ import annotations
 LEVELS = ("none", "tag", "simple", "detailed")
 # The released models whose per-task evaluation instructions eval/INSTRUCTIONS.json holds, the default first.
 PAPER_MODELS = ("hkunlp/instructor-large", "hkunlp/instructor-base", "hkunlp/instructor-xl")
-SUPERNI_TEMPLATE = "Represent the example for the following task: {definition}: "
+SUPERNI_TEMPLATE = "Represent the example for the following task: {definition}: "  # paper Table 8
 
 # name -> (tag, simple query, simple document, detailed query, detailed document); symmetric sets repeat the query.
+# detailed: paper Table 7 (asymmetric) and Table 8 (symmetric); simple: their domain and text type.
 EMBEDDING_INSTRUCTIONS: dict[str, tuple[str, str, str, str, str]] = {
     "AllNLI": ("AllNLI", "sentence", "sentence",
-               "Represent the sentence for retrieving duplicate sentences: ",  # official README
+               "Represent the sentence for retrieving duplicate sentences: ",
                "Represent the sentence for retrieving duplicate sentences: "),
-    "flickr30k_captions": ("Flickr30k captions", "image caption", "image caption",
-                           "Represent the image caption for retrieving duplicate captions: ",  # official README
-                           "Represent the image caption for retrieving duplicate captions: "),
+    "flickr30k_captions": ("Flickr30k captions", "caption", "caption",
+                           "Represent the caption for retrieving duplicate captions: ",
+                           "Represent the caption for retrieving duplicate captions: "),
     "quora_duplicates": ("Quora duplicates", "Quora question", "Quora question",
                          "Represent the Quora question for retrieving duplicate questions: ",
                          "Represent the Quora question for retrieving duplicate questions: "),
     "specter_train_triples": ("SPECTER", "scientific title", "scientific title",
-                              "Represent the scientific paper title for retrieving related paper titles: ",
-                              "Represent the scientific paper title for retrieving related paper titles: "),
+                              "Represent the scientific title for retrieving duplicate titles: ",
+                              "Represent the scientific title for retrieving duplicate titles: "),
     "amazon_review_2018": ("Amazon reviews", "Amazon title", "Amazon review",
-                           "Represent the Amazon title for retrieving relevant reviews: ",  # official README
+                           "Represent the Amazon title for retrieving relevant reviews: ",
                            "Represent the Amazon review for retrieval: "),
     "agnews": ("AG News", "news title", "news article",
                "Represent the news title for retrieving relevant articles: ",
                "Represent the news article for retrieval: "),
-    "squad_pairs": ("SQuAD", "Wikipedia question", "Wikipedia sentence",
-                    "Represent the Wikipedia question for retrieving supporting sentences: ",
+    "squad_pairs": ("SQuAD", "Squad question", "Squad document",
+                    "Represent the Squad question for retrieving evidence documents: ",
+                    "Represent the Squad document for retrieval: "),
+    "NQ": ("Natural Questions", "Wikipedia question", "Wikipedia document",
+           "Represent the Wikipedia question for retrieving supporting documents: ",
+           "Represent the Wikipedia document for retrieval: "),
+    "fever": ("FEVER", "fact", "evidence",
+              "Represent the fact for retrieving supporting evidence: ",
+              "Represent the evidence for retrieval: "),
+    "pubmed": ("PubMed", "Medicine sentence", "Medicine document",
+               "Represent the Medicine sentence for retrieving relevant documents: ",
+               "Represent the Medicine document for retrieval: "),
+    "code_search": ("CodeSearchNet", "comment", "code",
+                    "Represent the comment for retrieving corresponding codes: ",
+                    "Represent the code for retrieval: "),
+    "simple_wiki": ("Simple Wikipedia", "Wikipedia sentence", "Wikipedia sentence",
+                    "Represent the Wikipedia sentence for retrieving simplified sentences: ",
                     "Represent the Wikipedia sentence for retrieval: "),
-    "NQ": ("Natural Questions", "Wikipedia question", "Wikipedia answer",
-           "Represent the Wikipedia question for retrieving its answer: ",
-           "Represent the Wikipedia answer for retrieval: "),
-    "fever": ("FEVER", "claim", "Wikipedia title",
-              "Represent the fact-checking claim for retrieving evidence Wikipedia pages: ",
-              "Represent the Wikipedia page title for retrieval: "),
-    "pubmed": ("PubMed", "Medicine question", "Medicine abstract",
-               "Represent the Medicine question for retrieving a relevant abstract: ",
-               "Represent the Medicine abstract for retrieval: "),
-    "code_search": ("CodeSearchNet", "web query", "Python code",
-                    "Represent the web query for retrieving relevant Python code: ",
-                    "Represent the Python code for retrieval: "),
-    "simple_wiki": ("Simple Wikipedia", "Wikipedia sentence", "simple sentence",
-                    "Represent the Wikipedia sentence for retrieving its simplified version: ",
-                    "Represent the simplified Wikipedia sentence for retrieval: "),
-    "S2ORC_title_abstract": ("S2ORC", "scientific title", "scientific abstract",
-                             "Represent the scientific title for retrieving its abstract: ",
-                             "Represent the scientific abstract for retrieval: "),
-    "xsum": ("XSum", "news summary", "news article",
-             "Represent the news summary for retrieving the full article: ",
+    "S2ORC_title_abstract": ("S2ORC", "Scientific title", "Scientific abstract",
+                             "Represent the Scientific title for retrieving relevant abstracts: ",
+                             "Represent the Scientific abstract for retrieval: "),
+    "xsum": ("XSum", "news title", "news article",
+             "Represent the news title for retrieving relevant articles: ",
              "Represent the news article for retrieval: "),
 }
 

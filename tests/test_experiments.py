@@ -286,6 +286,8 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
     assert same == preset_run
     assert shorter["train"]["steps"] == 5 and shorter["train"]["name"] == "smoke-full-5-steps-s1"
     assert {**shorter["train"], "steps": 10, "name": "smoke-full-s1"} == preset_run["train"]  # nothing else changes
+    assert experiments._slug("40 steps, lr 1e-4") == "-40-steps-lr-1e-4"  # one dash per gap, none at the ends
+    assert experiments._slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and experiments._slug(None) == ""
     with pytest.raises(ValueError, match="scale must be one of 5 steps, 10 steps"):
         experiments.experiment_config("smoke", scale="1 step")
 

@@ -18,20 +18,25 @@ def test_every_source_has_instructions_in_the_unified_template():
 def test_levels_for_an_asymmetric_dataset():
     assert embedding_instructions("NQ", "none") == ("", "")
     assert embedding_instructions("NQ", "tag") == ("Natural Questions: ", "Natural Questions: ")
-    assert embedding_instructions("NQ", "simple") == ("Wikipedia question: ", "Wikipedia answer: ")
-    assert embedding_instructions("NQ", "detailed") == ("Represent the Wikipedia question for retrieving its answer: ",
-                                                        "Represent the Wikipedia answer for retrieval: ")
+    assert embedding_instructions("NQ", "simple") == ("Wikipedia question: ", "Wikipedia document: ")
+    assert embedding_instructions("NQ", "detailed") == ("Represent the Wikipedia question for retrieving supporting documents: ",
+                                                        "Represent the Wikipedia document for retrieval: ")
     # for every dataset: no instruction at `none`, the most words at `detailed`
     for name in EMBEDDING_INSTRUCTIONS:
         words = [len(embedding_instructions(name, level)[0].split()) for level in LEVELS]
         assert words[0] == 0 and words[-1] == max(words) > 0, name
 
 
-def test_public_medi_instructions_are_kept():
-    # the MEDI README quotes these (with "; Input: " instead of the paper's ": ")
+def test_the_papers_tables_7_and_8_are_the_detailed_instructions():
+    # quoted from the paper (Table 7: query; doc instruction, Table 8: one instruction), ";" and ":" ending as ": "
     assert embedding_instructions("amazon_review_2018") == ("Represent the Amazon title for retrieving relevant reviews: ",
                                                             "Represent the Amazon review for retrieval: ")
-    assert embedding_instructions("flickr30k_captions")[0] == "Represent the image caption for retrieving duplicate captions: "
+    assert embedding_instructions("code_search") == ("Represent the comment for retrieving corresponding codes: ",
+                                                     "Represent the code for retrieval: ")
+    assert embedding_instructions("fever") == ("Represent the fact for retrieving supporting evidence: ",
+                                               "Represent the evidence for retrieval: ")
+    assert embedding_instructions("flickr30k_captions")[0] == "Represent the caption for retrieving duplicate captions: "
+    assert embedding_instructions("specter_train_triples")[1] == "Represent the scientific title for retrieving duplicate titles: "
 
 
 def test_superni_instruction_wraps_the_definition():

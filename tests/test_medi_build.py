@@ -7,7 +7,7 @@ from instructor_lib.config import data_dir
 from instructor_lib.instructions import SYMMETRIC, embedding_instructions
 from instructor_lib.presets import medi_settings
 from instructor_lib.medi import build_medi, canonical_variant, eval_overlap, load_medi, parse_variant, write_medi
-from instructor_lib.medi.build import REFERENCE_SIZES, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
+from instructor_lib.medi.build import REFERENCE_SIZES, SUPERNI_TASK_SIZE, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
 from instructor_lib.medi.sources import EMBEDDING_SOURCES
 
 RECORD = {"query": ["Represent the q: ", "what is a cat"], "pos": ["Represent the d: ", "a cat is a pet"],
@@ -61,7 +61,9 @@ def test_not_a_list_or_not_json(tmp_path):
 # ------------------------------------------------------------------------------------------- caps, choice
 def test_caps_are_proportional_to_reference_sizes():
     assert cap_for(87_599, 0.001) == 88               # ceil(87.599)
-    assert cap_for(87_877_725, 0.001) == 100          # clipped at REFERENCE_CLIP = 100,000
+    # paper Table 5 at scale 1: AllNLI 50,000, fever 75,000, simple_wiki 5,000; super-NI 180,000 over 300 tasks
+    assert [REFERENCE_SIZES[name] for name in ("AllNLI", "fever", "simple_wiki")] == [50_000, 75_000, 5_000]
+    assert SUPERNI_TASK_SIZE == 600 and cap_for(REFERENCE_SIZES["amazon_review_2018"], 0.002) == 200
     assert cap_for(500, 0.0001) == 1                  # never zero
     assert cap_for(87_599, 0.001, min_cap=64) == 88 and cap_for(500, 0.0001, min_cap=64) == 64  # a floor only
     assert set(REFERENCE_SIZES) == set(EMBEDDING_SOURCES)
@@ -125,8 +127,10 @@ def test_smoke_build_respects_caps_and_labels(full):
         assert row["records"] <= row["cap"], name
         assert row["records"] == sum(r["task_name"] == name for r in result.records), name
     for name in EMBEDDING_SOURCES:
-        expected = min(cap_for(REFERENCE_SIZES[name], 0.0002, min_cap=16), stats.loc[name, "available"])
-        assert stats.loc[name, "records"] + stats.loc[name, "unmined"] + stats.loc[name, "dropped_eval_overlap"] == expected, name
+        # a pair holding an evaluation test text is skipped and the next one taken: the cap still fills
+        expected = min(cap_for(REFERENCE_SIZES[name], 0.0002, min_cap=16),
+                       stats.loc[name, "available"] - stats.loc[name, "dropped_eval_overlap"])
+        assert stats.loc[name, "records"] + stats.loc[name, "unmined"] == expected, name
         assert stats.loc[name, "symmetric"] == ("symmetric" if name in SYMMETRIC else "asymmetric")
     assert (stats["kind"] == "superni").sum() == 6
     assert 100 <= len(result.records) <= 1000
@@ -175,10 +179,10 @@ def test_variants(cache, full, variant):
         assert all(r[side][0] == "" for r in result.records for side in ("query", "pos", "neg"))
     elif variant == "no_instructions":
         assert all(r[side][0] == "" for r in result.records for side in ("query", "pos", "neg"))
-        # the same triples as the full mixture, only without instructions (an empty suite drops nothing, so
-        # the full mixture's triples, from which eval-overlapping ones were dropped, are a subset)
-        texts = {tuple(r[side][1] for side in ("query", "pos", "neg")) for r in result.records}
-        assert {tuple(r[side][1] for side in ("query", "pos", "neg")) for r in full[0].records} <= texts
+        # the same triples as the full mixture under the same (empty) suite, only without instructions
+        instructed = smoke(cache, eval_tasks=[]).records
+        assert [[r[side][1] for side in ("query", "pos", "neg")] for r in result.records] == \
+            [[r[side][1] for side in ("query", "pos", "neg")] for r in instructed]
     else:
         nq = next(r for r in result.records if r["task_name"] == "NQ")
         assert nq["query"][0] == "Natural Questions: "
@@ -225,13 +229,17 @@ def test_eval_overlap_finds_a_long_test_text_inside_a_training_text(tmp_path):
 
 
 def test_real_overlap_is_reported_and_dropped(full):
-    """flickr30k captions overlap the STS 'images' subsets (both from Flickr photos): found and dropped."""
+    """flickr30k captions overlap the STS 'images' subsets (both from Flickr photos): found, reported, skipped."""
     result, _ = full
-    assert set(result.overlap["eval_task"]) == {p.name for p in (data_dir() / "eval").iterdir() if p.is_dir()}
+    tasks = sorted(p.name for p in (data_dir() / "eval").iterdir() if p.is_dir())
+    assert set(result.overlap["eval_task"]) == set(tasks)
     eval_texts = set()
-    for task in result.overlap["eval_task"]:
+    for task in tasks:
         eval_texts |= eval_test_texts(data_dir() / "eval" / task)
     assert not any(normalise_text(r[s][1]) in eval_texts for r in result.records for s in ("query", "pos", "neg"))
+    assert eval_overlap(result.records, data_dir() / "eval", tasks)[1] == set()  # nor contained in one
+    skipped = result.stats.set_index("dataset")["dropped_eval_overlap"]
+    assert skipped.sum() == 0 or result.overlap["overlapping_texts"].sum() > 0  # what was skipped is reported
 
 
 @pytest.mark.slow

@@ -31,18 +31,15 @@ from .pairs import NONE, embed_many, is_classification, mine_negatives, superni_
 from .sources import EMBEDDING_SOURCES, read_source, read_superni_manifest, read_superni_task, superni_task_paths
 
 # ------------------------------------------------------------------------------------------- the builder
-# Paper Table 5 could not be read offline. REFERENCE_SIZES are the sizes of MEDI's source datasets in the
-# sentence-transformers embedding-training-data card (approximate), clipped at REFERENCE_CLIP because MEDI
-# (1,435,000 records over 330 datasets) downsamples every large source; super-NI tasks use their original
-# instance count (manifest `instances_original`). Caps are ceil(scale * size): one `scale` sets them all.
-REFERENCE_CLIP = 100_000
+# Paper Table 5: MEDI's training instances per dataset, the caps at scale 1 (caps are ceil(scale * size), so one
+# `scale` sets them all). quora_duplicates is not in MEDI: it stands in for stackexchange and WikiAnswers, the
+# duplicate-question sets, 25,000 each there. Super-NI: 180,000 instances over 300 tasks, 600 per task.
 REFERENCE_SIZES = {
-    "AllNLI": 277_230, "squad_pairs": 87_599, "NQ": 100_231, "fever": 139_051,
-    "pubmed": REFERENCE_CLIP,  # MEDI's pubmed source is not in that card: size unknown, taken as the clip
-    "agnews": 1_157_745, "amazon_review_2018": 87_877_725, "code_search": 1_151_414, "simple_wiki": 102_225,
-    "flickr30k_captions": 317_695, "quora_duplicates": 103_663, "specter_train_triples": 684_100,
-    "S2ORC_title_abstract": 41_769_185, "xsum": 226_711,
+    "AllNLI": 50_000, "squad_pairs": 25_000, "NQ": 50_000, "fever": 75_000, "pubmed": 30_000, "agnews": 45_000,
+    "amazon_review_2018": 100_000, "code_search": 15_000, "simple_wiki": 5_000, "flickr30k_captions": 25_000,
+    "quora_duplicates": 25_000, "specter_train_triples": 50_000, "S2ORC_title_abstract": 100_000, "xsum": 10_000,
 }
+SUPERNI_TASK_SIZE = 180_000 // 300
 SUPERNI_MIN_INSTANCES = 32   # a task needs enough instances for a neighbour to be a real positive
 XSUM_TASK = "task1290_xsum_summarization"  # used as the xsum embedding dataset, not as a super-NI task
 
@@ -157,7 +154,8 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
             under <data_dir>/eval; [] disables the guard.
         model: the miner (an Instructor); None = the preset's miner.
         superni_tasks: number of super-NI tasks (default: the preset's; 300 for paper, 30 for cpu).
-        drop_eval_overlap: drop records with a text that also occurs in an evaluation test set.
+        drop_eval_overlap: skip pairs holding an evaluation test text while sampling (the next pair is taken, so
+            caps still fill); False keeps them. The overlap table reports them either way.
         show_progress_bar: progress over datasets (None = when stderr is a terminal).
     """
     import pandas as pd
@@ -187,25 +185,25 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
                             settings["max_definition_chars"]) if _selected("superni", selection) else []
 
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
-    plans = [_plan_embedding(name, train_dir, settings, level, seed) for name in datasets]
+    # the leakage guard acts while sampling: a pair holding an evaluation test text is skipped and the next one
+    # taken, so a dataset still fills its cap (and its training batch)
+    index = overlap_index(root / "eval", suite) if drop_eval_overlap else None
+    plans = [_plan_embedding(name, train_dir, settings, level, seed, index) for name in datasets]
     task_paths = superni_task_paths(train_dir)
-    plans += [_plan_superni(task_paths[name], cap_for(manifest[name]["instances_original"], settings["scale"], settings["min_cap"]),
-                            settings, level, seed) for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
-    embeddings = iter(embed_many(miner, [texts for to_embed, _ in plans for texts in to_embed], cache_dir,
+    plans += [_plan_superni(task_paths[name], cap_for(SUPERNI_TASK_SIZE, settings["scale"], settings["min_cap"]),
+                            settings, level, seed, index) for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
+    embeddings = iter(embed_many(miner, [texts for to_embed, *_ in plans for texts in to_embed], cache_dir,
                                  settings["precision"], fingerprint=fingerprint, show_progress_bar=show))
-    records, rows, files = [], [], set()
-    for to_embed, finish in plans:
+    records, skipped, rows, files = [], [], [], set()
+    for to_embed, finish, leaky in plans:
         new, row, used = finish([next(embeddings) for _ in to_embed])
         records += new
-        rows.append(row)
+        skipped += leaky
+        rows.append({**row, "dropped_eval_overlap": len(leaky)})
         files.update(used)
 
-    overlap, flagged = eval_overlap(records, root / "eval", suite)
+    overlap, _ = eval_overlap(skipped + records, root / "eval", suite)  # what the guard skipped, or let through
     stats = pd.DataFrame(rows)
-    dropped = [record["task_name"] for index, record in enumerate(records) if index in flagged] if drop_eval_overlap else []
-    records = [record for index, record in enumerate(records) if index not in flagged] if drop_eval_overlap else records
-    stats["dropped_eval_overlap"] = stats["dataset"].map(pd.Series(dropped, dtype=object).value_counts()).fillna(0).astype(int)
-    stats["records"] -= stats["dropped_eval_overlap"]
     config = {"preset": preset_or_scale, **settings, "variant": variant, "level": level, "seed": seed,
               "eval_tasks": suite, "drop_eval_overlap": drop_eval_overlap, "miner": getattr(miner, "name_or_path", None),
               "miner_fingerprint": fingerprint}
@@ -260,25 +258,38 @@ def _rng(seed: int, name: str) -> np.random.Generator:
 
 
 def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
-    """Records kept for a dataset: ceil(scale * min(reference size, REFERENCE_CLIP)), at least min_cap (and 1)."""
-    return max(1, min_cap, math.ceil(scale * min(reference_size, REFERENCE_CLIP)))
+    """Records kept for a dataset: ceil(scale * its Table 5 size), at least min_cap (and 1)."""
+    return max(1, min_cap, math.ceil(scale * reference_size))
 
 
 def _pool_size(cap: int, available: int, settings: dict) -> int:
     return min(available, max(cap * settings["pool_factor"], settings["min_pool"], cap))
 
 
-def _plan_embedding(name, train_dir, settings, level, seed):
-    """Plan one embedding dataset: a seeded sample of `cap` pairs whose negatives are mined in a larger pool.
+def _clean_prefix(items: list, order, size: int, texts, index) -> tuple[list, list]:
+    """The first `size` items in `order` none of whose `texts(item)` leaks an evaluation test text (`leaks`),
+    and the leaking ones met on the way."""
+    kept, leaking = [], []
+    for position in order:
+        if len(kept) == size:
+            break
+        (leaking if leaks(texts(items[position]), index) else kept).append(items[position])
+    return kept, leaking
 
-    Returns (lists of texts to embed, finish), where finish(embeddings of those lists) gives
+
+def _plan_embedding(name, train_dir, settings, level, seed, index=None):
+    """Plan one embedding dataset: a seeded sample of `cap` pairs whose negatives are mined in a larger pool,
+    skipping pairs that hold an evaluation test text (`index`: `overlap_index`; None: no guard).
+
+    Returns (lists of texts to embed, finish, skipped records), where finish(embeddings of those lists) gives
     (records, stats row, files read). Planning first keeps the seeded sampling apart from the embedding, whose
     lists `embed_many` embeds (and caches) one by one.
     """
     data = read_source(name, train_dir)
     cap = cap_for(REFERENCE_SIZES[name], settings["scale"], settings["min_cap"])
     order = _rng(seed, name).permutation(len(data.pairs))
-    pool = [data.pairs[i] for i in order[:_pool_size(cap, len(data.pairs), settings)]]
+    pool, leaking = _clean_prefix(data.pairs, order, _pool_size(cap, len(data.pairs), settings),
+                                  lambda pair: (pair.query, pair.pos, pair.neg), index)
     sample = pool[:cap]  # the rest of the pool only adds negative candidates
     docs = [pair.pos for pair in pool]
     to_embed = [[pair.query for pair in sample], docs] if any(pair.neg is None for pair in sample) else []
@@ -302,7 +313,9 @@ def _plan_embedding(name, train_dir, settings, level, seed):
                "notes": ", ".join(f"{key}={value}" for key, value in data.notes.items() if value)}
         return records, row, data.files
 
-    return to_embed, finish
+    skipped = [{"query": ["", pair.query], "pos": ["", pair.pos], "neg": ["", pair.neg or ""], "task_name": name}
+               for pair in leaking]
+    return to_embed, finish, skipped
 
 
 def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict,
@@ -335,15 +348,19 @@ def _select_superni(manifest: dict[str, dict], count: int, suite: list[str], exc
     return sorted(chosen)
 
 
-def _plan_superni(path, cap, settings, level, seed):
-    """Plan one super-NI task: a seeded pool of instances; the first `cap` get pairs from `superni_pairs`.
+def _plan_superni(path, cap, settings, level, seed, index=None):
+    """Plan one super-NI task: a seeded pool of instances (skipping those whose input holds an evaluation test
+    text); the first `cap` get pairs from `superni_pairs`.
 
-    Returns (lists of texts to embed, finish) like `_plan_embedding`; a classification task embeds no outputs.
+    Returns (lists of texts to embed, finish, skipped records) like `_plan_embedding`; a classification task
+    embeds no outputs.
     """
     task = read_superni_task(path)
-    order = _rng(seed, task.name).permutation(len(task.inputs))[:_pool_size(cap, len(task.inputs), settings)]
-    inputs = [task.inputs[i] for i in order]
-    outputs = [task.outputs[i] for i in order]
+    order = _rng(seed, task.name).permutation(len(task.inputs))
+    kept, leaking = _clean_prefix(list(range(len(task.inputs))), order, _pool_size(cap, len(task.inputs), settings),
+                                  lambda i: (task.inputs[i],), index)
+    inputs = [task.inputs[i] for i in kept]
+    outputs = [task.outputs[i] for i in kept]
     classification = is_classification(outputs)  # labels need no embedding
 
     def finish(embeddings):
@@ -363,7 +380,8 @@ def _plan_superni(path, cap, settings, level, seed):
                "notes": "classification" if classification else "s_pos/s_neg"}
         return records, row, task.files
 
-    return [inputs] if classification else [inputs, outputs], finish
+    skipped = [{"query": ["", task.inputs[i]], "pos": ["", ""], "neg": ["", ""], "task_name": task.name} for i in leaking]
+    return [inputs] if classification else [inputs, outputs], finish, skipped
 
 
 # ------------------------------------------------------------------------------------------ leakage check
@@ -443,6 +461,26 @@ def _test_texts_in(text: str, exact: dict[str, set[str]], long_by_start: dict[tu
     return found
 
 
+def overlap_index(eval_dir: Path, eval_tasks: list[str]) -> tuple[dict[str, set[str]], dict[tuple[str, ...], list[str]]]:
+    """The evaluation test texts of the tasks present under `eval_dir`: (text -> the tasks holding it, the texts
+    of >= MIN_CONTAINED_WORDS words keyed by their first MIN_OVERLAP_WORDS words), for `_test_texts_in`."""
+    tasks_of, long_by_start = {}, {}
+    for task in eval_tasks:
+        if (Path(eval_dir) / task).is_dir():
+            for text in eval_test_texts(Path(eval_dir) / task):
+                tasks_of.setdefault(text, set()).add(task)
+    for text in tasks_of:
+        words = text.split(" ")
+        if len(words) >= MIN_CONTAINED_WORDS:
+            long_by_start.setdefault(tuple(words[:MIN_OVERLAP_WORDS]), []).append(text)
+    return tasks_of, long_by_start
+
+
+def leaks(texts, index) -> bool:
+    """Whether any of these raw texts holds an evaluation test text (`overlap_index`); None = no index."""
+    return index is not None and any(_test_texts_in(normalise_text(text), *index) for text in texts if text)
+
+
 def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
     """Overlap (after `normalise_text`) between training records and evaluation test sets: a record text that
     equals a test text, or contains one of at least MIN_CONTAINED_WORDS words (super-NI tasks embed test
@@ -453,16 +491,8 @@ def eval_overlap(records: list[dict], eval_dir: Path, eval_tasks: list[str]):
     """
     import pandas as pd
 
-    present = [task for task in eval_tasks if (Path(eval_dir) / task).is_dir()]
-    tasks_of, long_by_start = {}, {}  # test text -> the tasks holding it; long texts by their first words
-    for task in present:
-        for text in eval_test_texts(Path(eval_dir) / task):
-            tasks_of.setdefault(text, set()).add(task)
-    for text in tasks_of:
-        words = text.split(" ")
-        if len(words) >= MIN_CONTAINED_WORDS:
-            long_by_start.setdefault(tuple(words[:MIN_OVERLAP_WORDS]), []).append(text)
-    hits = {task: {} for task in present}  # task -> record index -> the test texts it holds
+    tasks_of, long_by_start = overlap_index(eval_dir, eval_tasks)
+    hits = {task: {} for task in eval_tasks if (Path(eval_dir) / task).is_dir()}  # task -> record -> test texts
     for index, record in enumerate(records):
         for side in RECORD_FIELDS:
             for text in _test_texts_in(normalise_text(record[side][1]), tasks_of, long_by_start):
