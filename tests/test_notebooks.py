@@ -266,6 +266,11 @@ def test_on_demand_notebooks_run_only_when_named(tmp_path):
     assert [record["name"] for record in ran] == ["toy"]
     ran = reporting.run_all("smoke", list(reporting.ON_DEMAND), reports, notebooks, cache_dir=tmp_path / "cache", log=None)
     assert [record["name"] for record in ran] == list(reporting.ON_DEMAND)
+    # the index's total is make reproduce's: the on-demand notebooks are listed beside it, not added in
+    summary = json.loads((reports / "summary.json").read_text())
+    toy = json.loads((reports / "toy.run.json").read_text())
+    assert summary["total_wall_s"] == round(toy["wall_s"], 2) and len(summary["reports"]) == 1 + len(reporting.ON_DEMAND)
+    assert "(on demand)" in (reports / "index.html").read_text()
 
 
 def test_the_progress_line_estimates_the_time_left_from_the_last_run(monkeypatch):
