@@ -266,14 +266,14 @@ def _pool_size(cap: int, available: int, settings: dict) -> int:
     return min(available, max(cap * settings["pool_factor"], settings["min_pool"], cap))
 
 
-def _clean_prefix(items: list, order, size: int, texts, index) -> tuple[list, list]:
-    """The first `size` items in `order` none of whose `texts(item)` leaks an evaluation test text (`leaks`),
-    and the leaking ones met on the way."""
+def _clean_prefix(candidates, size: int, texts, index) -> tuple[list, list]:
+    """The first `size` candidates (in their order) none of whose `texts(candidate)` leaks an evaluation test
+    text (`leaks`), and the leaking ones met on the way."""
     kept, leaking = [], []
-    for position in order:
+    for candidate in candidates:
         if len(kept) == size:
             break
-        (leaking if leaks(texts(items[position]), index) else kept).append(items[position])
+        (leaking if leaks(texts(candidate), index) else kept).append(candidate)
     return kept, leaking
 
 
@@ -288,7 +288,7 @@ def _plan_embedding(name, train_dir, settings, level, seed, index=None):
     data = read_source(name, train_dir)
     cap = cap_for(REFERENCE_SIZES[name], settings["scale"], settings["min_cap"])
     order = _rng(seed, name).permutation(len(data.pairs))
-    pool, leaking = _clean_prefix(data.pairs, order, _pool_size(cap, len(data.pairs), settings),
+    pool, leaking = _clean_prefix((data.pairs[i] for i in order), _pool_size(cap, len(data.pairs), settings),
                                   lambda pair: (pair.query, pair.pos, pair.neg), index)
     sample = pool[:cap]  # the rest of the pool only adds negative candidates
     docs = [pair.pos for pair in pool]
@@ -357,8 +357,7 @@ def _plan_superni(path, cap, settings, level, seed, index=None):
     """
     task = read_superni_task(path)
     order = _rng(seed, task.name).permutation(len(task.inputs))
-    kept, leaking = _clean_prefix(list(range(len(task.inputs))), order, _pool_size(cap, len(task.inputs), settings),
-                                  lambda i: (task.inputs[i],), index)
+    kept, leaking = _clean_prefix(order, _pool_size(cap, len(task.inputs), settings), lambda i: (task.inputs[i],), index)
     inputs = [task.inputs[i] for i in kept]
     outputs = [task.outputs[i] for i in kept]
     classification = is_classification(outputs)  # labels need no embedding
