@@ -140,16 +140,23 @@ def parameter_count(model) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
 
 
-def _overrides(preset: str, size: str | None = None, scale: str | None = None) -> dict:
-    """The training settings a backbone `size` (`presets.PRESETS[..]["sizes"]`, paper Fig. 6) and a pilot
-    candidate `scale` (`..["pilot"]["candidates"]`) replace; None: the preset's own."""
-    chosen, overrides = presets.preset(preset), {}
+def _override_layers(preset: str, size: str | None, scale: str | None, figure: bool) -> list[tuple[str, dict]]:
+    """(label, settings) replaced in turn: the figures' scale (`figure`), a backbone `size`
+    (`presets.PRESETS[..]["sizes"]`, paper Fig. 6), a pilot candidate `scale` (`..["pilot"]["candidates"]`)."""
+    chosen, layers = presets.preset(preset), []
+    if figure:
+        layers.append(("figures", chosen["figures"]))
     for value, options, what in ((size, chosen["sizes"], "size"), (scale, chosen["pilot"]["candidates"], "scale")):
         if value is not None:
             if value not in options:
                 raise ValueError(f"{what} must be one of {', '.join(options)} (preset {preset!r}), got {value!r}")
-            overrides |= options[value]
-    return overrides
+            layers.append((value, options[value]))
+    return layers
+
+
+def _overrides(preset: str, size: str | None = None, scale: str | None = None, figure: bool = False) -> dict:
+    """The training settings that the figures' scale, a `size` and a pilot `scale` replace; {}: the preset's own."""
+    return {key: value for _, settings_ in _override_layers(preset, size, scale, figure) for key, value in settings_.items()}
 
 
 def _scale_changes(preset: str, scale: str | None) -> dict:
@@ -165,22 +172,49 @@ def _slug(label: str | None) -> str:
     return "" if label is None else "-" + re.sub(r"[^0-9A-Za-z]+", "-", label.split(" (")[0]).strip("-")
 
 
+def _name_suffix(preset: str, size: str | None, scale: str | None, figure: bool) -> str:
+    """The run-name suffixes of the overrides that change something (one that changes nothing names the run it
+    equals: the figures' MiniLM size is the figures' full run, a pilot candidate equal to the preset its run)."""
+    from . import train
+
+    applied, suffix = dataclasses.asdict(train.preset(preset)), ""
+    for label, settings_ in _override_layers(preset, size, scale, figure):
+        if any(applied.get(key) != value for key, value in settings_.items()):
+            suffix += _slug(label)
+        applied |= settings_
+    return suffix
+
+
+def figure_steps(preset: str = "cpu") -> int:
+    """The training steps of every configuration of the analysis figures (the preset's own unless its `figures`
+    settings replace them)."""
+    return experiment_config(preset, figure=True)["train"]["steps"]
+
+
+def figure_scale(preset: str = "cpu") -> dict:
+    """What a figure's models are trained with, beside the main table's, for the reports."""
+    return {"figure training steps": figure_steps(preset), "main table training steps": experiment_config(preset)["train"]["steps"],
+            "seeds": list(seeds(preset)), "settings replaced for the figures": presets.preset(preset)["figures"] or "none"}
+
+
 def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,
-                      seed: int | None = None, size: str | None = None, scale: str | None = None) -> dict:
+                      seed: int | None = None, size: str | None = None, scale: str | None = None,
+                      figure: bool = False) -> dict:
     """Everything that defines one trained model of an experiment (its hash names the run directory).
 
     `seed` (default: the preset's first) sets the training seed: batch order, dropout, a tiny model's init.
+    `figure`: a configuration of the analysis figures, trained at the preset's figure scale (`figures`).
     `size` names one of the preset's backbone sizes (paper Fig. 6), `scale` one of its pilot candidates; their
-    settings replace the preset's. A candidate equal to the preset's own settings names the preset's run.
+    settings replace the preset's. An override equal to the settings it replaces names the run it equals.
     """
     from . import train
 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
-    name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "") + _slug(size)
-            + (_slug(scale) if _scale_changes(preset, scale) else "") + f"-s{seed}")
-    config = train.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale)})
+    name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "")
+            + _name_suffix(preset, size, scale, figure) + f"-s{seed}")
+    config = train.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale, figure)})
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
@@ -195,7 +229,8 @@ def settings(preset: str = "cpu", **extra) -> dict:
     return {"preset": preset, "medi": presets.medi_settings(preset), "train": experiment_config(preset)["train"],
             "seeds": list(seeds(preset)), "suite": suite(chosen["suite"]),
             "ablation_suite": suite(chosen["ablation_suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
-            "sizes": chosen["sizes"], "sizes_suite": suite(chosen["sizes_suite"]), "layers": list(chosen["layers"]), **extra}
+            "sizes": chosen["sizes"], "sizes_suite": suite(chosen["sizes_suite"]), "layers": list(chosen["layers"]),
+            "figures": experiment_config(preset, figure=True)["train"], **extra}
 
 
 def run_dir_for(config: dict, runs_dir: str | Path | None = None) -> Path:
@@ -214,10 +249,10 @@ class TrainedModel:
 
 def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
                   runs_dir: str | Path | None = None, seed: int | None = None, size: str | None = None,
-                  scale: str | None = None) -> TrainedModel:
+                  scale: str | None = None, figure: bool = False) -> TrainedModel:
     """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given, or
     the backbone of one of the preset's `size`s), with training seed `seed` (default: the preset's first), at
-    the preset's scale or that of its pilot candidate `scale`.
+    the preset's scale, the figures' (`figure`) or that of its pilot candidate `scale`.
 
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
@@ -228,7 +263,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
-    config = {**experiment_config(preset, variant, layers, seed, size, scale), "data_sha256": MediDataset(records).sha256()}
+    config = {**experiment_config(preset, variant, layers, seed, size, scale, figure), "data_sha256": MediDataset(records).sha256()}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -390,9 +425,9 @@ class ScoreComparison:
 
 
 def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[int, dict[str, float]]:
-    """{seed: category scores} of MEDI `variant` trained with each of the preset's seeds, on `suite` (default:
-    the preset's), evaluated with instructions unless the variant was trained without them."""
-    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed).model, preset,
+    """{seed: category scores} of MEDI `variant` trained at the figures' scale with each of the preset's seeds, on
+    `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them."""
+    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed, figure=True).model, preset,
                                          instructions_for(variant), suite)) for seed in seeds(preset)}
 
 
@@ -412,10 +447,11 @@ def _paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None 
     return paired_difference([a[seed][row] for seed in common], [b[seed][b_row or row] for seed in common])
 
 
-def _claim(claim: str, paper, interval, paper_direction: int, seeds_used) -> dict:
+def _claim(claim: str, paper, interval, paper_direction: int, seeds_used, steps: int) -> dict:
+    """A claims-table row; the claim's words end with the training steps its models took."""
     from .stats import claim_record
 
-    return claim_record(claim, paper, interval, list(seeds_used), paper_direction)
+    return claim_record(f"{claim} [{steps} steps]", paper, interval, list(seeds_used), paper_direction)
 
 
 def _with_intervals(columns: dict[str, dict[int, dict]], rows: list[str]):
@@ -462,7 +498,8 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     frame["paper gain %"] = [paper_gain[row] for row in rows]
     claims = [_claim(f"Table 2: instruction finetuning raises the {row if row != 'Average' else 'average'} score "
                      "(finetuned minus backbone, points)", round(paper[row] - PAPER_GTR_LARGE[row], 2), gains[row],
-                     1 if paper[row] >= PAPER_GTR_LARGE[row] else -1, finetuned) for row in ["Average"] + rows[:-1]]
+                     1 if paper[row] >= PAPER_GTR_LARGE[row] else -1, finetuned, experiment_config(preset)["train"]["steps"])
+              for row in ["Average"] + rows[:-1]]
     metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "seeds": sorted(finetuned), "backbone": base,
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
                "gain": {row: _interval_dict(gains[row]) for row in rows},
@@ -572,7 +609,7 @@ def _interval_dict(interval) -> dict:
 
 
 def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreComparison:
-    """One MEDI `variant` against the full mixture, both trained with each of the preset's seeds and scored on
+    """One MEDI `variant` against the full mixture, both trained at the figures' scale with each of the preset's seeds and scored on
     the preset's ablation suite: means with 95% intervals, and the paired difference (variant minus full, same
     seeds) with its interval."""
     variant = _check_variant(variant)
@@ -587,7 +624,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreCompariso
     frame["difference"] = [differences[row].mean for row in rows]
     frame["difference low"] = [differences[row].low for row in rows]
     frame["difference high"] = [differences[row].high for row in rows]
-    metrics = {"columns": ["full", variant], "variant": variant, "seeds": list(seeds(preset)),
+    metrics = {"columns": ["full", variant], "variant": variant, "seeds": list(seeds(preset)), "steps": figure_steps(preset),
                "full": dict(frame["full"]), "ablated": dict(frame[variant]),
                "difference": {row: _interval_dict(differences[row]) for row in rows},
                "per_seed": {"full": {str(k): v for k, v in full.items()}, variant: {str(k): v for k, v in other.items()}}}
@@ -619,8 +656,8 @@ def instructions_by_data(preset: str = "cpu") -> ScoreComparison:
             claims.append(_claim(f"Fig. 3, {name}: both groups minus {single} (average)",
                                  "both > " + single if instructed else "both < " + single,
                                  _paired(averages[name], averages[name], both, single),
-                                 1 if instructed else -1, seeds(preset)))
-    metrics = {"columns": list(columns), "seeds": list(seeds(preset)), "backbone_average": base["Average"],
+                                 1 if instructed else -1, seeds(preset), figure_steps(preset)))
+    metrics = {"columns": list(columns), "seeds": list(seeds(preset)), "steps": figure_steps(preset), "backbone_average": base["Average"],
                "average": {name: dict(frame[name]) for name in columns}, "claims": claims,
                "per_seed": {f"{label} / {'with' if instructed else 'without'} instructions": {str(k): v for k, v in per_seed.items()}
                             for (label, instructed), per_seed in runs.items()}}
@@ -636,9 +673,9 @@ def instruction_detail(preset: str = "cpu") -> ScoreComparison:
     frame = _with_intervals(averages, list(FIG5_LEVELS))
     labels = list(FIG5_LEVELS)
     claims = [_claim(f"Fig. 5: {finer} minus {coarser} instructions (average)", f"{finer} > {coarser}",
-                     _paired(averages["average"], averages["average"], finer, coarser), 1, seeds(preset))
+                     _paired(averages["average"], averages["average"], finer, coarser), 1, seeds(preset), figure_steps(preset))
               for coarser, finer in zip(labels, labels[1:])]
-    metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "average": dict(frame["average"]), "claims": claims,
+    metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "steps": figure_steps(preset), "average": dict(frame["average"]), "claims": claims,
                "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
     return ScoreComparison(frame, metrics)
 
@@ -682,7 +719,7 @@ def robustness(preset: str = "cpu") -> Robustness:
     for label, variant in variants.items():
         per_model[label], mean_gap[label] = {}, {}
         for seed in seeds(preset):
-            model = trained_model(preset, variant, seed=seed).model
+            model = trained_model(preset, variant, seed=seed, figure=True).model
             per_set = {}
             for index in range(1, 6):  # the first set with bootstrap replicates: the noise floor of its scores
                 results = scores(model, preset, paraphrase_instructions(index), suite, bootstrap=index == 1)
@@ -699,8 +736,8 @@ def robustness(preset: str = "cpu") -> Robustness:
     frame = _with_intervals(mean_gap, tasks)
     difference = _paired(mean_gap["without super-NI"], mean_gap["with super-NI"], "mean gap")
     claim = _claim("Fig. 4: super-NI narrows the best-worst gap over five paraphrases (without minus with, mean "
-                   "gap over tasks)", "gap without > gap with", difference, 1, seeds(preset))
-    metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "per_seed": per_model,
+                   "gap over tasks)", "gap without > gap with", difference, 1, seeds(preset), figure_steps(preset))
+    metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "steps": figure_steps(preset), "per_seed": per_model,
                "mean_gap": {label: dict(frame[label])["mean gap"] for label in variants},
                "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},
                "gap": {label: {task: value for task, value in dict(frame[label]).items()
@@ -752,8 +789,8 @@ def scaling(preset: str = "cpu", layers=None) -> Scaling:
     if too_deep:
         raise ValueError(f"layers {too_deep} exceed the backbone's depth {full_depth}")
     rows = {}
-    for layer_count in layers:  # the full depth is the main model: reused
-        trained = trained_model(preset, layers=None if layer_count == full_depth else layer_count)
+    for layer_count in layers:  # the full depth is the figures' full run: reused
+        trained = trained_model(preset, layers=None if layer_count == full_depth else layer_count, figure=True)
         rows[layer_count] = {"parameters": parameter_count(trained.model), **category_scores(scores(trained.model, preset)),
                        "final_loss": trained.summary["final_loss"]}
     frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("layers")
@@ -776,7 +813,7 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
                            for seed in seeds(preset)}
         finetuned[size] = {}
         for seed in seeds(preset):
-            trained = trained_model(preset, seed=seed, size=size)
+            trained = trained_model(preset, seed=seed, size=size, figure=True)
             finetuned[size][seed] = category_scores(scores(trained.model, preset, "paper", suite))
             parameters[size] = parameter_count(trained.model)
     sizes.sort(key=parameters.get)  # smallest first: the claim compares the largest with the smallest
@@ -788,8 +825,8 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
     frame.insert(0, "parameters", [parameters[size] for size in sizes])
     claim = _claim(f"Fig. 6: the gain from instruction finetuning grows with size ({sizes[-1]} minus {sizes[0]}, "
                    "average, points)", "larger gains more", _paired(averages["gain"], averages["gain"], sizes[-1], sizes[0]), 1,
-                   seeds(preset))
-    steps = {size: experiment_config(preset, seed=seeds(preset)[0], size=size)["train"]["steps"] for size in sizes}
+                   seeds(preset), figure_steps(preset))
+    steps = {size: experiment_config(preset, seed=seeds(preset)[0], size=size, figure=True)["train"]["steps"] for size in sizes}
     metrics = {"columns": ["backbone", "finetuned"], "seeds": list(seeds(preset)), "parameters": parameters,
                "steps": steps, "gain": {size: _interval(gains[size][seed]["Average"] for seed in seeds(preset))
                                         for size in sizes},

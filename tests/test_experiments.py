@@ -130,7 +130,7 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
         return {"categories": values, "average": average, "bootstrap": {
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
-    def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None):
+    def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
         return experiments.TrainedModel(f"{experiments._check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
 
     monkeypatch.setattr(experiments, "scores", fake_scores)
@@ -165,8 +165,8 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
 
 
 def test_the_main_table_runs_the_main_seeds_and_the_figures_the_preset_seeds(monkeypatch):
-    """The main effect may take more seeds than the figures; every preset's figure seeds are among them, so the
-    figures' full-mixture runs are the main table's."""
+    """The main effect may take more seeds than the figures; every preset's figure seeds are among them (so the
+    figures' full-mixture runs are the main table's where both train at one scale)."""
     for name in experiments.presets.NAMES:
         assert set(experiments.seeds(name)) <= set(experiments.seeds(name, main=True)), name
     monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
@@ -199,10 +199,10 @@ def test_figure_claims_compare_the_right_configurations(monkeypatch):
                              "asymmetric_only:none": runs(30.0), "tag": runs(41.0), "simple": runs(39.0)}, {"STS": 35.0})
     verdicts = {claim["claim"]: claim["verdict"] for claim in experiments.instructions_by_data("smoke").metrics["claims"]}
     assert verdicts == {
-        "Fig. 3, with instructions: both groups minus symmetric only (average)": "reproduced",  # 60 > 50
-        "Fig. 3, with instructions: both groups minus asymmetric only (average)": "contradicted",  # 60 < 70
-        "Fig. 3, without instructions: both groups minus symmetric only (average)": "reproduced",  # 40 < 45
-        "Fig. 3, without instructions: both groups minus asymmetric only (average)": "contradicted"}  # 40 > 30
+        "Fig. 3, with instructions: both groups minus symmetric only (average) [10 steps]": "reproduced",  # 60 > 50
+        "Fig. 3, with instructions: both groups minus asymmetric only (average) [10 steps]": "contradicted",  # 60 < 70
+        "Fig. 3, without instructions: both groups minus symmetric only (average) [10 steps]": "reproduced",  # 40 < 45
+        "Fig. 3, without instructions: both groups minus asymmetric only (average) [10 steps]": "contradicted"}  # 40 > 30
     detail = experiments.instruction_detail("smoke")
     assert [claim["verdict"] for claim in detail.metrics["claims"]] == ["reproduced", "contradicted", "reproduced"]
     assert detail.frame.loc["tag", "average"] == pytest.approx(42.5)
@@ -253,7 +253,7 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
     monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
     monkeypatch.setattr(experiments, "base_model", lambda preset, seed=None, size=None: ("base", size))
-    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, size=None: experiments.TrainedModel(
+    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel(
         (size, seed), {}, None, {}))
     monkeypatch.setattr(experiments, "parameter_count", lambda model: {"small": 10, "large": 100}[model[0]])
 
@@ -290,6 +290,48 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
     assert experiments._slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and experiments._slug(None) == ""
     with pytest.raises(ValueError, match="scale must be one of 5 steps, 10 steps"):
         experiments.experiment_config("smoke", scale="1 step")
+
+
+def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_scale():
+    main, figure = experiments.experiment_config("cpu", seed=2), experiments.experiment_config("cpu", seed=2, figure=True)
+    assert main["train"]["steps"] == PRESETS["cpu"]["train"]["steps"] and main["train"]["name"] == "cpu-full-s2"
+    assert figure["train"]["steps"] == PRESETS["cpu"]["figures"]["steps"] != main["train"]["steps"]
+    assert figure["train"]["name"] == "cpu-full-figures-s2"
+    assert {**figure["train"], "steps": main["train"]["steps"], "name": "cpu-full-s2"} == main["train"]  # nothing else
+    # Fig. 6: the MiniLM size changes nothing beyond the figures' scale, so it is the figures' full run; mpnet is not
+    sizes = list(PRESETS["cpu"]["sizes"])
+    assert experiments.experiment_config("cpu", seed=2, size=sizes[0], figure=True) == figure
+    mpnet = experiments.experiment_config("cpu", seed=2, size=sizes[1], figure=True)["train"]
+    assert mpnet["name"] == "cpu-full-figures-all-mpnet-base-v2-s2" and mpnet["steps"] == figure["train"]["steps"]
+    assert experiments.figure_steps("cpu") == figure["train"]["steps"] and experiments.figure_steps("smoke") == 10
+    # a preset without figure settings trains its figures as its main table: the same runs
+    assert experiments.experiment_config("smoke", "tag", figure=True) == experiments.experiment_config("smoke", "tag")
+
+
+def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch):
+    requested = []
+
+    def fake_trained(preset, variant="full", layers=None, runs_dir=None, seed=None, size=None, scale=None, figure=False):
+        requested.append((variant, size, figure))
+        return experiments.TrainedModel("tuned", {}, None, {})
+
+    def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
+        return {"categories": {"STS": 50.0}, "average": 50.0}
+
+    monkeypatch.setattr(experiments, "trained_model", fake_trained)
+    monkeypatch.setattr(experiments, "scores", fake_scores)
+    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
+    monkeypatch.setattr(experiments, "parameter_count", lambda model: 1)
+    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"one": {}})
+    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "figures", {"steps": 5})
+    for figure in (lambda: experiments.ablation("smoke", "no_superni"), lambda: experiments.instructions_by_data("smoke"),
+                   lambda: experiments.instruction_detail("smoke"), lambda: experiments.model_sizes("smoke")):
+        requested.clear()
+        result = figure()
+        assert requested and all(flag for _, _, flag in requested), requested
+        assert all(claim["claim"].endswith("[5 steps]") for claim in result.metrics.get("claims", []))
+        steps = result.metrics["steps"]
+        assert set(steps.values() if isinstance(steps, dict) else [steps]) == {5}
 
 
 def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrowest_interval(monkeypatch, tmp_path):
