@@ -491,6 +491,7 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     for column in ("gain", "gain low", "gain high"):
         frame[column.replace("gain", "gain %")] = [100 * value / base[row] for row, value in zip(rows, frame[column])]
     sampling = sampling_error(base_results, tuned_results, rows)
+    per_task = task_gains(base_results, tuned_results)
     for column in ("backbone", "ours", "gain"):
         frame[f"eval sd {column}"] = [sampling[row][column] for row in rows]
     frame["paper GTR-large"] = [PAPER_GTR_LARGE[row] for row in rows]
@@ -504,7 +505,7 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
                "gain": {row: _interval_dict(gains[row]) for row in rows},
                "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
-               "sampling_error": sampling, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
+               "sampling_error": sampling, "tasks": per_task, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
                "seeds_for_half_width": seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"]
                                                             for seed in finetuned], TARGET_HALF_WIDTH),
                "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
@@ -544,6 +545,39 @@ def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> 
                   "ours": float(np.mean([draws(tuned_results[seed], row).std(ddof=1) for seed in tuned_results])),
                   "gain": float(np.mean([(draws(tuned_results[seed], row) - draws(base_results[seed], row)).std(ddof=1)
                                          for seed in tuned_results]))} for row in rows}
+
+
+def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
+    """Per task of the suite, so that a category's effect can be traced to its tasks: its category, the backbone's
+    and the finetuned model's mean score over seeds, the gain paired by seed with its 95% t-interval, and the
+    evaluation sampling sd of the gain (of the paired bootstrap replicates, averaged over seeds). Arguments:
+    {seed: `evaluate(..., bootstrap=B)` results} of the backbone and of the finetuned model."""
+    import numpy as np
+
+    common = sorted(set(base_results) & set(tuned_results))
+    rows = {}
+    for task, entry in tuned_results[common[0]]["tasks"].items():
+        base = {seed: {task: base_results[seed]["tasks"][task]["score"]} for seed in common}
+        tuned = {seed: {task: tuned_results[seed]["tasks"][task]["score"]} for seed in common}
+        sd = [np.subtract(tuned_results[seed]["tasks"][task]["bootstrap"], base_results[seed]["tasks"][task]["bootstrap"]
+                          ).std(ddof=1) for seed in common]
+        rows[task] = {"category": entry["category"], "backbone": float(np.mean([base[s][task] for s in common])),
+                      "finetuned": float(np.mean([tuned[s][task] for s in common])),
+                      "gain": _interval_dict(_paired(tuned, base, task)), "eval_sd_gain": float(np.mean(sd))}
+    return rows
+
+
+def task_frame(per_task: dict[str, dict]):
+    """`task_gains` as a table, one row per task in Table 2's category order: backbone, finetuned, the gain with
+    its interval over seeds, and the gain's evaluation sampling sd."""
+    import pandas as pd
+
+    order = {category: i for i, category in enumerate(CATEGORIES)}
+    frame = pd.DataFrame({task: {"category": row["category"], "backbone": row["backbone"], "INSTRUCTOR (ours)": row["finetuned"],
+                                 "gain": row["gain"]["mean"], "gain low": row["gain"]["low"], "gain high": row["gain"]["high"],
+                                 "eval sd gain": row["eval_sd_gain"]} for task, row in per_task.items()}).T
+    frame = frame.sort_values("category", key=lambda column: column.map(order), kind="stable")
+    return frame.astype({column: float for column in frame.columns if column != "category"})
 
 
 def training_seconds(trained: TrainedModel) -> float:

@@ -127,7 +127,11 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
         values = backbone if model == "base" else per_variant_seed[model.split("/")[0]][int(model.split("/")[1])]
         average = sum(values.values()) / len(values)
         spread = np.array([-1.0, 0.0, 1.0]) * (1 if model == "base" else 2)  # replicates: sd 1 (backbone), 2 (trained)
-        return {"categories": values, "average": average, "bootstrap": {
+        offset = 1 if model == "base" else 2  # two tasks per category, at its score + offset and - offset
+        tasks = {f"{category}-{name}": {"category": category, "score": value + sign * offset,
+                                         "bootstrap": (value + sign * offset + spread).tolist()}
+                 for category, value in values.items() for name, sign in (("a", 1), ("b", -1))}
+        return {"categories": values, "average": average, "tasks": tasks, "bootstrap": {
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
@@ -161,6 +165,15 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
     claims = {claim["claim"]: claim for claim in table.metrics["claims"]}
     average = next(claim for text, claim in claims.items() if "average" in text)
     assert average["ours"] == pytest.approx(11.5) and average["seeds"] == [1, 2]
+    # per task: Classification-a gains 42 - 31 = 11 and 46 - 31 = 15 (mean 13, se 2), Classification-b 9 and 13
+    task = table.metrics["tasks"]["Classification-a"]
+    assert (task["category"], task["backbone"], task["finetuned"]) == ("Classification", pytest.approx(31.0), pytest.approx(44.0))
+    assert (task["gain"]["mean"], task["gain"]["low"]) == pytest.approx((13.0, 13.0 - 2 * T_975_1))
+    assert table.metrics["tasks"]["Classification-b"]["gain"]["mean"] == pytest.approx(11.0)
+    assert task["eval_sd_gain"] == pytest.approx(1.0)  # replicates v + o + (-2, 0, 2) minus v' + o' + (-1, 0, 1)
+    frame = experiments.task_frame(table.metrics["tasks"])
+    assert list(frame.index) == ["Classification-a", "Classification-b", "STS-a", "STS-b"]  # Table 2's order
+    assert frame.loc["STS-b", "gain high"] == pytest.approx(10.0 + T_975_1)  # gains 9, 11: se 1
     assert average["verdict"] == "inconclusive"  # two seeds this far apart: the interval includes 0
 
 

@@ -174,6 +174,11 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
     # evaluation sampling error beside the seeds' spread: bootstrap sds in Table 2, the noise floor in Fig. 4
     table = metrics_of(reports, "main_table")["metrics"]
     assert table["bootstrap_replicates"] == 50 and all(entry["backbone"] > 0 for entry in table["sampling_error"].values())
+    # per task: a category's gain is the mean of its tasks' gains (category scores average their tasks)
+    for category in set(table["sampling_error"]) - {"Average"}:
+        gains = [row["gain"]["mean"] for row in table["tasks"].values() if row["category"] == category]
+        assert gains and table["gain"][category]["mean"] == pytest.approx(sum(gains) / len(gains))
+    assert all(row["gain"]["n"] == 2 and row["eval_sd_gain"] > 0 for row in table["tasks"].values())
     robustness = metrics_of(reports, "robustness")["metrics"]
     assert all(floor > 0 for floor in robustness["noise_floor"].values())
 
