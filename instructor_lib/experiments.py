@@ -159,14 +159,6 @@ def _overrides(preset: str, size: str | None = None, scale: str | None = None, f
     return {key: value for _, settings_ in _override_layers(preset, size, scale, figure) for key, value in settings_.items()}
 
 
-def _scale_changes(preset: str, scale: str | None) -> dict:
-    """The settings of pilot candidate `scale` that differ from the preset's own ({}: it trains as the preset does)."""
-    from . import train
-
-    own = dataclasses.asdict(train.preset(preset))
-    return {key: value for key, value in _overrides(preset, scale=scale).items() if own.get(key) != value}
-
-
 def _slug(label: str | None) -> str:
     """A size or pilot label as a run-name suffix: "40 steps, lr 1e-4" -> "-40-steps-lr-1e-4" (no parenthesis)."""
     return "" if label is None else "-" + re.sub(r"[^0-9A-Za-z]+", "-", label.split(" (")[0]).strip("-")
@@ -543,8 +535,16 @@ def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> 
 
     return {row: {"backbone": float(np.mean([draws(base_results[seed], row).std(ddof=1) for seed in base_results])),
                   "ours": float(np.mean([draws(tuned_results[seed], row).std(ddof=1) for seed in tuned_results])),
-                  "gain": float(np.mean([(draws(tuned_results[seed], row) - draws(base_results[seed], row)).std(ddof=1)
-                                         for seed in tuned_results]))} for row in rows}
+                  "gain": _paired_sd([draws(tuned_results[seed], row) for seed in tuned_results],
+                                     [draws(base_results[seed], row) for seed in tuned_results])} for row in rows}
+
+
+def _paired_sd(tuned_draws: list, base_draws: list) -> float:
+    """The sd of the difference of paired bootstrap replicates (one array per seed for each model), averaged over
+    seeds: the evaluation sampling error of a gain."""
+    import numpy as np
+
+    return float(np.mean([(np.asarray(tuned) - np.asarray(base)).std(ddof=1) for tuned, base in zip(tuned_draws, base_draws)]))
 
 
 def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
@@ -554,16 +554,18 @@ def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
     {seed: `evaluate(..., bootstrap=B)` results} of the backbone and of the finetuned model."""
     import numpy as np
 
+    from .stats import paired_difference
+
     common = sorted(set(base_results) & set(tuned_results))
     rows = {}
     for task, entry in tuned_results[common[0]]["tasks"].items():
-        base = {seed: {task: base_results[seed]["tasks"][task]["score"]} for seed in common}
-        tuned = {seed: {task: tuned_results[seed]["tasks"][task]["score"]} for seed in common}
-        sd = [np.subtract(tuned_results[seed]["tasks"][task]["bootstrap"], base_results[seed]["tasks"][task]["bootstrap"]
-                          ).std(ddof=1) for seed in common]
-        rows[task] = {"category": entry["category"], "backbone": float(np.mean([base[s][task] for s in common])),
-                      "finetuned": float(np.mean([tuned[s][task] for s in common])),
-                      "gain": _interval_dict(_paired(tuned, base, task)), "eval_sd_gain": float(np.mean(sd))}
+        base = [base_results[seed]["tasks"][task] for seed in common]
+        tuned = [tuned_results[seed]["tasks"][task] for seed in common]
+        base_scores, tuned_scores = [e["score"] for e in base], [e["score"] for e in tuned]
+        rows[task] = {"category": entry["category"], "backbone": float(np.mean(base_scores)),
+                      "finetuned": float(np.mean(tuned_scores)),
+                      "gain": _interval_dict(paired_difference(tuned_scores, base_scores)),
+                      "eval_sd_gain": _paired_sd([e["bootstrap"] for e in tuned], [e["bootstrap"] for e in base])}
     return rows
 
 
@@ -628,7 +630,7 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
     frame["lr"] = frame["lr"].map("{:g}".format)  # 5e-05, not 0.0 once the frame is rounded
     best = min(rows, key=lambda label: (rows[label]["half-width"], rows[label]["steps"]))
     metrics = {"columns": ["gain"], "seeds": pilot_seeds, "target_half_width": TARGET_HALF_WIDTH,
-               "candidates": rows, "chosen": best, "preset_uses_chosen": not _scale_changes(preset, best),
+               "candidates": rows, "chosen": best, "preset_uses_chosen": not _name_suffix(preset, None, best, False),
                "chosen_gain": rows[best]["gain"], "chosen_half_width": float(rows[best]["half-width"]),
                "target_met": bool(rows[best]["half-width"] <= TARGET_HALF_WIDTH), "backbone": backbones[pilot_seeds[0]],
                "gain_per_seed": gains_per_seed, "sampling_error": sampling,
