@@ -3,6 +3,8 @@
 All sides train the same model (all-MiniLM-L6-v2) on the same (query, positive, negative) batch with AdamW:
 - "ours": the cpu preset's step: the 3B texts in chunks of similar token length (--chunk), every chunk's
   autograd graph kept, one backward (one forward per text);
+- "ours, torch's dropout": the same step with torch's dropout masks (`bernoulli_`) instead of the trainer's
+  cheaper CPU masks (instructor_lib/dropout.py): the step before them;
 - "ours, gradient caching": GradCache with chunks of --cache-chunk texts (two forwards per text, the memory of
   one chunk): the cpu preset's step before, kept for batches that do not fit memory;
 - "sentence-transformers": CachedMultipleNegativesRankingLoss with mini_batch_size --cache-chunk (it chunks each
@@ -20,6 +22,7 @@ gradient caching, each in a fresh subprocess (Linux: resident-set high-water mar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -38,7 +42,8 @@ from instructor_lib.data import collate
 from instructor_lib.loss import instructor_loss
 from instructor_lib.model import Instructor
 from instructor_lib.precision import precision_record, resolve_precision
-from instructor_lib.train import length_chunks, loss_and_backward
+from instructor_lib import train
+from instructor_lib.train import length_chunks
 
 WORDS = ("the a model text query document retrieval science news review question answer sentence passage "
          "embedding dog cat food city river music history energy market policy health").split()
@@ -53,16 +58,19 @@ def make_batch(batch_size: int, words: int, seed: int = 0, varied: bool = False)
                      "task_name": "bench"} for _ in range(batch_size)])
 
 
-def ours(max_seq_length: int, chunk: int | None, gradient_caching: bool):
-    """A step function of our trainer, and its model."""
+def ours(max_seq_length: int, chunk: int | None, gradient_caching: bool, torch_dropout: bool = False):
+    """A step function of our trainer, and its model. `torch_dropout`: torch's own dropout masks instead of the
+    trainer's cheaper CPU ones (instructor_lib/dropout.py), the step as it was before them."""
     model = Instructor.from_pretrained().train()
     model.max_seq_length = max_seq_length
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as instructor_lib.train
 
     def step(batch, precision: str):
         optimizer.zero_grad(set_to_none=True)
-        loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk, gradient_caching=gradient_caching,
-                          precision=precision)
+        with (mock.patch.object(train, "cpu_dropout", contextlib.nullcontext) if torch_dropout
+              else contextlib.nullcontext()):
+            train.loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk,
+                                    gradient_caching=gradient_caching, precision=precision)
         optimizer.step()
     return step, model
 
@@ -102,7 +110,9 @@ def speed(args) -> list[dict]:
     batch = make_batch(args.batch, args.words, varied=not args.uniform_lengths)
     ours_step, model = ours(args.max_seq_length, args.chunk, False)
     cached_step, _ = ours(args.max_seq_length, args.cache_chunk, True)
+    torch_dropout_step, _ = ours(args.max_seq_length, args.chunk, False, torch_dropout=True)
     steps = {"ours": (ours_step, step_flops(model, batch, args.chunk, False)),
+             "ours, torch's dropout": (torch_dropout_step, step_flops(model, batch, args.chunk, False)),
              "ours, gradient caching": (cached_step, step_flops(model, batch, args.cache_chunk, True)),
              "sentence-transformers": (sentence_transformers_step(args.max_seq_length, args.cache_chunk), None)}
     useful = steps["ours"][1][1]

@@ -37,6 +37,7 @@ import torch.distributed as dist
 
 from . import presets
 from .config import progress_bar, runs_root
+from .dropout import cpu_dropout
 from .data import MediDataset, TaskBatchSampler, TrainBatch, collate
 from .files import RunLockedError, atomic_path, atomic_write_json, atomic_write_text, fsync_dir, read_json, run_lock
 from .loss import LOSSES, PAPER_TEMPERATURE
@@ -231,6 +232,8 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
     instructor: Instructor = getattr(model, "module", model)
     device = next(instructor.parameters()).device
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+    # CPU: cheaper dropout masks (instructor_lib.dropout); CUDA's own dropout is fast already
+    masks = cpu_dropout if device.type == "cpu" else contextlib.nullcontext
     world_size = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
     pairs = batch.query + batch.pos + batch.neg
     chunks = [(rows, {k: v.to(device) for k, v in features.items()})
@@ -239,7 +242,7 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
     inverse = torch.argsort(torch.tensor([row for rows, _ in chunks for row in rows], device=device))
 
     if not gradient_caching or len(chunks) == 1:
-        with autocast:  # one forward call (DDP expects one per backward) over every chunk
+        with autocast, masks():  # one forward call (DDP expects one per backward) over every chunk
             embeddings = _wide(model([features for _, features in chunks]))[inverse]
         loss, gradient = _embedding_gradients(embeddings, len(batch), loss_fn, temperature)
         embeddings.backward(gradient * world_size)
@@ -247,7 +250,7 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
 
     # Gradient caching: pass 1 without autograd, remembering each chunk's RNG state for dropout.
     embeddings, rng_states = [], []
-    with torch.no_grad(), autocast:
+    with torch.no_grad(), autocast, masks():
         for _, features in chunks:
             rng_states.append(_rng_state(device))
             embeddings.append(_wide(instructor(features)))
@@ -259,7 +262,7 @@ def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         _set_rng_state(device, state)
         with sync:
-            with autocast:
+            with autocast, masks():
                 chunk_embeddings = _wide(model(features))
             chunk_embeddings.backward(gradient[rows] * world_size)
     _set_rng_state(device, rng_after)

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
     ("settings and formats", {"config", "precision", "records", "instructions", "datasets", "weights"}),
-    ("the embedder", {"loss", "model", "tiny", "data"}),
+    ("the embedder", {"loss", "model", "tiny", "data", "dropout"}),
     ("stages", {"medi", "evaluation", "train", "viz", "widgets", "compat"}),
     ("the notebooks' facade", {"experiments"}),
     ("presentation", {"reporting"}),
