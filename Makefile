@@ -31,10 +31,10 @@ browser:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 reproduce: $(STAMP) $(MPNET) browser
-	$(PY) -m instructor_lib.reporting --preset cpu
+	$(PY) -m instructor_lib.workbench.reporting --preset cpu
 
 pilot: $(STAMP) browser  # the scale pilot (README, "Scale"): run on demand, not by make reproduce
-	$(PY) -m instructor_lib.reporting --preset cpu --only pilot
+	$(PY) -m instructor_lib.workbench.reporting --preset cpu --only pilot
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q

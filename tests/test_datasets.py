@@ -476,7 +476,7 @@ def test_data_dir_falls_back_to_the_fetched_copy(tmp_path, monkeypatch):
 
 
 def test_reproduce_fetches_the_data_only_when_none_is_found(monkeypatch):
-    from instructor_lib import reporting
+    from instructor_lib.workbench import reporting
 
     calls = []
     monkeypatch.setattr(datasets, "fetch", lambda: calls.append("fetch") or datasets.FetchReport())

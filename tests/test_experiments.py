@@ -1,4 +1,4 @@
-"""instructor_lib.experiments: the hand-checkable pieces behind the research notebooks."""
+"""instructor_lib.workbench.experiments: the hand-checkable pieces behind the research notebooks."""
 import math
 import json
 import types
@@ -9,7 +9,8 @@ import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
 
-from instructor_lib import experiments, train
+from instructor_lib import train
+from instructor_lib.workbench import experiments
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
 from instructor_lib.presets import PRESETS

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import torch
 
-from instructor_lib import config as config_module, experiments, files, reporting, train as train_module, widgets
+from instructor_lib import config as config_module, files, train as train_module
+from instructor_lib.workbench import experiments, reporting, widgets
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.instruction_sets import get_instruction_set
 from instructor_lib.evaluation.suite import FULL, Subsample, resolve_suite
@@ -71,7 +72,7 @@ def test_1_a_reporting_run_killed_inside_a_notebook_leaves_the_reports_as_they_w
     assert reporting.run_notebook("toy", "cpu", reports, notebooks, cache_dir=cache)["status"] == "ok"
     before = {path.name: path.read_bytes() for path in reports.iterdir() if path.is_file()}
     assert {"toy.ipynb", "toy.metrics.json", "toy.run.json", "toy.html"} <= set(before)
-    killed = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib import reporting; "
+    killed = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench import reporting; "
                              "reporting.run_notebook('toy', 'cpu', sys.argv[1], sys.argv[2], parameters={'value': -1}, "
                              "cache_dir=sys.argv[3])", str(reports), str(notebooks), str(cache)],
                             cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True, timeout=300)

@@ -13,9 +13,10 @@ LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
     ("settings and formats", {"config", "precision", "records", "instructions", "datasets", "weights"}),
     ("the embedder", {"loss", "model", "tiny", "data", "dropout"}),
-    ("stages", {"medi", "evaluation", "train", "viz", "widgets", "compat"}),
-    ("the notebooks' facade", {"experiments"}),
-    ("presentation", {"reporting"}),
+    ("stages", {"medi", "evaluation", "train", "compat"}),
+    ("workbench", {"workbench", "workbench.viz", "workbench.widgets"}),
+    ("workbench experiments", {"workbench.experiments"}),
+    ("workbench reporting", {"workbench.reporting"}),
     ("entry points", {"__init__", "__main__"}),
 ]
 
@@ -57,10 +58,12 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def layer_of(module: str) -> int:
-    top = module.split(".")[0]
-    for index, (_, members) in enumerate(LAYERS):
-        if module in members or top in members:
-            return index
+    """The layer of the longest listed name that is `module` or a package above it."""
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        for index, (_, members) in enumerate(LAYERS):
+            if ".".join(parts[:length]) in members:
+                return index
     raise AssertionError(f"module {module} has no layer: add it to LAYERS in {Path(__file__).name} and to the "
                          "README's module table")
 
@@ -106,20 +109,23 @@ def test_the_walker_sees_relative_absolute_and_lazy_imports(tmp_path, monkeypatc
     """The checks above could not fail if the walker missed imports: a toy package with each kind of import."""
     package = tmp_path / "instructor_lib"
     (package / "medi").mkdir(parents=True)
+    (package / "workbench").mkdir()
     (package / "__init__.py").write_text("")
     (package / "medi" / "__init__.py").write_text("from .build import x\n")
     (package / "medi" / "build.py").write_text("from .. import presets\nfrom ..records import load\n")
-    (package / "presets.py").write_text("def f():\n    from .reporting import g\n")
+    (package / "presets.py").write_text("def f():\n    from .workbench.reporting import g\n")
     (package / "records.py").write_text("import instructor_lib.presets\n")
-    (package / "reporting.py").write_text("from instructor_lib.medi import build\n")
+    (package / "workbench" / "__init__.py").write_text("")
+    (package / "workbench" / "reporting.py").write_text("from instructor_lib.medi import build\n")
     monkeypatch.setitem(globals(), "PACKAGE", package)
     graph = import_graph()
     assert graph["medi"] == {"medi.build"} and graph["medi.build"] == {"presets", "records"}
-    assert graph["presets"] == {"reporting"} and graph["records"] == {"presets"}
-    assert graph["reporting"] == {"medi", "medi.build"}
+    assert graph["presets"] == {"workbench.reporting"} and graph["records"] == {"presets"}
+    assert graph["workbench.reporting"] == {"medi", "medi.build"}
     cycle = find_cycle(graph)
-    assert cycle[0] == cycle[-1] and {"presets", "reporting", "medi.build"} <= set(cycle)
-    assert upward_imports(graph) == ["presets (ground) imports reporting (presentation)"]
+    assert cycle[0] == cycle[-1] and {"presets", "workbench.reporting", "medi.build"} <= set(cycle)
+    assert upward_imports(graph) == ["presets (ground) imports workbench.reporting (workbench reporting)"]
+    assert layer_of("workbench.experiments.pilot") == layer_of("workbench.experiments") > layer_of("workbench.viz")
     assert find_cycle({"a": {"b"}, "b": set()}) is None
     with pytest.raises(AssertionError, match="has no layer"):
         layer_of("nowhere")

@@ -1,4 +1,4 @@
-"""The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.reporting)."""
+"""The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.workbench.reporting)."""
 import ast
 import html
 import json
@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from plotly.offline import get_plotlyjs
 
-from instructor_lib import experiments, reporting, viz, widgets
+from instructor_lib.workbench import experiments, reporting, viz, widgets
 from instructor_lib.config import PROJECT_ROOT, data_dir
 from instructor_lib.provenance import config_hash, sha256_file
 from instructor_lib.stats import read_claims

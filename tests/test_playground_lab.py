@@ -16,7 +16,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from instructor_lib import widgets
+from instructor_lib.workbench import widgets
 from instructor_lib.config import PROJECT_ROOT
 from instructor_lib.tiny import tiny_bert
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from instructor_lib import reporting
+from instructor_lib.workbench import reporting
 from instructor_lib.config import PROJECT_ROOT
 
 CHROMIUM_FLAGS = reporting.CHROMIUM_FLAGS
@@ -61,7 +61,7 @@ def test_fresh_report_and_index_render_their_figures(tmp_path):
 @pytest.mark.parametrize("name", ["index", *reporting.notebook_names()])
 def test_committed_reports_render_their_figures(name, tmp_path):
     page = PROJECT_ROOT / "reports" / f"{name}.html"
-    assert page.exists(), f"{page} is missing: run `python -m instructor_lib.reporting --preset cpu` and commit reports/"
+    assert page.exists(), f"{page} is missing: run `python -m instructor_lib.workbench.reporting --preset cpu` and commit reports/"
     assert (PROJECT_ROOT / "reports" / reporting.PLOTLY_JS).exists()
     assert page.stat().st_size < reporting.HTML_LIMIT_BYTES
     assert_figures_drawn(page, tmp_path)

@@ -1,10 +1,10 @@
-"""Embedding maps (instructor_lib.viz) and the similarity playground (instructor_lib.widgets)."""
+"""Embedding maps (instructor_lib.workbench.viz) and the similarity playground (instructor_lib.workbench.widgets)."""
 import numpy as np
 import pytest
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from instructor_lib import viz, widgets
+from instructor_lib.workbench import viz, widgets
 from instructor_lib.config import data_dir
 from instructor_lib.tiny import tiny_bert
 

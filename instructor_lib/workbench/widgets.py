@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Instructor
+from ..model import Instructor
 
 # Heatmap titles: wrapped lines short enough that, even at one em per glyph, a line fits above its half of the
 # figure (38 x 13 px < 509 px, the width of one heatmap), so two long instructions never run into each other.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import presets, readers
-from .config import data_dir as resolve_data_dir
+from .. import presets, readers
+from ..config import data_dir as resolve_data_dir
 
 # Labelled evaluation tasks we can read, with the file of each split (formats in each folder's SOURCE.md).
 LABELLED_TASKS = {
@@ -81,7 +81,7 @@ def load_labelled_texts(task: str = "EmotionClassification", labels: str | list[
 
 def task_instruction(task: str, instruction_set: str = "hkunlp/instructor-large", data_dir: str | Path | None = None) -> str:
     """The official single-text evaluation instruction of `task` (eval/INSTRUCTIONS.json, via the `paper` set)."""
-    from .evaluation.instruction_sets import paper_instructions
+    from ..evaluation.instruction_sets import paper_instructions
 
     return paper_instructions(instruction_set, data_dir).instruction(task, "text")
 
@@ -93,7 +93,7 @@ def settings(preset: str = "cpu", task: str = "EmotionClassification", labels: s
 
     The result is what a run records (and hashes): it names the data file (relative to the data dir, so the
     hash does not depend on where the data lives) and the instruction used.
-    `model_path` is only recorded here (load it with `instructor_lib.experiments.notebook_model`).
+    `model_path` is only recorded here (load it with `instructor_lib.workbench.experiments.notebook_model`).
     """
     sizes = presets.preset(preset)["viz"]  # what the preset draws where a setting is left at 0 or ""
     chosen_methods = [name.strip() for name in (methods or sizes["methods"]).split(",") if name.strip()]

@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import presets
-from .config import runs_root
-from .evaluation.report import CATEGORIES, PAPER_TABLE2
-from .files import atomic_write_json, read_json
-from .provenance import config_hash
+from .. import presets
+from ..config import runs_root
+from ..evaluation.report import CATEGORIES, PAPER_TABLE2
+from ..files import atomic_write_json, read_json
+from ..provenance import config_hash
 
 
 def default_runs_dir() -> Path:
@@ -42,7 +42,7 @@ PAPER_INSTRUCTOR = "INSTRUCTOR-large (335M)"
 
 def _check_variant(variant: str) -> str:
     """The variant's one name (`medi.canonical_variant`); an unknown variant is an error listing the forms."""
-    from .medi import canonical_variant
+    from ..medi import canonical_variant
 
     return canonical_variant(variant)
 
@@ -69,7 +69,7 @@ def check_parameters(preset: str = "cpu", variant: str = "full", layers=None) ->
 # ------------------------------------------------------------------------------------------- the mixture
 def build_mixture(preset: str = "cpu", variant: str = "full"):
     """The MEDI mixture of a preset and variant (`instructor_lib.medi.build_medi`; mined embeddings are cached)."""
-    from .medi import build_medi
+    from ..medi import build_medi
 
     check_parameters(preset, variant)
     return build_medi(preset, variant=variant)
@@ -167,7 +167,7 @@ def _slug(label: str | None) -> str:
 def _name_suffix(preset: str, size: str | None, scale: str | None, figure: bool) -> str:
     """The run-name suffixes of the overrides that change something (one that changes nothing names the run it
     equals: the figures' MiniLM size is the figures' full run, a pilot candidate equal to the preset its run)."""
-    from . import train
+    from .. import train
 
     applied, suffix = dataclasses.asdict(train.preset(preset)), ""
     for label, settings_ in _override_layers(preset, size, scale, figure):
@@ -199,7 +199,7 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     `size` names one of the preset's backbone sizes (paper Fig. 6), `scale` one of its pilot candidates; their
     settings replace the preset's. An override equal to the settings it replaces names the run it equals.
     """
-    from . import train
+    from .. import train
 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
@@ -249,9 +249,9 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
     """
-    from . import train
-    from .data import MediDataset
-    from .model import Instructor
+    from .. import train
+    from ..data import MediDataset
+    from ..model import Instructor
 
     check_parameters(preset, variant, layers)
     records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
@@ -280,7 +280,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
 def finished_model(preset: str = "cpu", variant: str = "full", runs_dir: str | Path | None = None):
     """The newest finished run of `experiment_config(preset, variant)` (on any MEDI build), or None: no training
     and no mixture building, so that it answers at once."""
-    from .model import Instructor
+    from ..model import Instructor
 
     wanted = experiment_config(preset, variant)
     runs = []
@@ -300,8 +300,8 @@ def notebook_model(model_path: str = "", preset: str = "cpu"):
     `make reproduce`) has trained it, else the backbone itself, at once and saying so (never a training run);
     paper: hkunlp/instructor-large (a local copy, or the hub when online).
     """
-    from .model import Instructor
-    from .tiny import tiny_bert
+    from ..model import Instructor
+    from ..tiny import tiny_bert
 
     if model_path:
         return Instructor.from_pretrained(model_path)
@@ -322,7 +322,7 @@ def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None 
     """The preset's backbone (or that of one of its `size`s) before finetuning (cut to `layers` layers when
     given), in eval mode: the model the run of training seed `seed` starts from (a pretrained backbone is the
     same for every seed; a tiny random model is initialised by the seed)."""
-    from . import train
+    from .. import train
 
     settings = {"seed": seeds(preset)[0] if seed is None else seed, **_overrides(preset, size)}
     model = train.load_model(train.preset(preset, **settings)).eval()
@@ -365,7 +365,7 @@ def training_metrics(trained: TrainedModel, curves) -> dict:
 def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstrap: bool = False) -> dict:
     """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task; `bootstrap`: with
     the preset's number of bootstrap replicates of each score (its evaluation sampling error)."""
-    from .evaluation import evaluate
+    from ..evaluation import evaluate
 
     return evaluate(model, suite=suite or presets.preset(preset)["suite"], instructions=instructions,
                     precision="auto", bootstrap=presets.preset(preset)["bootstrap"] if bootstrap else 0)
@@ -373,7 +373,7 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstr
 
 def instructions_for(variant: str) -> str:
     """The instruction set a variant is evaluated with: none when it was trained without instructions."""
-    from .medi import parse_variant
+    from ..medi import parse_variant
 
     return "none" if parse_variant(variant)[1] == "none" else "paper"
 
@@ -425,7 +425,7 @@ def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[
 
 def _interval(values) -> dict:
     """The t-interval over seeds of `values`, as a JSON-able dict."""
-    from .stats import t_interval
+    from ..stats import t_interval
 
     return _interval_dict(t_interval(list(values)))
 
@@ -433,7 +433,7 @@ def _interval(values) -> dict:
 def _paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None):
     """The t-interval over seeds of a[seed][row] - b[seed][b_row] (b_row defaults to row; same seeds: a paired
     comparison). Two configurations on one row, or (a is b) one configuration's two rows."""
-    from .stats import paired_difference
+    from ..stats import paired_difference
 
     common = sorted(set(a) & set(b))
     return paired_difference([a[seed][row] for seed in common], [b[seed][b_row or row] for seed in common])
@@ -441,7 +441,7 @@ def _paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None 
 
 def _claim(claim: str, paper, interval, paper_direction: int, seeds_used, steps: int) -> dict:
     """A claims-table row; the claim's words end with the training steps its models took."""
-    from .stats import claim_record
+    from ..stats import claim_record
 
     return claim_record(f"{claim} [{steps} steps]", paper, interval, list(seeds_used), paper_direction)
 
@@ -554,7 +554,7 @@ def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
     {seed: `evaluate(..., bootstrap=B)` results} of the backbone and of the finetuned model."""
     import numpy as np
 
-    from .stats import paired_difference
+    from ..stats import paired_difference
 
     common = sorted(set(base_results) & set(tuned_results))
     rows = {}
@@ -746,8 +746,8 @@ def robustness(preset: str = "cpu") -> Robustness:
     scores). Claim: super-NI narrows the gap (the difference is positive)."""
     import pandas as pd
 
-    from .evaluation.instruction_sets import paraphrase_instructions
-    from .stats import noise_floor_gap
+    from ..evaluation.instruction_sets import paraphrase_instructions
+    from ..stats import noise_floor_gap
 
     suite = presets.preset(preset)["robustness_suite"]
     variants = {"with super-NI": "full", "without super-NI": "no_superni"}
@@ -787,8 +787,8 @@ def paraphrase_table(preset: str = "cpu"):
     """Paper Table 6 style: the five paraphrased instructions of each task of the preset's robustness suite."""
     import pandas as pd
 
-    from .evaluation.instruction_sets import paraphrase_instructions
-    from .evaluation.suite import resolve_suite
+    from ..evaluation.instruction_sets import paraphrase_instructions
+    from ..evaluation.suite import resolve_suite
 
     sets = [paraphrase_instructions(index) for index in range(1, 6)]
     rows = {}

@@ -1,6 +1,6 @@
 """Run the notebooks with papermill and turn them into small static HTML reports with an index.
 
-`python -m instructor_lib.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
+`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
 `notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/` (the
 committed cpu reports; any other preset writes to `reports/<preset>/`, git-ignored, so a smoke run never
 touches them). A notebook runs in a temporary folder and its files replace the old ones only once it has
@@ -34,12 +34,12 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import PROJECT_ROOT, data_dir as resolve_data_dir
-from . import presets
-from .provenance import config_hash, library_sha256, library_versions, sha256_file
-from .precision import precision_record
-from .files import atomic_write_json, atomic_write_text, fsync_dir
-from .stats import CLAIM_FIELDS, write_claims
+from ..config import PROJECT_ROOT, data_dir as resolve_data_dir
+from .. import presets
+from ..provenance import config_hash, library_sha256, library_versions, sha256_file
+from ..precision import precision_record
+from ..files import atomic_write_json, atomic_write_text, fsync_dir
+from ..stats import CLAIM_FIELDS, write_claims
 
 REPORTS_DIR = PROJECT_ROOT / "reports"
 COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
@@ -604,13 +604,13 @@ def data_or_fetch() -> bool:
         return True
     except FileNotFoundError:
         print("no data directory found: fetching it from its public sources (python -m instructor_lib.datasets fetch)")
-    from .datasets import fetch
+    from ..datasets import fetch
 
     return fetch().ok
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m instructor_lib.reporting", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor_lib.workbench.reporting", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=presets.NAMES, default="cpu", help="size of every run (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
