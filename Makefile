@@ -43,10 +43,10 @@ test-slow: $(STAMP) $(MPNET) browser
 	$(PY) -m pytest -q -m slow
 
 data: $(STAMP)  # the data directory from its public sources (README, "Data"); make reproduce does it when none is found
-	$(PY) -m instructor_lib.datasets fetch
+	$(PY) -m instructor_lib.datadir fetch
 
 verify-data: $(STAMP)
-	$(PY) -m instructor_lib.datasets verify
+	$(PY) -m instructor_lib.datadir verify
 
 bench: $(STAMP)
 	$(PY) benchmarks/encode_speed.py

@@ -20,7 +20,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the data directory (holding `train/` and `eval/`).
 
     Order: the explicit `path`, then `$INSTRUCTOR_DATA_DIR`, then `../shared/data` next to the project, then
-    the copy that `python -m instructor_lib.datasets fetch` writes (`data_cache_dir()`). An explicit setting
+    the copy that `python -m instructor_lib.datadir fetch` writes (`data_cache_dir()`). An explicit setting
     (argument or environment variable) that is not a folder is an error, never a fallback.
     Raises FileNotFoundError naming the places it looked.
     """
@@ -36,7 +36,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     looked = ", ".join(f"{how}: {p}" for how, p in candidates)
     raise FileNotFoundError(
         f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR (or pass data_dir) to a folder "
-        "holding `train/` and `eval/`, or download one with `python -m instructor_lib.datasets fetch` (see README, 'Data')."
+        "holding `train/` and `eval/`, or download one with `python -m instructor_lib.datadir fetch` (see README, 'Data')."
     )
 
 
@@ -49,5 +49,5 @@ def progress_bar(iterable=None, *, disable: bool = False, **kwargs):
 
 
 def data_cache_dir() -> Path:
-    """Where `python -m instructor_lib.datasets fetch` writes the data directory by default."""
+    """Where `python -m instructor_lib.datadir fetch` writes the data directory by default."""
     return cache_dir("data")

@@ -9,7 +9,7 @@ import platform
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_MANIFEST = PACKAGE_DIR / "data_manifest.json"  # the data directory the code expects (instructor_lib.datasets)
+DATA_MANIFEST = PACKAGE_DIR / "data_manifest.json"  # the data directory the code expects (instructor_lib.datadir)
 
 
 def cache_root() -> Path:

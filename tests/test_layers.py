@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 # Lowest first. A module may import modules of its own layer or of lower ones. A package name covers its modules.
 LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
-    ("settings and formats", {"config", "precision", "records", "instructions", "datasets", "weights"}),
+    ("settings and formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
     ("the embedder", {"loss", "model", "tiny", "data", "dropout"}),
     ("stages", {"medi", "evaluation", "train", "compat"}),
     ("workbench", {"workbench", "workbench.viz", "workbench.widgets"}),

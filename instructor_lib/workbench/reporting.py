@@ -603,8 +603,8 @@ def data_or_fetch() -> bool:
         resolve_data_dir()
         return True
     except FileNotFoundError:
-        print("no data directory found: fetching it from its public sources (python -m instructor_lib.datasets fetch)")
-    from ..datasets import fetch
+        print("no data directory found: fetching it from its public sources (python -m instructor_lib.datadir fetch)")
+    from ..datadir import fetch
 
     return fetch().ok
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor_lib import config, datasets, provenance
+from instructor_lib import config, datadir, provenance
+from instructor_lib.datadir import converters, fetching, instructions_json, manifest, steps, upstream
+from instructor_lib.datadir.__main__ import main
 from instructor_lib.config import PROJECT_ROOT
 from instructor_lib.provenance import sha256_file
 
@@ -40,7 +42,7 @@ def shared_data() -> Path:
     return root
 
 
-MANIFEST = datasets.load_manifest()
+MANIFEST = datadir.load_manifest()
 ENTRIES = {entry["path"]: entry for entry in MANIFEST["files"]}
 
 
@@ -147,10 +149,10 @@ def mirror(tmp_path):
     server.server.server_close()
 
 
-def run_fetch(mirror: Mirror, dest: Path, **kwargs) -> datasets.FetchReport:
+def run_fetch(mirror: Mirror, dest: Path, **kwargs) -> datadir.FetchReport:
     kwargs = {"only": SELECTION, **kwargs}
-    return datasets.fetch(dest, mirrors={GH: mirror.url + "/gh/", GITHUB: mirror.url + "/archive/"}, backoff_s=0.0,
-                          **kwargs)
+    return datadir.fetch(dest, mirrors={GH: mirror.url + "/gh/", GITHUB: mirror.url + "/archive/"}, backoff_s=0.0,
+                         **kwargs)
 
 
 def leftovers(dest: Path) -> list[Path]:
@@ -194,12 +196,12 @@ def test_failures_are_reported_by_name_and_url_without_partial_files_then_resume
     mirror.faults.clear()
     again = run_fetch(mirror, dest)
     assert sorted(again.fetched) == sorted([BIOSSES, TASK_UNCUT]) and len(again.skipped) == len(report.fetched)
-    assert mirror.count(SLURP) == 1 and datasets.verify(dest, {"files": selected(SELECTION)}).ok
+    assert mirror.count(SLURP) == 1 and datadir.verify(dest, {"files": selected(SELECTION)}).ok
 
 
 def test_an_interrupted_fetch_resumes(mirror, tmp_path, monkeypatch):
     dest = tmp_path / "data"
-    real_download, calls = datasets.download, []
+    real_download, calls = fetching.download, []
 
     def interrupted(url, target, timeout=60.0):
         calls.append(url)
@@ -208,35 +210,36 @@ def test_an_interrupted_fetch_resumes(mirror, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         real_download(url, target, timeout)
 
-    monkeypatch.setattr(datasets, "download", interrupted)
+    monkeypatch.setattr(fetching, "download", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_fetch(mirror, dest)
-    monkeypatch.setattr(datasets, "download", real_download)
+    monkeypatch.setattr(fetching, "download", real_download)
     assert not leftovers(dest) and len([p for p in dest.rglob("*") if p.is_file()]) == 2
     report = run_fetch(mirror, dest)
     assert len(report.skipped) == 2 and report.ok
-    assert datasets.verify(dest, {"files": selected(SELECTION)}).ok
+    assert datadir.verify(dest, {"files": selected(SELECTION)}).ok
 
 
 def test_an_unreachable_host_fails_fast(tmp_path, monkeypatch):
-    real_download, calls = datasets.download, []
-    monkeypatch.setattr(datasets, "download", lambda url, target: calls.append(url) or real_download(url, target))
-    report = datasets.fetch(tmp_path, only=["eval/STS12/STS."], mirrors={GH: "http://127.0.0.1:9/"}, retries=2,
+    real_download, calls = fetching.download, []
+    monkeypatch.setattr(fetching, "download", lambda url, target: calls.append(url) or real_download(url, target))
+    report = datadir.fetch(tmp_path, only=["eval/STS12/STS."], mirrors={GH: "http://127.0.0.1:9/"}, retries=2,
                             backoff_s=0.0)
     assert len(report.failed) == 11 and len(calls) == 2 and not report.fetched  # 6 gs + 5 input files
     assert all("URLError" in why and why.startswith("http://127.0.0.1:9/") for why in report.failed.values())
 
 
 def test_a_different_compressor_is_named(mirror, tmp_path, monkeypatch):
-    other_deflate = lambda data, level: datasets._gzip(data, 1, 0, None, 3, "zlib")[10:-8]  # noqa: E731
-    monkeypatch.setattr(datasets, "_gnu_deflate", other_deflate)
+    zlib_level_1 = {"op": "gzip", "level": 1, "mtime": 0, "filename": None, "os_code": 3, "deflate": "zlib"}
+    other_deflate = lambda data, level: steps.apply_steps(data, [zlib_level_1])[10:-8]  # noqa: E731
+    monkeypatch.setattr(steps, "_gnu_deflate", other_deflate)
     report = run_fetch(mirror, tmp_path / "data", only=[SLURP], retries=1)
     assert "decompressed content is right: this machine's gnu-gzip compresses differently" in report.failed[SLURP]
 
 
 def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
     only = ["eval/SemEval2016CQAReranking/semeval2016_task3_ql_dev_subtaskB.jsonl", "eval/BIOSSES/SOURCE.md"]
-    report = datasets.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
+    report = datadir.fetch(tmp_path, only=only, mirrors={GH: "http://127.0.0.1:9/"}, retries=1)
     assert sorted(report.unreproducible) == sorted(only) and "XML to JSONL" in report.unreproducible[only[0]]
     assert report.ok and not report.fetched and not list(tmp_path.rglob("*.json"))
 
@@ -244,12 +247,12 @@ def test_unreproducible_files_are_listed_with_their_reason(tmp_path):
 # --------------------------------------------------------------------------------------------- transforms
 def test_csv_records_keep_quoted_line_breaks():
     data = b'id,text\r\n1,"two\r\nlines"\r\n2,plain\r\n3,"a ""quote"""\r\n'
-    assert datasets.apply_steps(data, [{"op": "skip_n_records", "format": "csv", "n": 1}]) == (
+    assert steps.apply_steps(data, [{"op": "skip_n_records", "format": "csv", "n": 1}]) == (
         b'id,text\r\n2,plain\r\n3,"a ""quote"""\r\n')
-    assert datasets.apply_steps(data, [{"op": "first_n_records", "format": "csv", "n": 1}]) == (
+    assert steps.apply_steps(data, [{"op": "first_n_records", "format": "csv", "n": 1}]) == (
         b'id,text\r\n1,"two\r\nlines"\r\n')
     with pytest.raises(ValueError, match="unknown transformation 'gunzip'"):
-        datasets.apply_steps(data, [{"op": "gunzip"}])
+        steps.apply_steps(data, [{"op": "gunzip"}])
 
 
 NEWSGROUPS = "eval/TwentyNewsgroupsClustering/20news-19997_subjects.jsonl"
@@ -323,12 +326,12 @@ def test_a_missing_source_file_of_the_instructions_is_named_by_its_url(tmp_path)
 
 
 def converted_instructions(files: dict[str, bytes]) -> dict:
-    data = datasets.instructions_from_official_repo(datasets.bundle(files), *datasets.INSTRUCTOR_EMBEDDING)
+    data = instructions_json.instructions_from_official_repo(converters.bundle(files), *upstream.INSTRUCTOR_EMBEDDING)
     return json.loads(data)
 
 
 def test_instructions_are_read_as_python_data():
-    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in datasets.INSTRUCTIONS_SOURCES}
+    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in instructions_json.INSTRUCTIONS_SOURCES}
     instructions = converted_instructions(files)
     # implicit concatenation with no space, as Python joins it (eval/INSTRUCTIONS.md: a typo kept on purpose)
     assert instructions["mteb"]["hkunlp/instructor-base"]["MassiveIntentClassification"]["text"].startswith(
@@ -342,12 +345,12 @@ def test_instructions_are_read_as_python_data():
 
 
 def test_instruction_sources_of_an_unexpected_shape_are_named():
-    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in datasets.INSTRUCTIONS_SOURCES}
-    sts = datasets.MTEB_DEFINITIONS["STS"]
+    files = {path: (INSTRUCTOR_FILES / path).read_bytes() for path in instructions_json.INSTRUCTIONS_SOURCES}
+    sts = instructions_json.MTEB_DEFINITIONS["STS"]
     no_xl = files[sts].replace(b"'hkunlp/instructor-xl'", b"'hkunlp/instructor-xxl'")
     with pytest.raises(ValueError, match=r"STSEvaluator.py: models .*instructor-xxl"):
         converted_instructions({**files, sts: no_xl})
-    geo = datasets.PROMPT_RETRIEVAL + "main_geo.py"
+    geo = instructions_json.PROMPT_RETRIEVAL + "main_geo.py"
     twice = files[geo] + b"    extra = ['Represent it: ', text, 0]\n"
     with pytest.raises(ValueError, match=r"main_geo.py: 2 \[instruction, text, 0\] inputs"):
         converted_instructions({**files, geo: twice})
@@ -366,14 +369,14 @@ def test_every_reproducible_file_is_fetched_from_a_complete_mirror(tmp_path):
         server.server.shutdown()
         server.server.server_close()
     assert report.ok and len(report.fetched) == len(reproducible)
-    assert datasets.verify(tmp_path / "data", reproducible_only=True).ok
+    assert datadir.verify(tmp_path / "data", reproducible_only=True).ok
 
 
 def test_copy_url_takes_every_file_verbatim_from_a_hosted_copy(tmp_path):
     only = ["eval/INSTRUCTIONS.json", "eval/BIOSSES/", SLURP]
     server = Mirror(shared_data())
     try:
-        report = datasets.fetch(tmp_path, only=only, copy_url=server.url + "/", retries=1)
+        report = datadir.fetch(tmp_path, only=only, copy_url=server.url + "/", retries=1)
     finally:
         server.server.shutdown()
         server.server.server_close()
@@ -389,7 +392,7 @@ def test_a_message_without_subject_is_named():
         info.size = len(body)
         archive.addfile(info, io.BytesIO(body))
     with pytest.raises(ValueError, match="sci.space/61234: no Subject"):
-        datasets.newsgroups_subjects_jsonl(buffer.getvalue(), "20_newsgroups/")
+        converters.newsgroups_subjects_jsonl(buffer.getvalue(), "20_newsgroups/")
 
 
 # ------------------------------------------------------------------------------------------------- verify
@@ -398,24 +401,24 @@ def test_verify_flags_a_changed_a_missing_and_an_extra_file(tmp_path):
     for entry in entries:
         (tmp_path / entry["path"]).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / entry["path"]).write_bytes((shared_data() / entry["path"]).read_bytes())
-    assert datasets.verify(tmp_path, {"files": entries}).ok
+    assert datadir.verify(tmp_path, {"files": entries}).ok
     changed = bytearray((tmp_path / BIOSSES).read_bytes())
     changed[10] ^= 1
     (tmp_path / BIOSSES).write_bytes(bytes(changed))
     (tmp_path / SLURP).unlink()
     (tmp_path / "eval" / "notes.txt").write_text("mine")
-    report = datasets.verify(tmp_path, {"files": entries})
+    report = datadir.verify(tmp_path, {"files": entries})
     assert (report.changed, report.missing, report.extra) == ([BIOSSES], [SLURP], ["eval/notes.txt"])
     assert not report.ok
 
 
 def test_verify_cli_exit_codes(tmp_path, capsys):
-    assert datasets.main(["verify", "--data-dir", str(shared_data())]) == 0
+    assert main(["verify", "--data-dir", str(shared_data())]) == 0
     (tmp_path / "eval").mkdir()
-    assert datasets.main(["verify", "--data-dir", str(tmp_path)]) == 1
+    assert main(["verify", "--data-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.md" in out
-    assert datasets.main(["verify", "--data-dir", str(tmp_path), "--reproducible-only"]) == 1
+    assert main(["verify", "--data-dir", str(tmp_path), "--reproducible-only"]) == 1
     out = capsys.readouterr().out
     assert f"missing: {BIOSSES}" in out and "missing: eval/INSTRUCTIONS.md" not in out  # curators' notes
     assert f"missing: {INSTRUCTIONS}" in out  # reproducible now
@@ -426,9 +429,9 @@ def test_decompressed_hash_accepts_any_gzip_of_the_same_content(tmp_path):
     entry = {"path": "x.tsv.gz", "size": 0, "sha256": "0" * 64, "sha256_of": "decompressed",
              "content_sha256": hashlib.sha256(content).hexdigest()}
     (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(content, compresslevel=1))
-    assert datasets.verify(tmp_path, {"files": [entry]}).ok
+    assert datadir.verify(tmp_path, {"files": [entry]}).ok
     (tmp_path / "x.tsv.gz").write_bytes(gzip.compress(content + b"\n"))
-    assert datasets.verify(tmp_path, {"files": [entry]}).changed == ["x.tsv.gz"]
+    assert datadir.verify(tmp_path, {"files": [entry]}).changed == ["x.tsv.gz"]
 
 
 # ----------------------------------------------------------------------------------------------- manifest
@@ -436,40 +439,40 @@ def test_manifest_covers_every_file_of_the_data_directory():
     data = shared_data()
     on_disk = sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
     assert sorted(ENTRIES) == on_disk
-    assert datasets.verify(data).ok
+    assert datadir.verify(data).ok
     for entry in MANIFEST["files"]:
         if entry["reproducible"] and "urls" in entry["source"]:
             source = entry["source"]
-            assert source["urls"] == [datasets.GITHUB_RAW.format(path=path, **source) for path in source["paths"]]
+            assert source["urls"] == [upstream.GITHUB_RAW.format(path=path, **source) for path in source["paths"]]
         elif entry["reproducible"]:
             source = entry["source"]
-            url = datasets.GITHUB_ARCHIVE if entry["steps"][0]["op"] == "convert" else datasets.GITHUB_RAW
+            url = upstream.GITHUB_ARCHIVE if entry["steps"][0]["op"] == "convert" else upstream.GITHUB_RAW
             assert source["url"] == url.format(**source) and len(source["commit"]) == 40
-            assert entry["steps"] and {step["op"] for step in entry["steps"]} <= set(datasets.STEPS)
+            assert entry["steps"] and {step["op"] for step in entry["steps"]} <= set(steps.STEPS)
         else:
             assert entry["reason"]
-    assert datasets.manifest_sha256() == hashlib.sha256(datasets.MANIFEST_PATH.read_bytes()).hexdigest()
-    assert provenance.library_versions()["data-manifest"] == datasets.manifest_sha256()
+    assert datadir.manifest_sha256() == hashlib.sha256(datadir.MANIFEST_PATH.read_bytes()).hexdigest()
+    assert provenance.library_versions()["data-manifest"] == datadir.manifest_sha256()
 
 
 def test_manifest_entries_regenerate_from_the_files():
     data = shared_data()
-    cut = datasets._superni_cut_tasks(data)
+    cut = manifest.superni_cut_tasks(data)
     for path in [BIOSSES, TASK_CUT, SLURP, TWEET_TRAIN, "eval/SciFact/corpus_train.csv.gz", "eval/STS12/SOURCE.md"]:
-        assert datasets.manifest_entry(data, path, cut) == ENTRIES[path]
+        assert manifest.manifest_entry(data, path, cut) == ENTRIES[path]
 
 
 @pytest.mark.slow
 def test_the_manifest_command_regenerates_the_committed_manifest_byte_for_byte(tmp_path):
-    assert datasets.main(["manifest", "--data-dir", str(shared_data()), "--out", str(tmp_path / "m.json")]) == 0
-    assert (tmp_path / "m.json").read_bytes() == datasets.MANIFEST_PATH.read_bytes()
+    assert main(["manifest", "--data-dir", str(shared_data()), "--out", str(tmp_path / "m.json")]) == 0
+    assert (tmp_path / "m.json").read_bytes() == datadir.MANIFEST_PATH.read_bytes()
 
 
 def test_data_dir_falls_back_to_the_fetched_copy(tmp_path, monkeypatch):
     monkeypatch.delenv("INSTRUCTOR_DATA_DIR", raising=False)
     monkeypatch.setenv("INSTRUCTOR_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "clone")
-    with pytest.raises(FileNotFoundError, match="instructor_lib.datasets fetch"):
+    with pytest.raises(FileNotFoundError, match="instructor_lib.datadir fetch"):
         config.data_dir()
     (tmp_path / "cache" / "data").mkdir(parents=True)
     assert config.data_dir() == (tmp_path / "cache" / "data").resolve()
@@ -479,7 +482,7 @@ def test_reproduce_fetches_the_data_only_when_none_is_found(monkeypatch):
     from instructor_lib.workbench import reporting
 
     calls = []
-    monkeypatch.setattr(datasets, "fetch", lambda: calls.append("fetch") or datasets.FetchReport())
+    monkeypatch.setattr(datadir, "fetch", lambda: calls.append("fetch") or datadir.FetchReport())
     assert reporting.data_or_fetch() and calls == []
 
     def nowhere():
@@ -487,5 +490,5 @@ def test_reproduce_fetches_the_data_only_when_none_is_found(monkeypatch):
 
     monkeypatch.setattr(reporting, "resolve_data_dir", nowhere)
     assert reporting.data_or_fetch() and calls == ["fetch"]
-    monkeypatch.setattr(datasets, "fetch", lambda: datasets.FetchReport(failed={"x": "url: 404"}))
+    monkeypatch.setattr(datadir, "fetch", lambda: datadir.FetchReport(failed={"x": "url: 404"}))
     assert not reporting.data_or_fetch()
