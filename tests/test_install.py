@@ -89,3 +89,14 @@ def test_the_makefile_installs_the_workbench():
     prerequisites = {line.split(":")[0]: line.split(":", 1)[1].split() for line in makefile.splitlines()
                      if line.startswith(("test:", "reproduce:", "pilot:", "bench:"))}
     assert all("$(STAMP)" in prerequisites[target] for target in ("test", "reproduce", "pilot", "bench"))
+
+
+def test_environment_yml_pins_the_core_and_the_workbench_as_pyproject_does():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    pins = {requirement.split("#")[0].strip() for requirement in
+            project["dependencies"] + project["optional-dependencies"]["workbench"]}
+    lines = (PACKAGE.parent / "environment.yml").read_text(encoding="utf-8").splitlines()
+    conda = {line.strip()[2:] for line in lines if line.strip().startswith("- ") and "==" in line}
+    assert conda == pins
+    assert '- -e ".[workbench,test]"' in lines[-1]
