@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make reproduce` (the main job) and `make test` (the test suite).
-# Each installs what it needs: the virtualenv (pinned in pyproject.toml, test extras included) and Debian's
-# chromium, which draws the README figures and runs the report-rendering tests.
+# Each installs what it needs: the virtualenv (pinned in pyproject.toml, the workbench and test extras included)
+# and Debian's chromium, which draws the README figures and runs the report-rendering tests.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[workbench,test]"
 	# its metadata pins sentence-transformers<3 and the official package; its code runs on ours (tests/test_compat.py)
 	$(PY) -m pip install -q --no-deps llama-index-embeddings-instructor==0.6.0
 	touch $(STAMP)

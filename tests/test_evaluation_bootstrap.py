@@ -6,7 +6,7 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
-from instructor_lib.evaluation import InstructorEncoder, _run_task, evaluate
+from instructor_lib.evaluation import InstructorEncoder, evaluate, run_task
 from instructor_lib.evaluation.bootstrap import (average_precision_at_k, cosine_ap_statistic, mean_statistic,
                                                  ndcg_at_k, per_example, replicates, resample_indices,
                                                  spearman_statistic, statistic_for, summarize, task_bootstrap,
@@ -35,13 +35,12 @@ def model():
 @pytest.fixture(scope="module")
 def runs(model):
     """Each task type run once through mteb with a remembering encoder: (suite task, entry, scores, memo)."""
-    encoder = InstructorEncoder(model, "paper", precision="float32")
     out = {}
     for kind, (name, limits, _) in TASK_TYPES.items():
         suite_task = build_task(name, limits)
-        encoder.memo = {}
-        entry, scores = _run_task(encoder, suite_task, 64)
-        out[kind] = (suite_task, entry, scores[suite_task.spec.published_subset], encoder.memo)
+        memo = {}
+        entry, scores = run_task(InstructorEncoder(model, "paper", precision="float32", memo=memo), suite_task, 64)
+        out[kind] = (suite_task, entry, scores[suite_task.spec.published_subset], memo)
     return out
 
 
@@ -118,9 +117,10 @@ def test_two_models_get_paired_replicates_and_the_cache_holds_them(tmp_path):
         assert len(task["bootstrap"]) == 20 and result["metadata"]["bootstrap"] == {"replicates": 20, "seed": 7}
         # rebuild the examples of this model and check each replicate is the statistic of the same rows
         suite_task = build_task("BIOSSES", Subsample(40))
-        encoder = InstructorEncoder(tiny_bert(seed=seed), "paper", precision="float32", memo={})
-        entry, scores = _run_task(encoder, suite_task, 64)
-        examples = per_example(suite_task.task, encoder.memo, "default", "test", scores["default"])
+        memo = {}
+        encoder = InstructorEncoder(tiny_bert(seed=seed), "paper", precision="float32", memo=memo)
+        entry, scores = run_task(encoder, suite_task, 64)
+        examples = per_example(suite_task.task, memo, "default", "test", scores["default"])
         np.testing.assert_allclose(task["bootstrap"], [spearman_statistic(examples[r]) for r in rows], atol=1e-9)
         assert result["bootstrap"]["replicates"] == 20
         assert result["bootstrap"]["STS"]["replicates"] == pytest.approx(task["bootstrap"])

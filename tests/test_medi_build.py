@@ -7,7 +7,9 @@ from instructor_lib.config import data_dir
 from instructor_lib.instructions import SYMMETRIC, embedding_instructions
 from instructor_lib.presets import medi_settings
 from instructor_lib.medi import build_medi, canonical_variant, eval_overlap, load_medi, parse_variant, write_medi
-from instructor_lib.medi.build import REFERENCE_SIZES, SUPERNI_TASK_SIZE, _preset, _select_superni, cap_for, eval_test_texts, normalise_text
+from instructor_lib.medi.build import preset_settings
+from instructor_lib.medi.leakage import eval_test_texts, normalise_text
+from instructor_lib.medi.sampling import REFERENCE_SIZES, SUPERNI_TASK_SIZE, cap_for, select_superni
 from instructor_lib.medi.sources import EMBEDDING_SOURCES
 
 RECORD = {"query": ["Represent the q: ", "what is a cat"], "pos": ["Represent the d: ", "a cat is a pet"],
@@ -67,11 +69,11 @@ def test_caps_are_proportional_to_reference_sizes():
     assert cap_for(500, 0.0001) == 1                  # never zero
     assert cap_for(87_599, 0.001, min_cap=64) == 88 and cap_for(500, 0.0001, min_cap=64) == 64  # a floor only
     assert set(REFERENCE_SIZES) == set(EMBEDDING_SOURCES)
-    assert _preset(0.01)["scale"] == 0.01 and _preset(0.01)["miner"] == "default"  # a float scale: cpu settings
+    assert preset_settings(0.01)["scale"] == 0.01 and preset_settings(0.01)["miner"] == "default"  # a float scale: cpu settings
     with pytest.raises(ValueError, match="scale must be in"):
-        _preset(2.0)
+        preset_settings(2.0)
     with pytest.raises(ValueError, match="preset must be one of"):
-        _preset("huge")
+        preset_settings("huge")
 
 
 def test_superni_selection_round_robins_over_categories():
@@ -82,17 +84,17 @@ def test_superni_selection_round_robins_over_categories():
                     ("task6_emo", 600, "Sentiment", "emotion"), ("task1290_xsum_summarization", 600, "Sum", "xsum")]}
     excluded = {}
     # QA and Sentiment alternate: task1, task4, task2, then task6 (task5 is too small, xsum is ours) ...
-    assert _select_superni(manifest, 4, [], {}) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
+    assert select_superni(manifest, 4, [], {}) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
     # ... unless task6 leaks into an evaluation task of the suite: then QA's next task comes in
-    chosen = _select_superni(manifest, 4, ["EmotionClassification"], excluded)
+    chosen = select_superni(manifest, 4, ["EmotionClassification"], excluded)
     assert chosen == ["task1_qa", "task2_qa", "task3_qa", "task4_sent"]
     assert list(excluded) == ["task6_emo"]
     # a larger floor (the preset's min_cap) also drops tasks too small to fill it
     manifest["task2_qa"]["instances_kept"] = 40
-    assert _select_superni(manifest, 4, [], {}, min_instances=64) == ["task1_qa", "task3_qa", "task4_sent", "task6_emo"]
+    assert select_superni(manifest, 4, [], {}, min_instances=64) == ["task1_qa", "task3_qa", "task4_sent", "task6_emo"]
     # ... and a length limit drops tasks whose Definition (the whole instruction) would fill the training window
     manifest["task3_qa"]["definition_chars"] = 900
-    assert _select_superni(manifest, 4, [], {}, max_definition_chars=200) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
+    assert select_superni(manifest, 4, [], {}, max_definition_chars=200) == ["task1_qa", "task2_qa", "task4_sent", "task6_emo"]
 
 
 @pytest.mark.parametrize("name", ["smoke", "cpu"])

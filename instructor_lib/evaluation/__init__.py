@@ -31,8 +31,8 @@ from .instruction_sets import InstructionSet, generated_instruction, get_instruc
 from .report import aggregate
 from .suite import SUITES, TASKS, Subsample, build_suite, resolve_suite, suite_fingerprint
 
-__all__ = ["evaluate", "InstructorEncoder", "InstructionSet", "get_instruction_set", "SUITES", "TASKS", "Subsample",
-           "build_suite"]
+__all__ = ["evaluate", "run_task", "InstructorEncoder", "InstructionSet", "get_instruction_set", "SUITES", "TASKS",
+           "Subsample", "build_suite"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +87,6 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
     cache = Path(cache_dir or default_cache_dir())
     precision_used = precision_record(precision, next(model.parameters()).device)
     precision = precision_used["resolved"]
-    encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size,
-                                strict=strict_instructions)
     task_entries = {}
     for suite_task in tasks:
         key = _task_cache_key(fingerprint, suite_task, instruction_set, precision, seed, source)
@@ -101,18 +99,19 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
             task_entries[suite_task.spec.name] = cached if not bootstrap else {**cached, **boot_cached}
             logger.info("%s: loaded from cache %s", suite_task.spec.name, cache_file)
             continue
-        encoder.memo = {} if bootstrap else None
-        entry, scores = _run_task(encoder, suite_task, batch_size)
+        memo = {} if bootstrap else None  # this task's embeddings, for its bootstrap
+        encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size,
+                                    strict=strict_instructions, memo=memo)
+        entry, scores = run_task(encoder, suite_task, batch_size)
         entry["cache_key"] = key
         atomic_write_json(cache_file, entry)
         task_entries[suite_task.spec.name] = entry
         if bootstrap:
             tick = time.time()
-            entry["bootstrap"] = _bootstrap_task(encoder, suite_task, entry, scores, bootstrap, bootstrap_seed)
+            entry["bootstrap"] = _bootstrap_task(memo, suite_task, entry, scores, bootstrap, bootstrap_seed)
             entry["bootstrap_seconds"] = round(time.time() - tick, 3)
             atomic_write_json(boot_file, {"cache_key": boot_key, "replicates": entry["bootstrap"],
                                           "seconds": entry["bootstrap_seconds"]})
-        encoder.memo = None
         logger.info("%s: %.2f (%.1fs)", suite_task.spec.name, entry["score"], entry["seconds"])
     summary = aggregate({name: {"category": e["category"], "score": e["score"]} for name, e in task_entries.items()})
     boot_summary = {"bootstrap": summarize({name: e["bootstrap"] for name, e in task_entries.items()},
@@ -159,11 +158,10 @@ def _read_bootstrap_entry(path: Path, key: str) -> dict | None:
     return {"bootstrap": entry["replicates"], "bootstrap_seconds": entry.get("seconds")}
 
 
-def _bootstrap_task(encoder: InstructorEncoder, suite_task, entry: dict, scores: dict, n_resamples: int,
-                    seed: int) -> list[float]:
-    """The task's replicate scores from the embeddings `encoder.memo` kept during its mteb run."""
+def _bootstrap_task(memo: dict, suite_task, entry: dict, scores: dict, n_resamples: int, seed: int) -> list[float]:
+    """The task's replicate scores from `memo`, the embeddings its encoder remembered during its mteb run."""
     subset = suite_task.spec.published_subset
-    boot = task_bootstrap(suite_task.task, encoder.memo, subset, entry["split"], scores[subset], n_resamples, seed)
+    boot = task_bootstrap(suite_task.task, memo, subset, entry["split"], scores[subset], n_resamples, seed)
     if abs(boot["full_sample"] - entry["score"]) > 0.05 and entry["category"] != "PairClassification":
         logger.warning("%s: the bootstrap's full-sample statistic %.4f differs from mteb's score %.4f",
                        suite_task.spec.name, boot["full_sample"], entry["score"])
@@ -192,8 +190,12 @@ def _has_side(instruction_set: InstructionSet, task: str, side: str) -> bool:
     return True
 
 
-def _run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> tuple[dict, dict]:
-    """The task's result entry and mteb's score entries of its split ({subset: scores})."""
+def run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> tuple[dict, dict]:
+    """Run one task through mteb: its result entry and mteb's score entries of its split ({subset: scores}).
+
+    The entry's instructions are those `encoder` logged for this task; `evaluate` builds one encoder per task,
+    so a memo handed to it holds that task's embeddings only.
+    """
     import mteb
 
     task, spec = suite_task.task, suite_task.spec

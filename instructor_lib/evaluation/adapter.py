@@ -47,9 +47,9 @@ class InstructorEncoder:
         name: model name recorded by mteb (default: the model's `name_or_path`).
         data_dir: data folder for the `paper` set's INSTRUCTIONS.json (default: `config.data_dir()`).
         strict: raise KeyError for a task the instruction set does not hold, instead of generating its instruction.
-        memo: optional dict; when given, every embedding this encoder returns is also stored in it under
-            (task name, side, text) (side as in `side_for`), so per-example statistics can be computed after
-            mteb's run without encoding again (see `evaluation.bootstrap`).
+        memo: optional dict owned by the caller; when given, every embedding this encoder returns is also
+            stored in it under (task name, side, text) (side as in `side_for`), so per-example statistics can
+            be computed from it after mteb's run without encoding again (see `evaluation.bootstrap`).
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
@@ -66,7 +66,7 @@ class InstructorEncoder:
         # (task, side) -> instruction generated from the task's metadata (the set did not hold the task)
         self.generated_instructions: dict[tuple[str, str], str] = {}
         self._fingerprint: tuple[tuple, str] | None = None
-        self.memo = memo
+        self._memo = memo
 
     @property
     def mteb_model_meta(self):
@@ -123,10 +123,10 @@ class InstructorEncoder:
         embeddings = self.model.encode([[inst, text] for inst, text in zip(instructions, texts)],
                                        batch_size=self.batch_size or kwargs.get("batch_size", 32),
                                        show_progress_bar=kwargs.get("show_progress_bar", False), precision=self.precision)
-        if self.memo is not None:
+        if self._memo is not None:
             side = side_for(prompt_type)
             for text, embedding in zip(texts, embeddings):
-                self.memo[(task_metadata.name, side, text)] = embedding
+                self._memo[(task_metadata.name, side, text)] = embedding
         return embeddings
 
     def similarity(self, embeddings1, embeddings2) -> torch.Tensor:

@@ -1,10 +1,11 @@
 """Evaluation sampling error: a bootstrap over the test examples of each task, from one mteb run.
 
 Re-running mteb on resampled datasets is slow (seconds per task per replicate) and biased (duplicated items
-inflate clustering v-measure and pair-classification AP). Instead, `evaluate(..., bootstrap=B)` lets the
-encoder remember every embedding it returns during the one normal mteb run (`InstructorEncoder(memo=...)`),
-`per_example` turns a task and those embeddings into per-example arrays, and `replicates` resamples the
-examples (rows drawn with replacement, seeded) and recomputes the task's statistic on each resample:
+inflate clustering v-measure and pair-classification AP). Instead, `evaluate(..., bootstrap=B)` hands each
+task's encoder a fresh dict that remembers every embedding it returns during the one normal mteb run
+(`InstructorEncoder(memo=...)`), `per_example` turns a task and that dict into per-example arrays, and
+`replicates` resamples the examples (rows drawn with replacement, seeded) and recomputes the task's statistic
+on each resample:
 
 - STS (cosine Spearman): rows (gold score, cosine of the two embeddings); statistic Spearman x 100.
 - PairClassification (mteb's max_ap): rows (label, cosine); statistic = average precision of the *cosine*

@@ -1,6 +1,9 @@
-"""MEDI: the instruction-annotated training mixture (readers of the sources, pair mining, the builder); the
-record format itself is `instructor_lib.records`."""
+"""MEDI: the instruction-annotated training mixture. Readers of the sources (sources.py), pair mining (pairs.py),
+variants (variants.py), caps and seeded sampling (sampling.py), the leakage guard (leakage.py) and the build
+driver (build.py); the record format itself is `instructor_lib.records`."""
 from ..records import load_medi, validate_record, write_medi
-from .build import VARIANTS, MediResult, build_medi, canonical_variant, eval_overlap, parse_variant
+from .build import MediResult, build_medi
+from .leakage import eval_overlap
+from .variants import VARIANTS, canonical_variant, parse_variant
 
 __all__ = ["VARIANTS", "MediResult", "build_medi", "canonical_variant", "eval_overlap", "parse_variant", "load_medi", "validate_record", "write_medi"]
