@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
     ("settings and formats", {"config", "precision", "records", "instructions", "datasets", "weights"}),
-    ("the embedder", {"loss", "model", "tiny", "data", "dropout"}),
-    ("stages", {"medi", "evaluation", "train", "viz", "widgets", "compat"}),
+    ("the embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
+    ("stages", {"medi", "evaluation", "training", "viz", "widgets", "compat"}),
     ("the notebooks' facade", {"experiments"}),
     ("presentation", {"reporting"}),
     ("entry points", {"__init__", "__main__"}),
