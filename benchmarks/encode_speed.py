@@ -57,7 +57,7 @@ def timed(encode, groups) -> tuple[float, np.ndarray]:
 def useful_flops(model, groups) -> float:
     """Matmul FLOPs of embedding every text at its own token length (instruction included, no padding)."""
     return sum(forward_flops(model, 1, len(ids)) for name, texts in groups.items()
-               for ids in model._token_ids([(INSTRUCTIONS[name], text) for text in texts]))
+               for ids in model.token_ids([(INSTRUCTIONS[name], text) for text in texts]))
 
 
 def subset(groups: dict[str, list[str]], total: int) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ import torch
 
 from encode_speed import INSTRUCTIONS, load_groups, timed
 from instructor_lib import Instructor
+from instructor_lib.onnx import export_onnx, load_onnx
 from instructor_lib.provenance import library_versions
 from instructor_lib.weights import default_model_path
 
@@ -52,7 +53,7 @@ def main() -> None:
     bs = args.batch_size
     ours = Instructor.from_pretrained()
     with tempfile.TemporaryDirectory() as tmp:
-        graphs = {name: Instructor.from_pretrained(ours.export_onnx(Path(tmp) / name, quantize=quantize), backend="onnx")
+        graphs = {name: load_onnx(export_onnx(ours, Path(tmp) / name, quantize=quantize))
                   for name, quantize in (("float32", None), ("int8", "int8"))}
         runners = {
             BASE: lambda t, i: ours.encode(t, instruction=i, batch_size=bs, precision="float32", show_progress_bar=False),

@@ -42,8 +42,7 @@ from instructor_lib.data import collate
 from instructor_lib.loss import instructor_loss
 from instructor_lib.model import Instructor
 from instructor_lib.precision import precision_record, resolve_precision
-from instructor_lib import train
-from instructor_lib.train import length_chunks
+from instructor_lib.training import length_chunks, loss_and_backward, step as training_step
 
 WORDS = ("the a model text query document retrieval science news review question answer sentence passage "
          "embedding dog cat food city river music history energy market policy health").split()
@@ -63,14 +62,14 @@ def ours(max_seq_length: int, chunk: int | None, gradient_caching: bool, torch_d
     trainer's cheaper CPU ones (instructor_lib/dropout.py), the step as it was before them."""
     model = Instructor.from_pretrained().train()
     model.max_seq_length = max_seq_length
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as instructor_lib.train
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5, fused=True)  # as instructor_lib.training
 
     def step(batch, precision: str):
         optimizer.zero_grad(set_to_none=True)
-        with (mock.patch.object(train, "cpu_dropout", contextlib.nullcontext) if torch_dropout
+        with (mock.patch.object(training_step, "cpu_dropout", contextlib.nullcontext) if torch_dropout
               else contextlib.nullcontext()):
-            train.loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk,
-                                    gradient_caching=gradient_caching, precision=precision)
+            loss_and_backward(model, batch, instructor_loss, 0.01, chunk_size=chunk,
+                              gradient_caching=gradient_caching, precision=precision)
         optimizer.step()
     return step, model
 
@@ -102,7 +101,7 @@ def step_flops(model, batch, chunk: int | None, gradient_caching: bool) -> tuple
     chunks = length_chunks(model, pairs, chunk)
     passes = 4 if gradient_caching and len(chunks) > 1 else 3  # forward + backward (2x), + the re-embedding forward
     executed = passes * padded_forward_flops(model, [features for _, features in chunks])
-    useful = 3 * sum(forward_flops(model, 1, len(ids)) for ids in model._token_ids(pairs))
+    useful = 3 * sum(forward_flops(model, 1, len(ids)) for ids in model.token_ids(pairs))
     return executed, useful
 
 

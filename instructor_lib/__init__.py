@@ -1,15 +1,14 @@
 """instructor_lib: a faithful, fast re-implementation of INSTRUCTOR instruction-finetuned text embeddings.
 
 The public surface: `Instructor` (the embedder), `INSTRUCTOR` (the official package's interface on it, see
-`instructor_lib.compat`), `instructor_loss`, `build_medi`, `load_medi`, `evaluate`, and
-`instructor_lib.train.train` (not re-exported: the name is taken by the `instructor_lib.train` module itself).
-The heavier entry points are imported on first use, so `import instructor_lib` stays quick.
+`instructor_lib.compat`), `instructor_loss`, `build_medi`, `load_medi`, `train` (from `instructor_lib.training`)
+and `evaluate`. The heavier entry points are imported on first use, so `import instructor_lib` stays quick.
 """
 from .loss import instructor_loss
 from .model import Instructor
 
 _LAZY = {"INSTRUCTOR": "instructor_lib.compat", "build_medi": "instructor_lib.medi", "load_medi": "instructor_lib.records",
-         "evaluate": "instructor_lib.evaluation"}
+         "train": "instructor_lib.training", "evaluate": "instructor_lib.evaluation"}
 
 __all__ = ["Instructor", "instructor_loss", *_LAZY]
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import torch
 
-from .model import Instructor, _download
+from .model import Instructor
+from .model_folder import download
 
 OFFICIAL_MODULE = "InstructorEmbedding"
 # Constructor keywords of the official class (a SentenceTransformer) that change nothing here.
@@ -74,8 +75,8 @@ class INSTRUCTOR:
             logger.warning("INSTRUCTOR: ignoring %s (no counterpart in instructor_lib)", sorted(kwargs))
         path = model_name_or_path
         if path is not None and not Path(path).is_dir():
-            path = _download(str(path), revision, cache_dir=cache_folder, token=token if token is not None else use_auth_token,
-                             pytorch_bin=allow_pytorch_bin)
+            path = download(str(path), revision, cache_dir=cache_folder, token=token if token is not None else use_auth_token,
+                            pytorch_bin=allow_pytorch_bin)
         self.model = Instructor.from_pretrained(path, device=device, revision=revision, trust_remote_code=trust_remote_code,
                                                 allow_pytorch_bin=allow_pytorch_bin)
         if model_name_or_path is not None:

@@ -213,7 +213,7 @@ def test_a_hub_id_is_downloaded_with_the_cache_folder_and_token(folders, monkeyp
         calls.append((repo_id, revision, kwargs))
         return folders["normalized"]
 
-    monkeypatch.setattr(compat, "_download", fake_download)
+    monkeypatch.setattr(compat, "download", fake_download)
     model = INSTRUCTOR("hkunlp/instructor-large", cache_folder=str(tmp_path), use_auth_token="secret", revision="main")
     assert calls == [("hkunlp/instructor-large", "main", {"cache_dir": str(tmp_path), "token": "secret", "pytorch_bin": True})]
     assert model.model.name_or_path == "hkunlp/instructor-large"

@@ -11,7 +11,7 @@ from instructor_lib.data import collate
 from instructor_lib.dropout import LEVELS, attention, cpu_dropout, drop_mask, dropout
 from instructor_lib.loss import instructor_loss
 from instructor_lib.tiny import tiny_bert, tiny_t5
-from instructor_lib.train import loss_and_backward
+from instructor_lib.training import loss_and_backward
 
 from helpers import make_records, one_thread  # noqa: F401 (one_thread: autouse fixture)
 

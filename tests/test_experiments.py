@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
 
-from instructor_lib import train
+from instructor_lib import training
 from instructor_lib.workbench import experiments
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
@@ -62,7 +62,7 @@ def test_truncate_layers_keeps_the_first_layers_weights(make, model_class):
 def test_experiment_config_hash_names_the_run():
     full, ablated, cut = (experiments.experiment_config("smoke", "full"), experiments.experiment_config("smoke", "no_superni"),
                           experiments.experiment_config("smoke", "full", layers=1))
-    assert full["train"] == {**train.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
+    assert full["train"] == {**training.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
     assert full["train"]["steps"] == PRESETS["smoke"]["train"]["steps"] and full["train"]["model"] == "tiny-bert"
     names = {experiments.run_dir_for(config, "/runs").name for config in (full, ablated, cut)}
     assert names == {f"smoke-full-s1-{config_hash(full)}", f"smoke-no_superni-s1-{config_hash(ablated)}",
@@ -97,7 +97,8 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     assert [entry["step"] for entry in logged] == list(range(1, first.summary["steps"] + 1))
     assert first.summary["final_loss"] == logged[-1]["loss"]
     # the cut backbone it started from is the tiny BERT's first layer
-    backbone = experiments.truncate_layers(train.load_model(train.TrainConfig(**first.config["train"])), 1)
+    start = training.TrainConfig(**first.config["train"])
+    backbone = experiments.truncate_layers(training.load_model(start, experiments.starting_model(start)), 1)
     saved = Instructor.from_pretrained(first.run_dir / "backbone")
     for name, tensor in backbone.state_dict().items():
         torch.testing.assert_close(saved.state_dict()[name], tensor)
@@ -105,7 +106,7 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(train, "train", no_training)
+    monkeypatch.setattr(training, "train", no_training)
     again = experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
     assert again.run_dir == first.run_dir and again.summary == first.summary
     for name, tensor in first.model.state_dict().items():
@@ -238,7 +239,7 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
         raise AssertionError("opening a notebook model started training or a MEDI build")
 
     monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
-    monkeypatch.setattr(train, "train", forbidden)
+    monkeypatch.setattr(training, "train", forbidden)
     monkeypatch.setattr(experiments, "build_mixture", forbidden)
     shown = experiments.notebook_model("", "cpu")
     assert "No finished cpu training run" in capsys.readouterr().out

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from instructor_lib import config as config_module, files, train as train_module
+from instructor_lib import config as config_module, files
 from instructor_lib.workbench import experiments, reporting, widgets
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.instruction_sets import get_instruction_set
@@ -26,7 +26,8 @@ from instructor_lib.medi import build as medi_build
 from instructor_lib.medi.pairs import embed_many
 from instructor_lib.model import Instructor
 from instructor_lib.tiny import tiny_bert
-from instructor_lib.train import TrainConfig, preset, train
+from instructor_lib.training import TrainConfig, loop as train_loop, preset, read_metrics, train
+from instructor_lib.training.__main__ import main as train_main
 
 from helpers import make_records, one_thread, write_notebook  # noqa: F401 (one_thread: autouse fixture)
 
@@ -36,6 +37,11 @@ SUBPROCESS_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(PROJEC
 
 def small(**fields):
     return preset("smoke", **{"steps": 4, "batch_size": 4, "chunk_size": 5, "checkpoint_every": 2, **fields})
+
+
+def tiny_start(config):
+    """The smoke preset's starting model ("tiny-bert"), which the workbench builds and passes to `train`."""
+    return tiny_bert(seed=config.seed)
 
 
 # ---------------------------------------------------------------- 1. reports of other presets, killed runs
@@ -99,7 +105,7 @@ def test_2_a_second_run_on_a_locked_run_directory_fails_at_once_naming_the_holde
         assert holder.stdout.readline().strip() == "locked"
         started = time.perf_counter()
         with pytest.raises(files.RunLockedError, match=rf"{run_dir} is in use by process {holder.pid}"):
-            train(small(), make_records(per_task=8), run_dir=run_dir)
+            train(small(), make_records(per_task=8), run_dir=run_dir, model=tiny_start(small()))
         assert time.perf_counter() - started < 5
         assert sorted(path.name for path in run_dir.iterdir()) == [".lock"]  # nothing written by the refused run
     finally:
@@ -107,7 +113,7 @@ def test_2_a_second_run_on_a_locked_run_directory_fails_at_once_naming_the_holde
         holder.wait()
     # the holder died: its lock is taken over (the file still names it until then)
     assert files.lock_holder(run_dir) == holder.pid
-    result = train(small(), make_records(per_task=8), run_dir=run_dir)
+    result = train(small(), make_records(per_task=8), run_dir=run_dir, model=tiny_start(small()))
     assert [json.loads(line)["step"] for line in result.metrics_path.read_text().splitlines()] == [1, 2, 3, 4]
     assert files.lock_holder(run_dir) == os.getpid()
 
@@ -158,11 +164,11 @@ def test_5_a_torn_last_metrics_line_is_dropped_with_a_warning_on_resume(tmp_path
         if step == 3:
             raise KeyboardInterrupt  # after the checkpoint of step 2, with step 3 logged
     with pytest.raises(KeyboardInterrupt):
-        train(config, records, run_dir=tmp_path, on_step=stop_at_3)
+        train(config, records, run_dir=tmp_path, on_step=stop_at_3, model=tiny_start(config))
     with open(tmp_path / "metrics.jsonl", "a") as metrics:
         metrics.write('{"step": 4, "loss": 0.7')  # killed in the middle of a line
     with pytest.warns(UserWarning, match=r"metrics.jsonl:4: dropped a torn last line"):
-        result = train(config, records, run_dir=tmp_path)
+        result = train(config, records, run_dir=tmp_path, model=tiny_start(config))
     assert result.resumed_from_step == 2
     assert [json.loads(line)["step"] for line in result.metrics_path.read_text().splitlines()] == [1, 2, 3, 4]
 
@@ -171,7 +177,7 @@ def test_5_a_damaged_metrics_line_before_the_last_is_an_error_naming_it(tmp_path
     path = tmp_path / "metrics.jsonl"
     path.write_text('{"step": 1, "loss": 1.0}\n{"step": 2, "lo\n{"step": 3, "loss": 1.0}\n')
     with pytest.raises(ValueError, match=rf"{path}:2 is damaged"):
-        train_module.read_metrics(path)
+        read_metrics(path)
 
 
 # ---------------------------------------------------------------------- 6. corrupt files name themselves
@@ -194,11 +200,11 @@ def test_6_truncated_weights_and_modules_json_are_errors_naming_the_file(tmp_pat
 
 def test_6_a_truncated_checkpoint_is_an_error_naming_it_with_advice(tmp_path):
     records, config = make_records(per_task=8), small()
-    train(config, records, run_dir=tmp_path)
+    train(config, records, run_dir=tmp_path, model=tiny_start(config))
     state = tmp_path / "checkpoint" / "state.pt"
     state.write_bytes(state.read_bytes()[:2000])
     with pytest.raises(RuntimeError, match=rf"{state} cannot be read .*delete {tmp_path / 'checkpoint'}"):
-        train(config, records, run_dir=tmp_path)
+        train(config, records, run_dir=tmp_path, model=tiny_start(config))
 
 
 # --------------------------------------------------------------------------- 7. explicit data dir
@@ -226,21 +232,21 @@ def test_9_an_unreachable_model_fails_before_the_mixture_is_built(tmp_path, monk
         raise AssertionError("built the training data before resolving the model")
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(train_module, "load_records", no_work)
+    monkeypatch.setattr(train_loop, "load_records", no_work)
     with pytest.raises(SystemExit, match="'sentence-transformers/gtr-t5-large' is not a local folder and could not be downloaded"):
-        train_module.main(["--preset", "paper", "--steps", "1", "--run-dir", str(tmp_path / "run")])
+        train_main(["--preset", "paper", "--steps", "1", "--run-dir", str(tmp_path / "run")])
     with pytest.raises(OSError, match="'sentence-transformers/gtr-t5-large' is not a local folder"):
         train(preset("paper", steps=1), run_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()
     with pytest.raises(FileNotFoundError, match=r"training data .*missing.json .*is not a file"):
-        train(small(data=str(tmp_path / "missing.json")), run_dir=tmp_path / "run")
+        train(small(data=str(tmp_path / "missing.json")), run_dir=tmp_path / "run", model=tiny_start(small()))
 
 
 def test_9_long_steps_say_what_they_do_on_stderr(tmp_path, capsys):
     from instructor_lib.medi import write_medi
 
     write_medi(make_records(per_task=8), tmp_path / "medi.json")
-    train(small(data=str(tmp_path / "medi.json")), run_dir=tmp_path / "run")
+    train(small(data=str(tmp_path / "medi.json")), run_dir=tmp_path / "run", model=tiny_start(small()))
     err = capsys.readouterr().err
     assert f"train smoke: reading the training data ({tmp_path / 'medi.json'})" in err
     assert "train smoke: loading the model tiny-bert (16 records, 2 tasks)" in err
@@ -282,11 +288,11 @@ def test_10_bad_training_values_are_refused_before_a_run_directory_exists(tmp_pa
     for fields in ({"lr": "fast"}, {"temperature": 0}):
         config_file.write_text(json.dumps(fields))
         with pytest.raises(SystemExit):
-            train_module.main(["--preset", "smoke", "--config", str(config_file), "--run-dir", str(tmp_path / "run")])
+            train_main(["--preset", "smoke", "--config", str(config_file), "--run-dir", str(tmp_path / "run")])
         assert f"must be a number > 0.0, got {fields[next(iter(fields))]!r}" in capsys.readouterr().err
     config_file.write_text('{"lr": 1e-3,')
     with pytest.raises(SystemExit):
-        train_module.main(["--preset", "smoke", "--config", str(config_file), "--run-dir", str(tmp_path / "run")])
+        train_main(["--preset", "smoke", "--config", str(config_file), "--run-dir", str(tmp_path / "run")])
     assert f"{config_file} is not valid JSON" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
@@ -328,10 +334,12 @@ def test_a_damaged_medi_embedding_cache_entry_is_recomputed_with_a_warning(tmp_p
 # ------------------------------------------------------------------------------ fault injection
 KILLABLE_TRAIN = """
 import json, sys
-from instructor_lib.train import TrainConfig, train
+from instructor_lib.tiny import tiny_bert
+from instructor_lib.training import TrainConfig, train
 config = TrainConfig(**json.loads(sys.argv[1]))
 print("ready", flush=True)
-train(config, run_dir=sys.argv[2], on_step=lambda step, metrics: print(f"step {step}", flush=True))
+train(config, run_dir=sys.argv[2], on_step=lambda step, metrics: print(f"step {step}", flush=True),
+      model=tiny_bert(seed=config.seed))
 """
 
 
@@ -388,7 +396,7 @@ def test_a_training_run_killed_at_20_random_moments_ends_bit_identical_with_ever
 
     write_medi(make_records(3, 12), tmp_path / "medi.json")
     config = small(data=str(tmp_path / "medi.json"), steps=40, checkpoint_every=3)
-    uninterrupted = train(config, run_dir=tmp_path / "straight")
+    uninterrupted = train(config, run_dir=tmp_path / "straight", model=tiny_start(config))
     arguments = [json.dumps(config.__dict__), str(tmp_path / "killed")]
     times, _ = line_times(KILLABLE_TRAIN, [arguments[0], str(tmp_path / "timing")])
     startup, step_seconds = times["step 1"], (times["step 40"] - times["step 1"]) / 39

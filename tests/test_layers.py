@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
     ("settings and formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
-    ("the embedder", {"loss", "model", "tiny", "data", "dropout"}),
-    ("stages", {"medi", "evaluation", "train", "compat"}),
+    ("the embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
+    ("stages", {"medi", "evaluation", "training", "compat"}),
     ("workbench", {"workbench", "workbench.viz", "workbench.widgets"}),
     ("workbench experiments", {"workbench.experiments"}),
     ("workbench reporting", {"workbench.reporting"}),

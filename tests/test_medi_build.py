@@ -100,9 +100,9 @@ def test_superni_selection_round_robins_over_categories():
 @pytest.mark.parametrize("name", ["smoke", "cpu"])
 def test_every_dataset_of_a_preset_fills_a_training_batch(name):
     """Batches come from one dataset and partial ones are dropped: a dataset below the batch size never trains."""
-    from instructor_lib import train
+    from instructor_lib import training
 
-    batch_size, medi = train.preset(name).batch_size, medi_settings(name)
+    batch_size, medi = training.preset(name).batch_size, medi_settings(name)
     assert all(cap_for(size, medi["scale"], medi["min_cap"]) >= batch_size for size in [1, *REFERENCE_SIZES.values()])
 
 

@@ -1,4 +1,4 @@
-"""ONNX export (instructor_lib.model, its ONNX backend): the graph against the torch model, dynamic axes, the instruction
+"""ONNX export and backend (instructor_lib.onnx): the graph against the torch model, dynamic axes, the instruction
 exclusion carried by the pooling mask, int8 quantisation, and the errors."""
 import csv
 import json
@@ -10,7 +10,7 @@ import torch
 
 from instructor_lib import Instructor
 from instructor_lib.config import data_dir
-from instructor_lib.model import EXAMPLE_PAIRS, INPUT_NAMES, ONNX_CONFIG_NAME as CONFIG_NAME, OnnxInstructor
+from instructor_lib.onnx import EXAMPLE_PAIRS, INPUT_NAMES, ONNX_CONFIG_NAME as CONFIG_NAME, OnnxInstructor, export_onnx, load_onnx
 from instructor_lib.tiny import tiny_bert, tiny_t5
 
 from helpers import INSTRUCTION, PAIRS as MODEL_PAIRS
@@ -27,8 +27,8 @@ MODELS = {
 def exported(request, tmp_path_factory):
     """(torch model, the same model loaded back from its float32 ONNX export)."""
     model = MODELS[request.param]()
-    folder = model.export_onnx(tmp_path_factory.mktemp(request.param))
-    return model, Instructor.from_pretrained(folder, backend="onnx")
+    folder = export_onnx(model, tmp_path_factory.mktemp(request.param))
+    return model, load_onnx(folder)
 
 
 def test_float32_graph_equals_torch(exported):
@@ -84,7 +84,7 @@ def test_output_types_and_precision_follow_encode(exported):
 
 def test_settings_file_and_truncation(tmp_path):
     model = tiny_bert(seed=4, max_seq_length=8, padding_side="left")
-    graph = Instructor.from_pretrained(model.export_onnx(tmp_path), backend="onnx")
+    graph = load_onnx(export_onnx(model, tmp_path))
     settings = json.loads((tmp_path / CONFIG_NAME).read_text())
     assert settings["inputs"] == list(INPUT_NAMES) and settings["max_seq_length"] == 8 and settings["padding_side"] == "left"
     assert settings["source"]["fingerprint"] == model.fingerprint() and settings["quantization"] is None
@@ -94,18 +94,18 @@ def test_settings_file_and_truncation(tmp_path):
 
 def test_export_keeps_the_model_mode_and_fingerprints_differ(tmp_path):
     model = tiny_bert(seed=5).train()
-    first = Instructor.from_pretrained(model.export_onnx(tmp_path / "a"), backend="onnx")
+    first = load_onnx(export_onnx(model, tmp_path / "a"))
     assert model.training and model.encoder.training
     model.eval()
-    quantized = Instructor.from_pretrained(model.export_onnx(tmp_path / "b", quantize="int8"), backend="onnx")
-    again = Instructor.from_pretrained(tmp_path / "a", backend="onnx")
+    quantized = load_onnx(export_onnx(model, tmp_path / "b", quantize="int8"))
+    again = load_onnx(tmp_path / "a")
     assert first.fingerprint() == again.fingerprint()
     assert len({first.fingerprint(), quantized.fingerprint(), model.fingerprint()}) == 3
 
 
 def test_t5_with_dense_quantizes(tmp_path):
     model = tiny_t5(seed=6, dense_dim=8)
-    graph = Instructor.from_pretrained(model.export_onnx(tmp_path, quantize="int8"), backend="onnx")
+    graph = load_onnx(export_onnx(model, tmp_path, quantize="int8"))
     assert any(node.op_type == "DynamicQuantizeLinear" for node in onnx.load(graph.graph_path).graph.node)
     cosines = (graph.encode(PAIRS) * model.encode(PAIRS)).sum(axis=1)
     assert cosines.min() > 0.9  # random tiny weights quantise worse than trained ones; the bound on MiniLM is below
@@ -127,7 +127,7 @@ def test_int8_minilm_keeps_cosine_to_float32(tmp_path):
     model = Instructor.from_pretrained()
     pairs = real_pairs()
     exact = model.encode(pairs, precision="float32")
-    fast = Instructor.from_pretrained(model.export_onnx(tmp_path, quantize="int8"), backend="onnx").encode(pairs)
+    fast = load_onnx(export_onnx(model, tmp_path, quantize="int8")).encode(pairs)
     cosines = (fast * exact).sum(axis=1)
     assert cosines.mean() >= 0.99, f"mean cosine {cosines.mean():.4f}"
     assert (tmp_path / "model.onnx").stat().st_size < 0.4 * model.encoder.num_parameters() * 4  # int8 weights
@@ -136,24 +136,22 @@ def test_int8_minilm_keeps_cosine_to_float32(tmp_path):
 def test_bad_use_gives_clear_errors(tmp_path):
     model = tiny_bert(seed=7)
     with pytest.raises(ValueError, match="quantize must be one of"):
-        model.export_onnx(tmp_path / "x", quantize="fp16")
-    with pytest.raises(ValueError, match="backend must be 'torch' or 'onnx'"):
-        Instructor.from_pretrained(tmp_path, backend="tensorflow")
+        export_onnx(model, tmp_path / "x", quantize="fp16")
     with pytest.raises(FileNotFoundError, match=f"has no {CONFIG_NAME}"):
-        Instructor.from_pretrained(tmp_path, backend="onnx")
+        load_onnx(tmp_path)
     with pytest.raises(ValueError, match="needs the folder"):
-        Instructor.from_pretrained(None, backend="onnx")
-    folder = model.export_onnx(tmp_path / "ok")
+        load_onnx(None)
+    folder = export_onnx(model, tmp_path / "ok")
     with pytest.raises(ValueError, match="runs on the CPU"):
-        Instructor.from_pretrained(folder, backend="onnx", device="cuda")
-    graph = Instructor.from_pretrained(folder, backend="onnx")
+        load_onnx(folder, device="cuda")
+    graph = load_onnx(folder)
     with pytest.raises(TypeError, match="copy its folder"):
         graph.save_pretrained(tmp_path / "saved")
     with pytest.raises(TypeError, match="already runs an ONNX graph"):
-        graph.export_onnx(tmp_path / "again")
+        export_onnx(graph, tmp_path / "again")
     with pytest.raises(ValueError, match=r"inputs\[1\] is None"):
         graph.encode(["a", None])
     settings = json.loads((folder / CONFIG_NAME).read_text())
     (folder / CONFIG_NAME).write_text(json.dumps(settings | {"format": "other/9"}))
     with pytest.raises(ValueError, match="export the model again"):
-        Instructor.from_pretrained(folder, backend="onnx")
+        load_onnx(folder)

@@ -13,7 +13,7 @@ from instructor_lib.loss import LOSSES, instructor_loss
 from instructor_lib.medi import write_medi
 from instructor_lib.model import Instructor
 from instructor_lib.tiny import tiny_bert, tiny_t5
-from instructor_lib.train import length_chunks, load_model, loss_and_backward, preset, train
+from instructor_lib.training import length_chunks, load_model, loss_and_backward, preset, train
 
 from helpers import make_records, one_thread  # noqa: F401 (one_thread: autouse fixture)
 
@@ -101,7 +101,7 @@ def test_auto_precision_is_resolved_forced_both_ways_and_recorded(tmp_path, monk
         monkeypatch.setenv("INSTRUCTOR_PRECISION", forced)
         config = preset("smoke", precision="auto", steps=1, batch_size=4)
         assert config.resolved_precision() == forced
-        train(config, make_records(1, 4), run_dir=tmp_path / forced)
+        train(config, make_records(1, 4), run_dir=tmp_path / forced, model=tiny_bert(seed=config.seed))
         record = json.loads((tmp_path / forced / "run.json").read_text())["precision"]
         assert record == {"requested": "auto", "resolved": forced, "reason": "forced by $INSTRUCTOR_PRECISION"}
     # the resolved precision is part of the run's identity: a bf16 run is never resumed as a float32 one
@@ -115,7 +115,7 @@ def test_auto_precision_is_resolved_forced_both_ways_and_recorded(tmp_path, monk
 
 def test_smoke_run_loss_goes_down_and_the_run_is_recorded(tmp_path):
     config = preset("smoke", steps=24, batch_size=8, chunk_size=10, checkpoint_every=100)
-    result = train(config, make_records(2, 24), run_dir=tmp_path)
+    result = train(config, make_records(2, 24), run_dir=tmp_path, model=tiny_bert(seed=config.seed))
     losses = [json.loads(line)["loss"] for line in result.metrics_path.read_text().splitlines()]
     assert len(losses) == 24
     assert sum(losses[-6:]) / 6 < 0.7 * sum(losses[:6]) / 6
@@ -125,28 +125,30 @@ def test_smoke_run_loss_goes_down_and_the_run_is_recorded(tmp_path):
     assert info["records_dropped_per_epoch"] == 0 and info["batches_per_epoch"] == 6
     reloaded = Instructor.from_pretrained(result.model_path)
     pair = [["Represent the task 0 query: ", "dog food"]]
-    start = load_model(config)  # the untrained start differs from the saved model
+    start = load_model(config, tiny_bert(seed=config.seed))  # the untrained start differs from the saved model
     assert not torch.allclose(torch.as_tensor(reloaded.encode(pair)), torch.as_tensor(start.encode(pair)))
 
 
 def test_a_non_finite_loss_stops_naming_the_step_and_task(tmp_path, monkeypatch):
     monkeypatch.setitem(LOSSES, "nan", lambda query, pos, neg, temperature: (query * float("nan")).sum())
     with pytest.raises(FloatingPointError, match=r"at step 1 \(task 'task\d'\)"):
-        train(preset("smoke", loss="nan", batch_size=4), make_records(2, 4), run_dir=tmp_path)
+        train(preset("smoke", loss="nan", batch_size=4), make_records(2, 4), run_dir=tmp_path, model=tiny_bert(seed=42))
 
 
 def test_resuming_with_another_config_is_refused(tmp_path):
     records = make_records(1, 8)
-    train(preset("smoke", steps=2, batch_size=4, checkpoint_every=1), records, run_dir=tmp_path)
+    train(preset("smoke", steps=2, batch_size=4, checkpoint_every=1), records, run_dir=tmp_path, model=tiny_bert(seed=42))
     with pytest.raises(ValueError, match="another config"):
-        train(preset("smoke", steps=3, batch_size=4, lr=5e-4), records, run_dir=tmp_path)
+        train(preset("smoke", steps=3, batch_size=4, lr=5e-4), records, run_dir=tmp_path, model=tiny_bert(seed=42))
 
 
 KILLABLE_RUN = """
 import json, os, signal, sys
-from instructor_lib.train import TrainConfig, train
+from instructor_lib.tiny import tiny_bert
+from instructor_lib.training import TrainConfig, train
 config, run_dir, kill_at = TrainConfig(**json.loads(sys.argv[1])), sys.argv[2], int(sys.argv[3])
-train(config, run_dir=run_dir, on_step=lambda step, m: os.kill(os.getpid(), signal.SIGKILL) if step == kill_at else None)
+train(config, run_dir=run_dir, on_step=lambda step, m: os.kill(os.getpid(), signal.SIGKILL) if step == kill_at else None,
+      model=tiny_bert(seed=config.seed))
 """
 
 
@@ -171,9 +173,9 @@ def test_a_run_killed_with_sigkill_resumes_to_the_weights_of_an_uninterrupted_ru
     assert steps == list(range(1, 8))
     assert json.loads((tmp_path / "resumed/run.json").read_text())["resumed_from_step"] == 4
 
-    uninterrupted = train(config, run_dir=tmp_path / "straight")
+    uninterrupted = train(config, run_dir=tmp_path / "straight", model=tiny_bert(seed=config.seed))
     resumed, straight = state_dict(tmp_path / "resumed/model"), state_dict(uninterrupted.model_path)
-    start = load_model(config).state_dict()["encoder.embeddings.word_embeddings.weight"]
+    start = load_model(config, tiny_bert(seed=config.seed)).state_dict()["encoder.embeddings.word_embeddings.weight"]
     assert not torch.equal(straight["encoder.embeddings.word_embeddings.weight"], start)
     for name in straight:
         torch.testing.assert_close(resumed[name], straight[name], atol=1e-6, rtol=0, msg=name)
@@ -181,10 +183,12 @@ def test_a_run_killed_with_sigkill_resumes_to_the_weights_of_an_uninterrupted_ru
 
 def test_two_gloo_processes_train_like_one_process_on_the_same_global_batch(tmp_path):
     write_medi(make_records(2, 16), tmp_path / "medi.json")
-    fields = dict(data=str(tmp_path / "medi.json"), steps=3, batch_size=8, chunk_size=6, dropout=0.0, lr=1e-4)
+    tiny_bert(seed=42).save_pretrained(tmp_path / "tiny-bert")  # the command line starts from a folder or hub id
+    fields = dict(model=str(tmp_path / "tiny-bert"), data=str(tmp_path / "medi.json"), steps=3, batch_size=8,
+                  chunk_size=6, dropout=0.0, lr=1e-4)
     (tmp_path / "config.json").write_text(json.dumps(fields))
     two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "-m", "instructor_lib.train", "--preset", "smoke", "--config", str(tmp_path / "config.json"),
+                          "-m", "instructor_lib.training", "--preset", "smoke", "--config", str(tmp_path / "config.json"),
                           "--run-dir", str(tmp_path / "two")], cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True,
                          timeout=180)
     assert two.returncode == 0, two.stderr[-3000:]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from instructor_lib import Instructor, weights
+from instructor_lib.model_folder import resolve_model_path
 from instructor_lib.provenance import cache_root, sha256_file
-from instructor_lib.model import resolve_model_path
 from instructor_lib.tiny import tiny_bert
 
 from helpers import PAIRS
@@ -73,7 +73,7 @@ def test_from_pretrained_loads_the_offline_copy_by_hub_name(fake):
 
 def test_other_hub_names_and_pinned_revisions_still_go_to_the_hub(fake, monkeypatch):
     asked = []
-    monkeypatch.setattr("instructor_lib.model._download", lambda name, revision: asked.append((name, revision)) or Path("/hub"))
+    monkeypatch.setattr("instructor_lib.model_folder.download", lambda name, revision: asked.append((name, revision)) or Path("/hub"))
     assert resolve_model_path("someone/else") == Path("/hub")
     assert resolve_model_path(FAKE, revision="abc123") == Path("/hub")
     assert asked == [("someone/else", None), (FAKE, "abc123")]

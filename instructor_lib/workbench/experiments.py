@@ -167,9 +167,9 @@ def _slug(label: str | None) -> str:
 def _name_suffix(preset: str, size: str | None, scale: str | None, figure: bool) -> str:
     """The run-name suffixes of the overrides that change something (one that changes nothing names the run it
     equals: the figures' MiniLM size is the figures' full run, a pilot candidate equal to the preset its run)."""
-    from .. import train
+    from .. import training
 
-    applied, suffix = dataclasses.asdict(train.preset(preset)), ""
+    applied, suffix = dataclasses.asdict(training.preset(preset)), ""
     for label, settings_ in _override_layers(preset, size, scale, figure):
         if any(applied.get(key) != value for key, value in settings_.items()):
             suffix += _slug(label)
@@ -199,14 +199,14 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     `size` names one of the preset's backbone sizes (paper Fig. 6), `scale` one of its pilot candidates; their
     settings replace the preset's. An override equal to the settings it replaces names the run it equals.
     """
-    from .. import train
+    from .. import training
 
     check_parameters(preset, variant, layers)
     variant = _check_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
     name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "")
             + _name_suffix(preset, size, scale, figure) + f"-s{seed}")
-    config = train.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale, figure)})
+    config = training.preset(preset, **{"name": name, "seed": seed, **_overrides(preset, size, scale, figure)})
     return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
 
 
@@ -249,7 +249,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
     """
-    from .. import train
+    from .. import training
     from ..data import MediDataset
     from ..model import Instructor
 
@@ -259,13 +259,13 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
-        train_config = train.TrainConfig(**config["train"])
+        train_config = training.TrainConfig(**config["train"])
         if layers is not None:  # the cut backbone is saved once and trained from its folder
             backbone_dir = run_dir / "backbone"
             if not (backbone_dir / "modules.json").exists():
-                truncate_layers(train.load_model(train_config), layers).save_pretrained(backbone_dir)
+                truncate_layers(training.load_model(train_config, starting_model(train_config)), layers).save_pretrained(backbone_dir)
             train_config = dataclasses.replace(train_config, model=str(backbone_dir))
-        result = train.train(train_config, records=records, run_dir=run_dir)
+        result = training.train(train_config, records=records, run_dir=run_dir, model=starting_model(train_config))
         atomic_write_json(finished, {"config": config, "config_hash": config_hash(config),
                                      "final_loss": result.final_loss}, indent=1)
     advice = f"delete {run_dir} to train this model again"
@@ -322,11 +322,22 @@ def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None 
     """The preset's backbone (or that of one of its `size`s) before finetuning (cut to `layers` layers when
     given), in eval mode: the model the run of training seed `seed` starts from (a pretrained backbone is the
     same for every seed; a tiny random model is initialised by the seed)."""
-    from .. import train
+    from .. import training
 
     settings = {"seed": seeds(preset)[0] if seed is None else seed, **_overrides(preset, size)}
-    model = train.load_model(train.preset(preset, **settings)).eval()
+    config = training.preset(preset, **settings)
+    model = training.load_model(config, starting_model(config)).eval()
     return truncate_layers(model, layers) if layers else model
+
+
+def starting_model(config):
+    """The model a training config starts from when its `model` labels a random test model of `instructor_lib.tiny`
+    (the smoke preset's "tiny-bert", "tiny-t5"), initialised by the config's seed; None for a folder or hub id,
+    which training loads itself."""
+    from .. import tiny
+
+    builders = {"tiny-bert": tiny.tiny_bert, "tiny-t5": tiny.tiny_t5}
+    return builders[config.model](seed=config.seed) if config.model in builders else None
 
 
 def training_curves(metrics_path: str | Path):
