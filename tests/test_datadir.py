@@ -479,16 +479,16 @@ def test_data_dir_falls_back_to_the_fetched_copy(tmp_path, monkeypatch):
 
 
 def test_reproduce_fetches_the_data_only_when_none_is_found(monkeypatch):
-    from instructor_lib.workbench import reporting
+    from instructor_lib.workbench.reporting import run
 
     calls = []
     monkeypatch.setattr(datadir, "fetch", lambda: calls.append("fetch") or datadir.FetchReport())
-    assert reporting.data_or_fetch() and calls == []
+    assert run.data_or_fetch() and calls == []
 
     def nowhere():
         raise FileNotFoundError("No data directory found")
 
-    monkeypatch.setattr(reporting, "resolve_data_dir", nowhere)
-    assert reporting.data_or_fetch() and calls == ["fetch"]
+    monkeypatch.setattr(run, "resolve_data_dir", nowhere)
+    assert run.data_or_fetch() and calls == ["fetch"]
     monkeypatch.setattr(datadir, "fetch", lambda: datadir.FetchReport(failed={"x": "url: 404"}))
-    assert not reporting.data_or_fetch()
+    assert not run.data_or_fetch()

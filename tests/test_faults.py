@@ -18,7 +18,9 @@ import pytest
 import torch
 
 from instructor_lib import config as config_module, files
-from instructor_lib.workbench import experiments, reporting, widgets
+from instructor_lib.workbench import experiments, widgets
+from instructor_lib.workbench.reporting import layout, run
+from instructor_lib.workbench.reporting.__main__ import main as reporting_main
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.instruction_sets import get_instruction_set
 from instructor_lib.evaluation.suite import FULL, Subsample, resolve_suite
@@ -57,9 +59,9 @@ def test_1_a_smoke_report_run_writes_to_its_own_folder_not_the_committed_reports
     notebooks, committed = tmp_path / "notebooks", tmp_path / "reports"
     notebooks.mkdir()
     write_notebook(notebooks / "toy.ipynb", TOY_BODY)
-    monkeypatch.setattr(reporting, "REPORTS_DIR", committed)
-    assert reporting.reports_dir_for("cpu") == committed and reporting.reports_dir_for("smoke") == committed / "smoke"
-    assert reporting.main(["--preset", "smoke", "--only", "toy", "--notebooks-dir", str(notebooks),
+    monkeypatch.setattr(layout, "REPORTS_DIR", committed)
+    assert layout.reports_dir_for("cpu") == committed and layout.reports_dir_for("smoke") == committed / "smoke"
+    assert reporting_main(["--preset", "smoke", "--only", "toy", "--notebooks-dir", str(notebooks),
                            "--cache-dir", str(tmp_path / "cache")]) == 0
     assert sorted(path.name for path in committed.iterdir()) == ["smoke"]  # nothing beside the committed reports
     smoke = committed / "smoke"
@@ -67,19 +69,19 @@ def test_1_a_smoke_report_run_writes_to_its_own_folder_not_the_committed_reports
         {path.name for path in smoke.iterdir()}
     assert json.loads((smoke / "toy.run.json").read_text())["preset"] == "smoke"
     executed = nbformat.read(smoke / "toy.ipynb", as_version=4)  # the final metrics path, not the staging folder
-    assert reporting.STAGING_PREFIX not in json.dumps(executed)
-    assert not list(smoke.glob(f"{reporting.STAGING_PREFIX}*"))
+    assert run.STAGING_PREFIX not in json.dumps(executed)
+    assert not list(smoke.glob(f"{run.STAGING_PREFIX}*"))
 
 
 def test_1_a_reporting_run_killed_inside_a_notebook_leaves_the_reports_as_they_were(tmp_path):
     notebooks, reports, cache = tmp_path / "notebooks", tmp_path / "reports", tmp_path / "cache"
     notebooks.mkdir()
     write_notebook(notebooks / "toy.ipynb", TOY_BODY)
-    assert reporting.run_notebook("toy", "cpu", reports, notebooks, cache_dir=cache)["status"] == "ok"
+    assert run.run_notebook("toy", "cpu", reports, notebooks, cache_dir=cache)["status"] == "ok"
     before = {path.name: path.read_bytes() for path in reports.iterdir() if path.is_file()}
     assert {"toy.ipynb", "toy.metrics.json", "toy.run.json", "toy.html"} <= set(before)
-    killed = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench import reporting; "
-                             "reporting.run_notebook('toy', 'cpu', sys.argv[1], sys.argv[2], parameters={'value': -1}, "
+    killed = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench.reporting import run; "
+                             "run.run_notebook('toy', 'cpu', sys.argv[1], sys.argv[2], parameters={'value': -1}, "
                              "cache_dir=sys.argv[3])", str(reports), str(notebooks), str(cache)],
                             cwd=PROJECT, env=SUBPROCESS_ENV, capture_output=True, text=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]

@@ -12,7 +12,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from plotly.offline import get_plotlyjs
 
-from instructor_lib.workbench import experiments, reporting, viz, widgets
+from instructor_lib.workbench import experiments, viz, widgets
+from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
+from instructor_lib.workbench.reporting import progress as report_progress, record as report_record
+from instructor_lib.workbench.reporting.__main__ import main as reporting_main
 from instructor_lib.config import PROJECT_ROOT, data_dir
 from instructor_lib.provenance import config_hash, sha256_file
 from instructor_lib.stats import read_claims
@@ -48,8 +51,8 @@ def smoke_reports(tmp_path_factory):
     by the tests below)."""
     reports = tmp_path_factory.mktemp("reports")
     cache = tmp_path_factory.mktemp("cache")
-    records = {record["name"]: record for record in reporting.run_all(
-        "smoke", reporting.notebook_names(), reports_dir=reports, cache_dir=cache, log=lambda line: None)}
+    records = {record["name"]: record for record in run.run_all(
+        "smoke", layout.notebook_names(), reports_dir=reports, cache_dir=cache, log=lambda line: None)}
     return reports, cache, records
 
 
@@ -84,7 +87,7 @@ def test_help_notebook_lists_the_documented_parameters(path):
 # ------------------------------------------------------------------------------------------ smoke runs
 def test_every_notebook_runs_with_the_smoke_preset(smoke_reports):
     reports, _, records = smoke_reports
-    assert sorted(records) == sorted(reporting.notebook_names())
+    assert sorted(records) == sorted(layout.notebook_names())
     for name, record in records.items():
         assert record["status"] == "ok", f"{name}: {record['error']}"
         written = metrics_of(reports, name)
@@ -95,7 +98,7 @@ def test_every_notebook_runs_with_the_smoke_preset(smoke_reports):
         if name != "playground":  # the playground's widget is the one widget a report may show
             assert "Interactive widget" not in (reports / f"{name}.html").read_text(), f"{name}: a progress bar was left"
         page = (reports / f"{name}.html").read_text()
-        assert len(page.encode()) == record["html_bytes"] < reporting.HTML_LIMIT_BYTES
+        assert len(page.encode()) == record["html_bytes"] < report_html.HTML_LIMIT_BYTES
         assert '<script src="plotly.min.js"></script>' in page and "require.min.js" not in page
         assert "Plotly.newPlot" in page  # every notebook draws at least one figure
         executed = nbformat.read(reports / f"{name}.ipynb", as_version=4)
@@ -139,20 +142,20 @@ def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
     reports, cache, records = smoke_reports
     index = (reports / "index.html").read_text()
     summary = json.loads((reports / "summary.json").read_text())
-    assert [entry["name"] for entry in summary["reports"]] == reporting.notebook_names()
+    assert [entry["name"] for entry in summary["reports"]] == layout.notebook_names()
     assert summary["total_wall_s"] == pytest.approx(sum(record["wall_s"] for name, record in records.items()
-                                                        if name not in reporting.ON_DEMAND))
+                                                        if name not in layout.ON_DEMAND))
     for name in records:
         assert f"<a href='{name}.html'>{name}</a>" in index
         for key, value in metrics_of(reports, name)["headline"].items():
-            assert f"{key}: <b>{reporting._format(value)}</b>" in index
-    assert (reports / reporting.PLOTLY_JS).read_text() == get_plotlyjs()  # plotly.js once, beside the pages
-    assert reporting.run_notebook("playground", "smoke", reports, cache_dir=cache)["cached"]  # same config: no rerun
+            assert f"{key}: <b>{report_index.format_value(value)}</b>" in index
+    assert (reports / report_html.PLOTLY_JS).read_text() == get_plotlyjs()  # plotly.js once, beside the pages
+    assert run.run_notebook("playground", "smoke", reports, cache_dir=cache)["cached"]  # same config: no rerun
 
 
 def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_lists_them(smoke_reports):
     reports, _, _ = smoke_reports
-    claims = read_claims(reports / reporting.CLAIMS_FILE)  # schema-checked
+    claims = read_claims(reports / layout.CLAIMS_FILE)  # schema-checked
     expected = {"main_table": 3, "data_ablation": 4, "robustness": 1, "instruction_detail": 3,  # smoke: 2 categories
                 "scaling": 1}
     gathered = []
@@ -197,7 +200,7 @@ def test_the_pilot_report_recomputes_from_its_per_seed_gains(smoke_reports):
 
 # ------------------------------------------------------------------------------- report machinery (fast)
 
-# Writes the metrics file by hand (the real notebooks use reporting.write_metrics): importing instructor_lib
+# Writes the metrics file by hand (the real notebooks use record.write_metrics): importing instructor_lib
 # would load torch in every toy kernel and triple this test's time.
 TOY_BODY = """import json, sys
 import plotly.graph_objects as go
@@ -214,21 +217,21 @@ def test_run_notebook_caches_by_config_hash_and_records_failures(tmp_path):
     write_notebook(notebooks / "broken.ipynb", 'raise RuntimeError("the data is gone")')
 
     def cli(*arguments):
-        return reporting.main(["--preset", "smoke", "--reports-dir", str(reports), "--notebooks-dir", str(notebooks),
+        return reporting_main(["--preset", "smoke", "--reports-dir", str(reports), "--notebooks-dir", str(notebooks),
                                "--cache-dir", str(cache), *arguments])
 
-    first = reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
+    first = run.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
     assert first["status"] == "ok" and not first["cached"]
     assert json.loads((reports / "toy.metrics.json").read_text())["headline"] == {"score": 0.5}
     page = (reports / "toy.html").read_text()
     assert "progress 50%" not in page and 'id="figure-1"' in page and '"y":[1,2,3]' in page.replace(" ", "")
-    again = reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
+    again = run.run_notebook("toy", "smoke", reports, notebooks, cache_dir=cache)
     assert again["cached"] and again["config_hash"] == first["config_hash"] and again["wall_s"] == first["wall_s"]
-    assert not reporting.run_notebook("toy", "smoke", reports, notebooks, cache_dir=tmp_path / "fresh")["cached"]
+    assert not run.run_notebook("toy", "smoke", reports, notebooks, cache_dir=tmp_path / "fresh")["cached"]
     started = json.loads((reports / "toy.run.json").read_text())["started_at"]
     assert cli("--only", "toy") == 0  # the command line finds the same cached run and does not run it again
     assert json.loads((reports / "toy.run.json").read_text())["started_at"] == started
-    changed = reporting.run_notebook("toy", "smoke", reports, notebooks, parameters={"value": 4}, cache_dir=cache)
+    changed = run.run_notebook("toy", "smoke", reports, notebooks, parameters={"value": 4}, cache_dir=cache)
     assert not changed["cached"] and changed["config_hash"] != first["config_hash"]
     assert json.loads((reports / "toy.metrics.json").read_text())["headline"] == {"score": 2.0}
 
@@ -239,7 +242,7 @@ def test_run_notebook_caches_by_config_hash_and_records_failures(tmp_path):
     index = (reports / "index.html").read_text()
     assert "<a href='broken.html'>broken</a>" in index and ">failed</span>" in index and "score: <b>2</b>" in index
     with pytest.raises(ValueError, match=r"no notebook\(s\) \['nope'\].*available: \['broken', 'toy'\]"):
-        reporting.run_all("smoke", ["nope"], reports, notebooks, cache_dir=cache)
+        run.run_all("smoke", ["nope"], reports, notebooks, cache_dir=cache)
 
 
 def test_run_all_says_what_runs_with_a_live_progress_line(tmp_path, capsys):
@@ -247,7 +250,7 @@ def test_run_all_says_what_runs_with_a_live_progress_line(tmp_path, capsys):
     notebooks.mkdir()
     write_notebook(notebooks / "toy.ipynb", TOY_BODY)
     lines = []
-    reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=lines.append)
+    run.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=lines.append)
     assert lines[0] == "[1/1] toy: started" and re.fullmatch(r"\[1/1\] toy: ok in \d+s", lines[1])
     assert re.fullmatch(r"1 notebooks in \d+s", lines[2])
     progress = capsys.readouterr().err.splitlines()  # not a terminal: a line as each cell starts
@@ -259,30 +262,30 @@ def test_run_all_says_what_runs_with_a_live_progress_line(tmp_path, capsys):
     assert f"<td>{record['precision']['resolved']}</td>" in (reports / "index.html").read_text()
     # a rerun estimates from the recorded wall time of the last run
     lines.clear()
-    reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "other", log=lines.append)
-    assert lines[0] == f"[1/1] toy: started (last run {reporting._duration(record['wall_s'])})"
+    run.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "other", log=lines.append)
+    assert lines[0] == f"[1/1] toy: started (last run {report_progress.duration(record['wall_s'])})"
 
 
 def test_on_demand_notebooks_run_only_when_named(tmp_path):
     notebooks, reports = tmp_path / "notebooks", tmp_path / "reports"
     notebooks.mkdir()
-    for name in ("toy", *reporting.ON_DEMAND):
+    for name in ("toy", *layout.ON_DEMAND):
         write_notebook(notebooks / f"{name}.ipynb", TOY_BODY)
-    ran = reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=None)
+    ran = run.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=None)
     assert [record["name"] for record in ran] == ["toy"]
-    ran = reporting.run_all("smoke", list(reporting.ON_DEMAND), reports, notebooks, cache_dir=tmp_path / "cache", log=None)
-    assert [record["name"] for record in ran] == list(reporting.ON_DEMAND)
+    ran = run.run_all("smoke", list(layout.ON_DEMAND), reports, notebooks, cache_dir=tmp_path / "cache", log=None)
+    assert [record["name"] for record in ran] == list(layout.ON_DEMAND)
     # the index's total is make reproduce's: the on-demand notebooks are listed beside it, not added in
     summary = json.loads((reports / "summary.json").read_text())
     toy = json.loads((reports / "toy.run.json").read_text())
-    assert summary["total_wall_s"] == round(toy["wall_s"], 2) and len(summary["reports"]) == 1 + len(reporting.ON_DEMAND)
+    assert summary["total_wall_s"] == round(toy["wall_s"], 2) and len(summary["reports"]) == 1 + len(layout.ON_DEMAND)
     assert "(on demand)" in (reports / "index.html").read_text()
 
 
 def test_the_progress_line_estimates_the_time_left_from_the_last_run(monkeypatch):
     clock = iter([100.0, 130.0, 400.0])
-    monkeypatch.setattr(reporting.time, "perf_counter", lambda: next(clock))
-    progress = reporting.Progress("[2/8] train", expected_s=276.0, stream=sys.stderr)
+    monkeypatch.setattr(report_progress.time, "perf_counter", lambda: next(clock))
+    progress = report_progress.Progress("[2/8] train", expected_s=276.0, stream=sys.stderr)
     progress.cell, progress.cells = 5, 11
     assert progress.line() == "[2/8] train: cell 5/11, 30s elapsed, ~4m06s left (last run 4m36s)"
     assert progress.line() == "[2/8] train: cell 5/11, 5m00s elapsed, longer than the last run (4m36s)"
@@ -291,10 +294,10 @@ def test_the_progress_line_estimates_the_time_left_from_the_last_run(monkeypatch
 def test_export_html_refuses_pages_over_the_size_limit(tmp_path):
     notebook = new_notebook(cells=[new_code_cell("figure")])
     huge = {"data": [{"type": "scatter", "x": list(range(150_000)), "y": list(range(150_000))}], "layout": {}}
-    notebook.cells[0].outputs = [nbformat.v4.new_output("display_data", data={reporting.PLOTLY_MIME: huge})]
+    notebook.cells[0].outputs = [nbformat.v4.new_output("display_data", data={report_html.PLOTLY_MIME: huge})]
     nbformat.write(notebook, tmp_path / "huge.ipynb")
     with pytest.raises(ValueError, match=r"huge\.html is \d+ bytes, over the 1000000-byte limit"):
-        reporting.export_html(tmp_path / "huge.ipynb", tmp_path / "huge.html")
+        report_html.export_html(tmp_path / "huge.ipynb", tmp_path / "huge.html")
 
 
 def test_exported_pages_share_one_stylesheet(tmp_path):
@@ -302,13 +305,13 @@ def test_exported_pages_share_one_stylesheet(tmp_path):
         notebook = new_notebook(cells=[new_code_cell("x")])
         notebook.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/plain": name})]
         nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-        reporting.export_html(tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html")
-    css = (tmp_path / reporting.NOTEBOOK_CSS).read_text()
+        report_html.export_html(tmp_path / f"{name}.ipynb", tmp_path / f"{name}.html")
+    css = (tmp_path / report_html.NOTEBOOK_CSS).read_text()
     assert len(css) > 100_000 and ".jp-OutputArea" in css  # nbconvert's JupyterLab theme
     for name in ("a", "b"):
         page = (tmp_path / f"{name}.html").read_text()
         head = page[:page.index("</head>")]
-        assert '<style type="text/css">' not in head and f'<link rel="stylesheet" href="{reporting.NOTEBOOK_CSS}"/>' in head
+        assert '<style type="text/css">' not in head and f'<link rel="stylesheet" href="{report_html.NOTEBOOK_CSS}"/>' in head
         assert len(page) < 30_000
 
 
@@ -331,7 +334,7 @@ def png_pixels(path):
 
 def test_readme_figures_are_drawn_from_the_reports(smoke_reports):
     reports, _, _ = smoke_reports
-    for name, (_, width, height) in reporting.README_FIGURES.items():
+    for name, (_, width, height) in screenshots.README_FIGURES.items():
         png_width, png_height, pixels = png_pixels(reports / "figures" / f"{name}.png")
         assert (png_width, png_height) == (width, height)
         assert len(set(pixels)) > 50, f"{name}.png looks blank"  # bars/points in several colours, not one fill
@@ -339,14 +342,24 @@ def test_readme_figures_are_drawn_from_the_reports(smoke_reports):
 
 def test_write_metrics_records_hashes_versions_and_headline(tmp_path):
     data_file = viz.task_file("EmotionClassification")
-    record = reporting.write_metrics(tmp_path / "m.json", {"a": {"b": 0.25}, "n": 3}, {"seed": 1, "preset": "cpu"},
-                                     headline=["a.b"], data_files=[data_file])
+    record = report_record.write_metrics(tmp_path / "m.json", {"a": {"b": 0.25}, "n": 3}, {"seed": 1, "preset": "cpu"},
+                                         headline=["a.b"], data_files=[data_file])
     assert json.loads((tmp_path / "m.json").read_text()) == record
     assert record["headline"] == {"a.b": 0.25}
     assert record["data_sha256"] == {"eval/EmotionClassification/test.txt": sha256_file(data_file)}
     assert record["config_hash"] == config_hash({"preset": "cpu", "seed": 1}) != config_hash({"seed": 2, "preset": "cpu"})
     assert set(record["versions"]) >= {"python", "torch", "transformers", "instructor-lib"}
     with pytest.raises(KeyError, match="headline key 'a.c'"):
-        reporting.write_metrics("", {"a": {"b": 1}}, {}, headline=["a.c"])
+        report_record.write_metrics("", {"a": {"b": 1}}, {}, headline=["a.c"])
     with pytest.raises(ValueError, match="preset must be one of"):
         experiments.notebook_model("", "huge")
+
+
+def test_what_notebooks_import_to_record_results_loads_no_report_runner():
+    """A notebook's `from instructor_lib.workbench.reporting import record` stays light: papermill, nbconvert and
+    nbformat are the runner's, loaded only by `python -m instructor_lib.workbench.reporting`."""
+    heavy = ("papermill", "nbconvert", "nbformat")
+    loaded = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench.reporting import record; "
+                             f"print(sorted(name for name in sys.modules if name.split('.')[0] in {heavy!r}))"],
+                            capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -9,7 +9,7 @@ from instructor_lib import precision as prec
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.suite import Subsample
 from instructor_lib.medi import build_medi
-from instructor_lib.workbench.reporting import write_metrics
+from instructor_lib.workbench.reporting.record import write_metrics
 from instructor_lib.tiny import tiny_bert
 
 TEXTS = ["a dog eats food", "the market closes early", "a cat sleeps on the warm roof of the house"]

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from instructor_lib.workbench import reporting
+from instructor_lib.workbench.reporting import html as report_html, layout, run, screenshots
 from instructor_lib.config import PROJECT_ROOT
 
-CHROMIUM_FLAGS = reporting.CHROMIUM_FLAGS
+CHROMIUM_FLAGS = screenshots.CHROMIUM_FLAGS
 
 
 def rendered_dom(page, tmp_path):
@@ -49,7 +49,7 @@ def test_fresh_report_and_index_render_their_figures(tmp_path):
     notebook.cells[0].metadata["tags"] = ["parameters"]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, notebooks / "scatter.ipynb")
-    records = reporting.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=lambda line: None)
+    records = run.run_all("smoke", reports_dir=reports, notebooks_dir=notebooks, cache_dir=tmp_path / "cache", log=lambda line: None)
     assert records[0]["status"] == "ok"
 
     dom = assert_figures_drawn(reports / "scatter.html", tmp_path)
@@ -58,10 +58,10 @@ def test_fresh_report_and_index_render_their_figures(tmp_path):
     assert "points: <b>4</b>" in dom and len(re.findall(r'class="point"', dom)) == 1  # one wall-time bar
 
 
-@pytest.mark.parametrize("name", ["index", *reporting.notebook_names()])
+@pytest.mark.parametrize("name", ["index", *layout.notebook_names()])
 def test_committed_reports_render_their_figures(name, tmp_path):
     page = PROJECT_ROOT / "reports" / f"{name}.html"
     assert page.exists(), f"{page} is missing: run `python -m instructor_lib.workbench.reporting --preset cpu` and commit reports/"
-    assert (PROJECT_ROOT / "reports" / reporting.PLOTLY_JS).exists()
-    assert page.stat().st_size < reporting.HTML_LIMIT_BYTES
+    assert (PROJECT_ROOT / "reports" / report_html.PLOTLY_JS).exists()
+    assert page.stat().st_size < report_html.HTML_LIMIT_BYTES
     assert_figures_drawn(page, tmp_path)

@@ -1,0 +1,23 @@
+"""Run the notebooks with papermill and turn them into small static HTML reports with an index.
+
+`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--force]` runs every notebook of
+`notebooks/` (or the named ones) with parameters `preset` and `metrics_path`, and writes to `reports/` (the
+committed cpu reports; any other preset writes to `reports/<preset>/`, git-ignored, so a smoke run never
+touches them). A notebook runs in a temporary folder and its files replace the old ones only once it has
+finished, so an interrupted run leaves the reports as they were:
+- `NAME.ipynb`, the executed notebook (stderr, i.e. progress bars and warnings, removed);
+- `NAME.html`, inputs hidden, plotly figures drawn by one shared `plotly.min.js` and styled by one shared
+  `notebook.css` (each file < 1 MB);
+- `NAME.metrics.json`, written by the notebook itself through `record.write_metrics` (metrics, headline numbers,
+  config and its hash, data hashes, library versions);
+- `NAME.run.json`, the run record (config hash, status, wall time); a later run on the same machine with the
+  same config hash (same notebook, parameters, preset and library sources) reuses it instead of running again
+  (the checkout's record of finished runs is in `runs/reports/`, not committed: a fresh clone runs everything);
+- `index.html` and `summary.json`, every report with its status, wall time and headline numbers;
+- `figures/NAME.png`, a picture of one figure of some reports for the README (needs `chromium` on PATH).
+
+One job per module, and this file imports none of them, so a notebook's `from instructor_lib.workbench.reporting
+import record` loads no runner: `record` (what the notebooks call), `layout` (where reports go, in what order),
+`run` (executing notebooks into place), `progress` (the live status line), `html` (static pages),
+`screenshots` (README pictures), `index` (the index, summary and claims), `__main__` (the command line).
+"""

@@ -1,0 +1,221 @@
+"""Executing the notebooks into reports: each runs with papermill in a staging folder and its files replace the
+old report only once it has finished; a run this machine already made with the same config is reused."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ... import presets
+from ...config import data_dir as resolve_data_dir
+from ...files import atomic_write_json, atomic_write_text, fsync_dir
+from ...precision import precision_record
+from ...provenance import config_hash, library_sha256, sha256_file
+from .html import NOTEBOOK_CSS, export_html
+from .index import write_index
+from .layout import CACHE_DIR, NOTEBOOKS_DIR, ON_DEMAND, notebook_names, reports_dir_for
+from .progress import Progress, duration, progress_engine
+from .screenshots import write_figures
+
+STAGING_PREFIX = ".running-"  # a notebook executes in reports_dir/.running-*/ (git-ignored) until it has finished
+REPORT_KINDS = ("ipynb", "html", "metrics.json", "run.json")
+# The notebook kernel inherits these: figures as plain plotly JSON (turned into HTML here, against the shared
+# plotly.js), and no progress bars.
+KERNEL_ENV = {"PLOTLY_RENDERER": "plotly_mimetype", "TQDM_DISABLE": "1",
+              "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}  # mteb's retrieval tasks map HF datasets with their own bars
+
+
+@contextlib.contextmanager
+def _environment(overrides: dict[str, str]):
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _previous_record(path: Path) -> dict | None:
+    """The run record of the last run, or None (with a warning when the file does not parse: it runs again)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        warnings.warn(f"{path} is damaged ({err}); running the notebook again")
+        return None
+
+
+def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike | None = None,
+                 notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR, parameters: dict | None = None,
+                 force: bool = False, cache_dir: str | os.PathLike = CACHE_DIR, progress: Progress | None = None) -> dict:
+    """Execute `notebooks_dir/NAME.ipynb` and export it to `reports_dir` (default `reports_dir_for(preset)`),
+    unless this machine already did so with the same config (a marker in `cache_dir`) and the report is still
+    there (`force` runs anyway).
+
+    The notebook runs in `notebooks_dir` with parameters `preset`, `metrics_path` (where it writes its metrics,
+    relative to `notebooks_dir`) and `parameters`; its outputs are written into a temporary folder of
+    `reports_dir` and moved over the old report once it has finished, so an interrupted run changes nothing.
+    `progress` (see `Progress`) is told when each cell starts.
+    A failure is recorded (status "failed", the error, the partial report) rather than raised, so one broken
+    notebook does not stop the others. Returns the run record.
+    """
+    presets.preset(preset)  # an unknown name fails here, listing the three
+    notebooks_dir = Path(notebooks_dir).resolve()
+    reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset)).resolve()
+    source = notebooks_dir / f"{name}.ipynb"
+    if not source.is_file():
+        raise FileNotFoundError(f"no notebook {source}; available: {notebook_names(notebooks_dir)}")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    paths = {kind: reports_dir / f"{name}.{kind}" for kind in REPORT_KINDS}
+    all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
+    config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
+              "preset": preset, "parameters": all_parameters, "precision": precision_record()["resolved"]}
+    marker = Path(cache_dir) / f"{name}-{config_hash(config)}.done"
+    previous = _previous_record(paths["run.json"])
+    if (not force and marker.exists() and previous and previous.get("config_hash") == config_hash(config)
+            and previous.get("status") == "ok" and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
+        return {**previous, "cached": True}
+
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=reports_dir))
+    try:
+        record = _execute(name, source, staging, config, progress)
+        _move_into_place(staging, reports_dir, name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if record["status"] == "ok":
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(marker, str(paths["run.json"]) + "\n")
+    return record
+
+
+def _execute(name: str, source: Path, staging: Path, config: dict, progress: Progress | None = None) -> dict:
+    """Run the notebook with its outputs in `staging` (the metrics path pointed there); return the run record."""
+    import papermill
+
+    notebooks_dir, parameters = source.parent, config["parameters"]
+    staged = {kind: staging / f"{name}.{kind}" for kind in REPORT_KINDS}
+    staged_metrics = os.path.relpath(staged["metrics.json"], notebooks_dir)
+    record = {"name": name, "preset": config["preset"], "config": config, "config_hash": config_hash(config),
+              "precision": precision_record(),  # "auto" as the notebook's kernel resolves it on this machine
+              "status": "ok", "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "cached": False}
+    start = time.perf_counter()
+    try:
+        with _environment(KERNEL_ENV):
+            papermill.execute_notebook(str(source), str(staged["ipynb"]), parameters={**parameters, "metrics_path": staged_metrics},
+                                       kernel_name="python3", progress_bar=False, cwd=str(notebooks_dir), log_output=False,
+                                       engine_name=progress_engine(), on_cell=progress.on_cell if progress else None)
+    except Exception as err:  # the notebook's own failure: record it, keep going with the other notebooks
+        record.update(status="failed", error=f"{type(err).__name__}: {str(err).strip()[-2000:]}")
+    record["wall_s"] = round(time.perf_counter() - start, 2)
+    if staged["ipynb"].exists():
+        _unstage(staging, name, source, staged_metrics, parameters["metrics_path"])
+        try:
+            record["html_bytes"] = export_html(staged["ipynb"], staged["html"])
+        except ValueError as err:
+            record.update(status="failed", error=str(err), html_bytes=staged["html"].stat().st_size)
+    if record["status"] == "ok" and not staged["metrics.json"].exists():
+        record.update(status="failed", error=f"the notebook wrote no metrics to {parameters['metrics_path']}")
+    atomic_write_json(staged["run.json"], record, indent=1)
+    return record
+
+
+def _unstage(staging: Path, name: str, source: Path, staged_metrics: str, metrics_path: str) -> None:
+    """Rewrite the executed notebook in `staging` as if it had run in place: relative paths, the final metrics
+    path instead of the staging folder's, and no stderr (progress bars and warnings are noise in a report)."""
+    import nbformat
+
+    executed_path = staging / f"{name}.ipynb"
+    executed = nbformat.read(executed_path, as_version=4)
+    papermill_meta = executed.metadata.papermill
+    papermill_meta["input_path"] = os.path.relpath(source, staging.parent)  # machine-specific: keep relative
+    papermill_meta["output_path"] = f"{name}.ipynb"
+    papermill_meta.get("parameters", {})["metrics_path"] = metrics_path
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        if "injected-parameters" in cell.metadata.get("tags", []):  # the final path, not the staging folder
+            cell.source = cell.source.replace(repr(staged_metrics), repr(metrics_path)) \
+                .replace(json.dumps(staged_metrics), json.dumps(metrics_path))
+        cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    nbformat.write(executed, executed_path)
+
+
+def _move_into_place(staging: Path, reports_dir: Path, name: str) -> None:
+    """Replace the report's files with the finished run's (the run record last); a file the run did not write
+    (e.g. the metrics of a failed run) is removed, so no report shows the results of an older run."""
+    css = staging / NOTEBOOK_CSS
+    if css.exists():
+        os.replace(css, reports_dir / NOTEBOOK_CSS)
+    for kind in REPORT_KINDS:
+        staged, final = staging / f"{name}.{kind}", reports_dir / f"{name}.{kind}"
+        if staged.exists():
+            os.replace(staged, final)
+        else:
+            final.unlink(missing_ok=True)
+    fsync_dir(reports_dir)
+
+
+def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike | None = None,
+            notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR, force: bool = False,
+            cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True)) -> list[dict]:
+    """Run the named notebooks (all but the `ON_DEMAND` ones when `only` is empty) in report order, then rewrite
+    the index of `reports_dir` (default `reports_dir_for(preset)`: only the cpu preset writes the committed reports).
+
+    `log` gets a line as each notebook starts (with the wall time of its last run) and ends; while one runs,
+    a `Progress` line on stderr shows its cell, elapsed and estimated remaining time (`log=None`: silent).
+    """
+    reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset))
+    available = notebook_names(notebooks_dir)
+    unknown = [name for name in only or [] if name not in available]
+    if unknown:
+        raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
+    names = [name for name in available if (name in only if only else name not in ON_DEMAND)]
+    records, started = [], time.perf_counter()
+    for number, name in enumerate(names, 1):
+        label = f"[{number}/{len(names)}] {name}"
+        expected = _last_wall_time(Path(reports_dir) / f"{name}.run.json")
+        if log:
+            log(f"{label}: started" + (f" (last run {duration(expected)})" if expected else ""))
+        with Progress(label, expected) if log else contextlib.nullcontext() as progress:
+            record = run_notebook(name, preset, reports_dir, notebooks_dir, force=force, cache_dir=cache_dir,
+                                  progress=progress)
+        if log:
+            log(f"{label}: {record['status']}{' (cached)' if record['cached'] else ''} in {duration(record['wall_s'])}"
+                + (f" - {record['error'][:300]}" if record["error"] else ""))
+        records.append(record)
+    if log:
+        log(f"{len(names)} notebooks in {duration(time.perf_counter() - started)}")
+    write_index(reports_dir)
+    write_figures(reports_dir, log=log or (lambda line: None))
+    return records
+
+
+def _last_wall_time(run_record: Path) -> float | None:
+    """Wall time of the last finished run recorded in `run_record` (None when there is none)."""
+    record = _previous_record(run_record)
+    return record["wall_s"] if record and record.get("status") == "ok" and not record.get("cached") else None
+
+
+def data_or_fetch() -> bool:
+    """A fresh clone has no data directory: fetch the public one into the cache first (README, 'Data')."""
+    try:
+        resolve_data_dir()
+        return True
+    except FileNotFoundError:
+        print("no data directory found: fetching it from its public sources (python -m instructor_lib.datadir fetch)")
+    from ...datadir import fetch
+
+    return fetch().ok
