@@ -1,6 +1,6 @@
 """The package's import graph: no cycle, and no module imports one of a higher layer (function-level imports
-count too: a lazy import is still a dependency). The layer order is written here once; README's developer
-section describes each module."""
+count too: a lazy import is still a dependency). The layer order is written here once; docs/architecture.md's
+layer table and module list describe it."""
 import ast
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def layer_of(module: str) -> int:
             if ".".join(parts[:length]) in members:
                 return index
     raise AssertionError(f"module {module} has no layer: add it to LAYERS in {Path(__file__).name} and to the "
-                         "README's module table")
+                         "layer table of docs/architecture.md")
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
