@@ -87,3 +87,20 @@ def test_the_architecture_table_names_each_layer_and_module_once():
     modules = [module for _, members in layers for module in members]
     assert names[0] == "ground" and names[-1] == "entry points" and len(set(names)) == len(names)
     assert all(members for _, members in layers) and len(set(modules)) == len(modules)
+
+
+def test_the_architecture_table_is_test_layers_order_both_ways():
+    from test_layers import LAYERS
+
+    assert architecture_layers() == [(name, set(members)) for name, members in LAYERS]
+
+
+def test_the_architecture_describes_every_module_and_package():
+    package = ROOT / "instructor_lib"
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    names = [f"`{path.name}`" for path in package.glob("*.py")]
+    names += [f"`{path.name}/`" for path in package.iterdir() if (path / "__init__.py").exists()]
+    names += [f"`{path.relative_to(package)}`" for path in (package / "workbench").glob("*.py") if path.stem != "__init__"]
+    names += [f"`{path.relative_to(package)}/`" for path in (package / "workbench").iterdir() if (path / "__init__.py").exists()]
+    missing = [name for name in names if name not in text]
+    assert not missing, f"docs/architecture.md does not describe {', '.join(sorted(missing))}"

@@ -11,8 +11,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 # Lowest first. A module may import modules of its own layer or of lower ones. A package name covers its modules.
 LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
-    ("settings and formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
-    ("the embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
+    ("formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
+    ("embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
     ("stages", {"medi", "evaluation", "training", "compat"}),
     ("workbench", {"workbench", "workbench.viz", "workbench.widgets"}),
     ("workbench experiments", {"workbench.experiments"}),
