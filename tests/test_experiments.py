@@ -9,8 +9,10 @@ import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
 
-from instructor_lib import train
+from instructor_lib import presets, train
 from instructor_lib.workbench import experiments
+from instructor_lib.workbench.experiments import (compare, configs, data_ablation, main_effect, paraphrases, runs,
+                                                  scale_pilot, sizes)
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
 from instructor_lib.presets import PRESETS
@@ -113,9 +115,20 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="trained again"):  # another config is another run
         experiments.trained_model("smoke", layers=2, runs_dir=tmp_path)
     changed = types.SimpleNamespace(records=records[:-1])  # another mixture (e.g. a MEDI code change) is another run
-    monkeypatch.setattr(experiments, "build_mixture", lambda preset, variant: changed)
+    monkeypatch.setattr(runs, "build_mixture", lambda preset, variant: changed)
     with pytest.raises(AssertionError, match="trained again"):
         experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
+
+
+EXPERIMENT_MODULES = (compare, main_effect, scale_pilot, data_ablation, paraphrases, sizes)
+
+
+def replace(monkeypatch, **fakes):
+    """Replace training, scoring or counting in every experiment module that looks the name up."""
+    for module in EXPERIMENT_MODULES:
+        for name, fake in fakes.items():
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, fake)
 
 
 T_975_1 = 12.706204736174707  # Student t quantile 0.975 with 1 degree of freedom (tables; scipy.stats.t.ppf)
@@ -136,11 +149,9 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
-        return experiments.TrainedModel(f"{experiments._check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
+        return experiments.TrainedModel(f"{configs.check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "trained_model", fake_trained)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
+    replace(monkeypatch, scores=fake_scores, trained_model=fake_trained, base_model=lambda *args, **kwargs: "base")
 
 
 def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_interval(monkeypatch):
@@ -181,9 +192,9 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
 def test_the_main_table_runs_the_main_seeds_and_the_figures_the_preset_seeds(monkeypatch):
     """The main effect may take more seeds than the figures; every preset's figure seeds are among them (so the
     figures' full-mixture runs are the main table's where both train at one scale)."""
-    for name in experiments.presets.NAMES:
+    for name in presets.NAMES:
         assert set(experiments.seeds(name)) <= set(experiments.seeds(name, main=True)), name
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
+    monkeypatch.setitem(presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
     _stub_runs(monkeypatch, {"full": {1: {"STS": 50.0}, 2: {"STS": 52.0}, 3: {"STS": 57.0}},
                              "no_superni": {1: {"STS": 49.0}, 2: {"STS": 51.0}}}, {"STS": 40.0})
     table = experiments.main_table("smoke")
@@ -239,7 +250,7 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
 
     monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
     monkeypatch.setattr(train, "train", forbidden)
-    monkeypatch.setattr(experiments, "build_mixture", forbidden)
+    monkeypatch.setattr(runs, "build_mixture", forbidden)
     shown = experiments.notebook_model("", "cpu")
     assert "No finished cpu training run" in capsys.readouterr().out
     backbone = experiments.base_model("cpu").state_dict()
@@ -265,17 +276,16 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     """Gains (average) small: 2, 4; large: 5, 9 -> large minus small per seed 3, 5: mean 4, se 1 (by hand)."""
     backbone = {"small": 50.0, "large": 60.0}
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
-    monkeypatch.setattr(experiments, "base_model", lambda preset, seed=None, size=None: ("base", size))
-    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel(
-        (size, seed), {}, None, {}))
-    monkeypatch.setattr(experiments, "parameter_count", lambda model: {"small": 10, "large": 100}[model[0]])
+    monkeypatch.setitem(presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
+    replace(monkeypatch, base_model=lambda preset, seed=None, size=None: ("base", size),
+            trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel((size, seed), {}, None, {}),
+            parameter_count=lambda model: {"small": 10, "large": 100}[model[0]])
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         value = backbone[model[1]] if model[0] == "base" else finetuned[model]
         return {"categories": {"STS": value}, "average": value}
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
+    replace(monkeypatch, scores=fake_scores)
     result = experiments.model_sizes("smoke")
     assert list(result.frame.index) == ["small", "large"]  # ordered by parameters, not by the table
     assert result.metrics["gain"]["large"]["mean"] == pytest.approx(7.0)
@@ -300,8 +310,8 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
     assert same == preset_run
     assert shorter["train"]["steps"] == 5 and shorter["train"]["name"] == "smoke-full-5-steps-s1"
     assert {**shorter["train"], "steps": 10, "name": "smoke-full-s1"} == preset_run["train"]  # nothing else changes
-    assert experiments._slug("40 steps, lr 1e-4") == "-40-steps-lr-1e-4"  # one dash per gap, none at the ends
-    assert experiments._slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and experiments._slug(None) == ""
+    assert configs.slug("40 steps, lr 1e-4") == "-40-steps-lr-1e-4"  # one dash per gap, none at the ends
+    assert configs.slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and configs.slug(None) == ""
     with pytest.raises(ValueError, match="scale must be one of 5 steps, 10 steps"):
         experiments.experiment_config("smoke", scale="1 step")
 
@@ -332,12 +342,10 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         return {"categories": {"STS": 50.0}, "average": 50.0}
 
-    monkeypatch.setattr(experiments, "trained_model", fake_trained)
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
-    monkeypatch.setattr(experiments, "parameter_count", lambda model: 1)
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"one": {}})
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "figures", {"steps": 5})
+    replace(monkeypatch, trained_model=fake_trained, scores=fake_scores, base_model=lambda *args, **kwargs: "base",
+            parameter_count=lambda model: 1)
+    monkeypatch.setitem(presets.PRESETS["smoke"], "sizes", {"one": {}})
+    monkeypatch.setitem(presets.PRESETS["smoke"], "figures", {"steps": 5})
     for figure in (lambda: experiments.ablation("smoke", "no_superni"), lambda: experiments.instructions_by_data("smoke"),
                    lambda: experiments.instruction_detail("smoke"), lambda: experiments.model_sizes("smoke")):
         requested.clear()
@@ -351,7 +359,7 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
 def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrowest_interval(monkeypatch, tmp_path):
     """Average gains per seed (1, 2): "short" 1 and 5 (mean 3, sd 2 sqrt 2, half-width 2 t), "long" 3 and 4
     (mean 3.5, sd sqrt(1/2), half-width t / 2): the rule picks "long" (by hand)."""
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "pilot",
+    monkeypatch.setitem(presets.PRESETS["smoke"], "pilot",
                         {"seeds": (1, 2), "candidates": {"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}})
     gains = {("short", 1): 1.0, ("short", 2): 5.0, ("long", 1): 3.0, ("long", 2): 4.0}
     run_dir = tmp_path / "run"
@@ -364,10 +372,9 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
         return {"categories": {"STS": value}, "average": value,
                 "bootstrap": {row: {"replicates": (value + spread).tolist()} for row in ("STS", "Average")}}
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
-    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, scale=None: experiments.TrainedModel(
-        (scale, seed), {"train": {"batch_size": 16}}, run_dir, {}))
+    replace(monkeypatch, scores=fake_scores, base_model=lambda *args, **kwargs: "base",
+            trained_model=lambda preset, seed=None, scale=None: experiments.TrainedModel(
+                (scale, seed), {"train": {"batch_size": 16}}, run_dir, {}))
     result = experiments.pilot("smoke")
     short, long = result.metrics["candidates"]["short"], result.metrics["candidates"]["long"]
     assert (short["gain"], short["half-width"]) == pytest.approx((3.0, 2 * T_975_1))

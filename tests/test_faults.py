@@ -19,6 +19,7 @@ import torch
 
 from instructor_lib import config as config_module, files, train as train_module
 from instructor_lib.workbench import experiments, reporting, widgets
+from instructor_lib.workbench.experiments import compare, runs, sizes
 from instructor_lib.evaluation import evaluate
 from instructor_lib.evaluation.instruction_sets import get_instruction_set
 from instructor_lib.evaluation.suite import FULL, Subsample, resolve_suite
@@ -138,8 +139,9 @@ def test_4_a_bad_variant_fails_before_any_training(monkeypatch):
     def no_work(*args, **kwargs):
         raise AssertionError("trained or built a mixture before checking the parameters")
 
-    monkeypatch.setattr(experiments, "trained_model", no_work)
-    monkeypatch.setattr(experiments, "build_mixture", no_work)
+    for module in (compare, sizes):  # where the ablation and the scaling look training up
+        monkeypatch.setattr(module, "trained_model", no_work)
+    monkeypatch.setattr(runs, "build_mixture", no_work)
     for call in (lambda: experiments.ablation("smoke", "bogus"), lambda: experiments.settings("smoke", variant="bogus"),
                  lambda: experiments.experiment_config("smoke", "bogus"), lambda: experiments.scaling("smoke", [0]),
                  lambda: experiments.experiment_config("smoke", "symmetric_only:verbose")):
