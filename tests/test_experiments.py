@@ -294,15 +294,6 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     assert (claim["ci_low"], claim["ci_high"]) == pytest.approx((4 - T_975_1, 4 + T_975_1))
 
 
-def test_seeds_for_half_width_solve_the_t_interval_for_n():
-    # gains 1 and 3: sd sqrt 2; 0.3 points needs t(0.975, n-1) sqrt(2 / n) <= 0.3: n = 88 (t = 1.988, 0.2997)
-    plan = experiments.seeds_for_half_width([1.0, 3.0], 0.3)
-    assert plan["sd"] == pytest.approx(math.sqrt(2)) and plan["half_width"] == pytest.approx(T_975_1)
-    assert plan["seeds"] == 88
-    assert experiments.seeds_for_half_width([2.0, 2.0, 2.0], 0.3)["seeds"] == 2  # no spread: any n >= 2
-    assert experiments.seeds_for_half_width([5.0], 0.3)["seeds"] is None  # one seed: the spread is unknown
-
-
 def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_the_preset_run():
     preset_run = experiments.experiment_config("smoke", seed=1)
     same = experiments.experiment_config("smoke", seed=1, scale="10 steps")  # smoke trains 10 steps already

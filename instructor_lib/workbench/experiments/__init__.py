@@ -22,7 +22,7 @@ from .compare import ScoreComparison, relative_gain
 from .configs import experiment_config, figure_scale, figure_steps, seeds, settings
 from .data_ablation import ablation, instructions_by_data
 from .instruction_levels import instruction_detail
-from .main_effect import main_table, seeds_for_half_width, task_frame
+from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
 from .paraphrases import best_worst_gap, paraphrase_table, robustness
 from .runs import FINISHED, TrainedModel, base_model, finished_model, notebook_model, run_dir_for, trained_model
@@ -34,5 +34,5 @@ __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "base_mode
            "depth", "experiment_config", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
            "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
            "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
-           "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "seeds_for_half_width", "settings",
+           "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "settings",
            "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]

@@ -62,15 +62,6 @@ def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[
                                          instructions_for(variant), suite)) for seed in seeds(preset)}
 
 
-def interval_dict(interval: Interval) -> dict:
-    return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
-
-
-def interval(values) -> dict:
-    """The t-interval over seeds of `values`, as a JSON-able dict."""
-    return interval_dict(t_interval(list(values)))
-
-
 def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None) -> Interval:
     """The t-interval over seeds of a[seed][row] - b[seed][b_row] (b_row defaults to row; same seeds: a paired
     comparison). Two configurations on one row, or (a is b) one configuration's two rows."""
@@ -78,17 +69,17 @@ def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None =
     return paired_difference([a[seed][row] for seed in common], [b[seed][b_row or row] for seed in common])
 
 
-def claim(words: str, paper, interval_: Interval, paper_direction: int, seeds_used, steps: int) -> dict:
+def claim(words: str, paper, interval: Interval, paper_direction: int, seeds_used, steps: int) -> dict:
     """A claims-table row; the claim's words end with the training steps its models took."""
-    return claim_record(f"{words} [{steps} steps]", paper, interval_, list(seeds_used), paper_direction)
+    return claim_record(f"{words} [{steps} steps]", paper, interval, list(seeds_used), paper_direction)
 
 
 def with_intervals(columns: dict[str, dict[int, dict]], rows: list[str]) -> pd.DataFrame:
     """A frame of the mean and 95% t-interval over seeds of each column (a {seed: {row: score}} dict) per row."""
     data = {}
     for name, per_seed in columns.items():
-        intervals = {row: interval(per_seed[seed][row] for seed in per_seed) for row in rows}
-        data[name] = {row: intervals[row]["mean"] for row in rows}
-        data[f"{name} low"] = {row: intervals[row]["low"] for row in rows}
-        data[f"{name} high"] = {row: intervals[row]["high"] for row in rows}
+        intervals = {row: t_interval([per_seed[seed][row] for seed in per_seed]) for row in rows}
+        data[name] = {row: intervals[row].mean for row in rows}
+        data[f"{name} low"] = {row: intervals[row].low for row in rows}
+        data[f"{name} high"] = {row: intervals[row].high for row in rows}
     return pd.DataFrame(data).loc[rows]

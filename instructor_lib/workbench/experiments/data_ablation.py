@@ -3,8 +3,7 @@ Fig. 3, the symmetric and asymmetric groups with and without instructions."""
 from __future__ import annotations
 
 from ... import presets
-from .compare import (ScoreComparison, category_scores, claim, interval_dict, paired, scores, seed_scores,
-                      with_intervals)
+from .compare import ScoreComparison, category_scores, claim, paired, scores, seed_scores, with_intervals
 from .configs import check_parameters, check_variant, figure_steps, seeds
 from .runs import base_model
 
@@ -29,7 +28,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreCompariso
     frame["difference high"] = [differences[row].high for row in rows]
     metrics = {"columns": ["full", variant], "variant": variant, "seeds": list(seeds(preset)), "steps": figure_steps(preset),
                "full": dict(frame["full"]), "ablated": dict(frame[variant]),
-               "difference": {row: interval_dict(differences[row]) for row in rows},
+               "difference": {row: differences[row].as_dict() for row in rows},
                "per_seed": {"full": {str(k): v for k, v in full.items()}, variant: {str(k): v for k, v in other.items()}}}
     return ScoreComparison(frame, metrics)
 

@@ -2,16 +2,13 @@
 and per task, with the training noise over seeds and the evaluation sampling error of each score and gain."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from ... import presets
 from ...evaluation.report import CATEGORIES, PAPER_TABLE2
-from ...stats import paired_difference
-from .compare import ScoreComparison, category_scores, claim, interval_dict, paired, relative_gain, scores, with_intervals
+from ...stats import paired_difference, paired_replicate_sd, replicate_sd, seeds_for_half_width
+from .compare import ScoreComparison, category_scores, claim, paired, relative_gain, scores, with_intervals
 from .configs import experiment_config, seeds
 from .paper import PAPER_GTR_LARGE, PAPER_INSTRUCTOR
 from .runs import base_model, trained_model
@@ -55,26 +52,13 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
               for row in ["Average"] + rows[:-1]]
     metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "seeds": sorted(finetuned), "backbone": base,
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
-               "gain": {row: interval_dict(gains[row]) for row in rows},
+               "gain": {row: gains[row].as_dict() for row in rows},
                "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
                "sampling_error": sampling, "tasks": per_task, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
                "seeds_for_half_width": seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"]
                                                             for seed in finetuned], TARGET_HALF_WIDTH),
                "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
     return ScoreComparison(frame, metrics)
-
-
-def seeds_for_half_width(gains: list[float], target: float, most: int = 1000) -> dict:
-    """How many seeds the t-interval of the mean gain needs for a half-width of at most `target`, if the seeds
-    spread as these `gains` do: the smallest n >= 2 with t(0.975, n-1) * sd / sqrt(n) <= target (None: more than
-    `most`, or fewer than 2 gains to estimate the spread from)."""
-    if len(gains) < 2:
-        return {"target": target, "sd": None, "half_width": None, "seeds": None}
-    mean = sum(gains) / len(gains)
-    sd = math.sqrt(sum((gain - mean) ** 2 for gain in gains) / (len(gains) - 1))
-    half_width = scipy_stats.t.ppf(0.975, len(gains) - 1) * sd / math.sqrt(len(gains))
-    needed = next((n for n in range(2, most + 1) if scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target), None)
-    return {"target": target, "sd": sd, "half_width": half_width, "seeds": needed}
 
 
 def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> dict[str, dict[str, float]]:
@@ -84,16 +68,10 @@ def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> 
     def draws(results, row):
         return np.asarray(results["bootstrap"][row]["replicates"])
 
-    return {row: {"backbone": float(np.mean([draws(base_results[seed], row).std(ddof=1) for seed in base_results])),
-                  "ours": float(np.mean([draws(tuned_results[seed], row).std(ddof=1) for seed in tuned_results])),
-                  "gain": paired_sd([draws(tuned_results[seed], row) for seed in tuned_results],
-                                    [draws(base_results[seed], row) for seed in tuned_results])} for row in rows}
-
-
-def paired_sd(tuned_draws: list, base_draws: list) -> float:
-    """The sd of the difference of paired bootstrap replicates (one array per seed for each model), averaged over
-    seeds: the evaluation sampling error of a gain."""
-    return float(np.mean([(np.asarray(tuned) - np.asarray(base)).std(ddof=1) for tuned, base in zip(tuned_draws, base_draws)]))
+    return {row: {"backbone": replicate_sd([draws(base_results[seed], row) for seed in base_results]),
+                  "ours": replicate_sd([draws(tuned_results[seed], row) for seed in tuned_results]),
+                  "gain": paired_replicate_sd([draws(tuned_results[seed], row) for seed in tuned_results],
+                                              [draws(base_results[seed], row) for seed in tuned_results])} for row in rows}
 
 
 def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
@@ -109,8 +87,8 @@ def task_gains(base_results: dict, tuned_results: dict) -> dict[str, dict]:
         base_scores, tuned_scores = [e["score"] for e in base], [e["score"] for e in tuned]
         rows[task] = {"category": entry["category"], "backbone": float(np.mean(base_scores)),
                       "finetuned": float(np.mean(tuned_scores)),
-                      "gain": interval_dict(paired_difference(tuned_scores, base_scores)),
-                      "eval_sd_gain": paired_sd([e["bootstrap"] for e in tuned], [e["bootstrap"] for e in base])}
+                      "gain": paired_difference(tuned_scores, base_scores).as_dict(),
+                      "eval_sd_gain": paired_replicate_sd([e["bootstrap"] for e in tuned], [e["bootstrap"] for e in base])}
     return rows
 
 

@@ -9,7 +9,7 @@ from ... import presets
 from ...evaluation.instruction_sets import paraphrase_instructions
 from ...evaluation.suite import resolve_suite
 from ...stats import noise_floor_gap
-from .compare import ScoreComparison, claim, interval_dict, paired, scores, with_intervals
+from .compare import ScoreComparison, claim, paired, scores, with_intervals
 from .configs import figure_steps, seeds
 from .runs import trained_model
 
@@ -72,7 +72,7 @@ def robustness(preset: str = "cpu") -> Robustness:
                "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},
                "gap": {label: {task: value for task, value in dict(frame[label]).items()
                                if task not in ("mean gap", "noise floor")} for label in variants},
-               "difference": interval_dict(difference), "claims": [claim_]}
+               "difference": difference.as_dict(), "claims": [claim_]}
     scores_frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
     return Robustness(frame, metrics, scores_frame)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import presets
+from ...stats import seeds_for_half_width
 from .compare import ScoreComparison, category_scores, paired, scores
 from .configs import experiment_config, name_suffix
-from .main_effect import TARGET_HALF_WIDTH, sampling_error, seeds_for_half_width
+from .main_effect import TARGET_HALF_WIDTH, sampling_error
 from .runs import base_model, trained_model
 from .training_log import training_seconds
 

@@ -8,8 +8,9 @@ import pandas as pd
 import plotly.express as px
 
 from ... import presets
+from ...stats import t_interval
 from .backbones import depth, parameter_count
-from .compare import ScoreComparison, category_scores, claim, interval, paired, scores, with_intervals
+from .compare import ScoreComparison, category_scores, claim, paired, scores, with_intervals
 from .configs import check_parameters, experiment_config, figure_steps, seeds
 from .runs import base_model, trained_model
 
@@ -74,7 +75,7 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
                    seeds(preset), figure_steps(preset))
     steps = {size: experiment_config(preset, seed=seeds(preset)[0], size=size, figure=True)["train"]["steps"] for size in sizes}
     metrics = {"columns": ["backbone", "finetuned"], "seeds": list(seeds(preset)), "parameters": parameters,
-               "steps": steps, "gain": {size: interval(gains[size][seed]["Average"] for seed in seeds(preset))
+               "steps": steps, "gain": {size: t_interval([gains[size][seed]["Average"] for seed in seeds(preset)]).as_dict()
                                         for size in sizes},
                "average": {name: dict(frame[name]) for name in ("backbone", "finetuned")}, "claims": [claim_],
                "per_seed": {size: {"backbone": {str(k): v for k, v in backbones[size].items()},
