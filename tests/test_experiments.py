@@ -11,13 +11,15 @@ from transformers import BertModel, T5EncoderModel
 
 from instructor_lib import presets, train
 from instructor_lib.workbench import experiments
-from instructor_lib.workbench.experiments import (compare, configs, data_ablation, main_effect, paraphrases, runs,
-                                                  scale_pilot, sizes)
+from instructor_lib.workbench.experiments import (compare, configs, data_ablation, main_effect, mixture, paraphrases,
+                                                  runs, scale_pilot, sizes)
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
 from instructor_lib.presets import PRESETS
 from instructor_lib.provenance import config_hash
 from instructor_lib.tiny import tiny_bert, tiny_t5
+
+from helpers import make_records
 
 
 def test_relative_gain_by_hand():
@@ -114,10 +116,34 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
         torch.testing.assert_close(again.model.state_dict()[name], tensor, rtol=0, atol=0)
     with pytest.raises(AssertionError, match="trained again"):  # another config is another run
         experiments.trained_model("smoke", layers=2, runs_dir=tmp_path)
-    changed = types.SimpleNamespace(records=records[:-1])  # another mixture (e.g. a MEDI code change) is another run
-    monkeypatch.setattr(runs, "build_mixture", lambda preset, variant: changed)
+    changed = MediDataset(records[:-1]).sha256()  # another mixture (e.g. a MEDI code change) is another run
+    monkeypatch.setattr(runs, "mixture_sha256", lambda preset, variant: changed)
     with pytest.raises(AssertionError, match="trained again"):
         experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
+
+
+@pytest.fixture
+def empty_mixture_cache():
+    """The process's mixture caches emptied before and after (a test's fake mixture never reaches another test)."""
+    def empty():
+        mixture.training_records.cache_clear()
+        mixture.mixture_sha256.cache_clear()
+
+    empty()
+    yield
+    empty()
+
+
+def test_a_mixture_is_built_and_hashed_once_per_preset_and_variant(monkeypatch, empty_mixture_cache):
+    built, hashed = [], []
+    records = {variant: make_records(per_task=4, seed=seed) for seed, variant in enumerate(("full", "no_superni"))}
+    monkeypatch.setattr(mixture, "build_medi", lambda preset, variant: built.append(variant) or types.SimpleNamespace(
+        records=records[variant]))
+    monkeypatch.setattr(mixture, "MediDataset", lambda records_: hashed.append(1) or MediDataset(records_))
+    for variant in ("full", "full", "no_superni", "no_superni", "full"):  # the main table asks twice per seed
+        assert mixture.mixture_sha256("smoke", variant) == MediDataset(records[variant]).sha256()
+    assert built == ["full", "no_superni"] and len(hashed) == 2
+    assert mixture.training_records("smoke", "no_superni") is records["no_superni"] and len(built) == 2  # the last one kept
 
 
 EXPERIMENT_MODULES = (compare, main_effect, scale_pilot, data_ablation, paraphrases, sizes)
@@ -250,7 +276,8 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
 
     monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
     monkeypatch.setattr(train, "train", forbidden)
-    monkeypatch.setattr(runs, "build_mixture", forbidden)
+    monkeypatch.setattr(runs, "mixture_sha256", forbidden)
+    monkeypatch.setattr(runs, "training_records", forbidden)
     shown = experiments.notebook_model("", "cpu")
     assert "No finished cpu training run" in capsys.readouterr().out
     backbone = experiments.base_model("cpu").state_dict()

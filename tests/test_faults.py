@@ -141,7 +141,8 @@ def test_4_a_bad_variant_fails_before_any_training(monkeypatch):
 
     for module in (compare, sizes):  # where the ablation and the scaling look training up
         monkeypatch.setattr(module, "trained_model", no_work)
-    monkeypatch.setattr(runs, "build_mixture", no_work)
+    monkeypatch.setattr(runs, "mixture_sha256", no_work)
+    monkeypatch.setattr(runs, "training_records", no_work)
     for call in (lambda: experiments.ablation("smoke", "bogus"), lambda: experiments.settings("smoke", variant="bogus"),
                  lambda: experiments.experiment_config("smoke", "bogus"), lambda: experiments.scaling("smoke", [0]),
                  lambda: experiments.experiment_config("smoke", "symmetric_only:verbose")):

@@ -1,10 +1,14 @@
-"""The MEDI mixture an experiment trains on (`instructor_lib.medi.build_medi`), and what the build_medi notebook
-shows of it: its first records, headline numbers and records per dataset."""
+"""The MEDI mixture an experiment trains on (`instructor_lib.medi.build_medi`), built and hashed once per
+(preset, variant) in a process, and what the build_medi notebook shows of it: its first records, headline
+numbers and records per dataset."""
 from __future__ import annotations
+
+import functools
 
 import pandas as pd
 import plotly.express as px
 
+from ...data import MediDataset
 from ...medi import MediResult, build_medi
 from .configs import check_parameters
 
@@ -13,6 +17,22 @@ def build_mixture(preset: str = "cpu", variant: str = "full") -> MediResult:
     """The MEDI mixture of a preset and variant (`instructor_lib.medi.build_medi`; mined embeddings are cached)."""
     check_parameters(preset, variant)
     return build_medi(preset, variant=variant)
+
+
+@functools.lru_cache(maxsize=1)
+def training_records(preset: str, variant: str) -> list[dict]:
+    """The records of `build_mixture(preset, variant)` (a canonical variant), built once and kept until another
+    mixture is asked for: the experiments ask for one variant's seeds in a row, and a paper-scale mixture holds
+    ~1.4M records, too many to keep every variant's."""
+    return build_mixture(preset, variant).records
+
+
+@functools.cache
+def mixture_sha256(preset: str, variant: str) -> str:
+    """The hash of the training records of MEDI `variant` (a canonical variant) of `preset`
+    (`data.MediDataset.sha256`), computed once per (preset, variant) in a process: a run's config includes it, so a
+    changed mixture is a new run."""
+    return MediDataset(training_records(preset, variant)).sha256()
 
 
 def mixture_examples(mixture: MediResult, per_dataset: int = 1, chars: int = 120) -> pd.DataFrame:

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from ... import presets, train
 from ...config import runs_root
-from ...data import MediDataset
 from ...files import atomic_write_json, read_json
 from ...model import Instructor
 from ...provenance import config_hash
 from ...tiny import tiny_bert
 from .backbones import truncate_layers
-from .configs import check_parameters, experiment_config, overrides, seeds
-from .mixture import build_mixture
+from .configs import check_parameters, check_variant, experiment_config, overrides, seeds
+from .mixture import mixture_sha256, training_records
 
 FINISHED = "experiment.json"  # written into a run directory once its model is saved
 
@@ -53,8 +52,8 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     trained again); a finished run is loaded, an interrupted one resumes.
     """
     check_parameters(preset, variant, layers)
-    records = build_mixture(preset, variant).records  # cached: seconds; its hash makes a changed mixture a new run
-    config = {**experiment_config(preset, variant, layers, seed, size, scale, figure), "data_sha256": MediDataset(records).sha256()}
+    variant = check_variant(variant)
+    config = {**experiment_config(preset, variant, layers, seed, size, scale, figure), "data_sha256": mixture_sha256(preset, variant)}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -64,7 +63,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
             if not (backbone_dir / "modules.json").exists():
                 truncate_layers(train.load_model(train_config), layers).save_pretrained(backbone_dir)
             train_config = dataclasses.replace(train_config, model=str(backbone_dir))
-        result = train.train(train_config, records=records, run_dir=run_dir)
+        result = train.train(train_config, records=training_records(preset, variant), run_dir=run_dir)
         atomic_write_json(finished, {"config": config, "config_hash": config_hash(config),
                                      "final_loss": result.final_loss}, indent=1)
     return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, run_summary(run_dir))
