@@ -1,4 +1,5 @@
 """instructor_lib.workbench.experiments: the hand-checkable pieces behind the research notebooks."""
+import dataclasses
 import math
 import json
 import types
@@ -67,7 +68,7 @@ def test_experiment_config_hash_names_the_run():
     full, ablated, cut = (experiments.experiment_config("smoke", "full"), experiments.experiment_config("smoke", "no_superni"),
                           experiments.experiment_config("smoke", "full", layers=1))
     assert full["train"] == {**train.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
-    assert full["train"]["steps"] == PRESETS["smoke"]["train"]["steps"] and full["train"]["model"] == "tiny-bert"
+    assert full["train"]["steps"] == PRESETS["smoke"].train.steps and full["train"]["model"] == "tiny-bert"
     names = {experiments.run_dir_for(config, "/runs").name for config in (full, ablated, cut)}
     assert names == {f"smoke-full-s1-{config_hash(full)}", f"smoke-no_superni-s1-{config_hash(ablated)}",
                      f"smoke-full-L1-s1-{config_hash(cut)}"}
@@ -76,6 +77,41 @@ def test_experiment_config_hash_names_the_run():
     assert experiments.experiment_config("smoke", "symmetric_only:none")["train"]["name"] == "smoke-symmetric_only-none-s1"
     with pytest.raises(ValueError, match="preset must be one of"):
         experiments.experiment_config("huge")
+
+
+# Written down from the code before the presets became dataclasses (and before experiments.py was split): the
+# cached runs of `make reproduce` and every report's recorded settings are found by these hashes.
+RECORDED_HASHES = {  # preset: main-table run, figures' run, settings(), medi_settings(), train.preset()
+    "smoke": ("smoke-full-s1-d9bc761225ed0db7", "smoke-full-s1-d9bc761225ed0db7", "2e3a330ae000ec8b", "99d8e70fab0632d8",
+              "47b4aec26c32b59b"),
+    "cpu": ("cpu-full-s1-b93eefb842037c27", "cpu-full-figures-s1-6bc0bf56884a753f", "8bde072615408dc9", "88831886245701fe",
+            "4c070eb860b46b20"),
+    "paper": ("paper-full-s1-081298a7ca55f339", "paper-full-s1-081298a7ca55f339", "84f956f3cff883bb", "82a1a1080c8199d8",
+              "5221fc284c6be557"),
+}
+
+
+@pytest.mark.parametrize("name", list(RECORDED_HASHES))
+def test_run_names_and_settings_hash_as_recorded(name):
+    main, figure = experiments.experiment_config(name, seed=1), experiments.experiment_config(name, seed=1, figure=True)
+    assert (experiments.run_dir_for(main, "/runs").name, experiments.run_dir_for(figure, "/runs").name,
+            config_hash(experiments.settings(name)), config_hash(dataclasses.asdict(presets.medi_settings(name))),
+            config_hash(dataclasses.asdict(train.preset(name)))) == RECORDED_HASHES[name]
+
+
+def test_a_size_a_pilot_candidate_a_variant_and_a_depth_name_their_runs_as_recorded():
+    configs_ = [experiments.experiment_config("cpu", seed=2, size="all-mpnet-base-v2 (110M)", figure=True),
+                experiments.experiment_config("cpu", seed=3, scale="40 steps, lr 1e-4"),
+                experiments.experiment_config("cpu", "symmetric_only:none", seed=2, figure=True),
+                experiments.experiment_config("cpu", layers=2, figure=True)]
+    assert [experiments.run_dir_for(config, "/runs").name for config in configs_] == [
+        "cpu-full-figures-all-mpnet-base-v2-s2-59549605c46f6054", "cpu-full-40-steps-lr-1e-4-s3-2d757f92e302374a",
+        "cpu-symmetric_only-none-figures-s2-329064ded6221a0d", "cpu-full-L2-figures-s1-6163e02bd7140621"]
+
+
+def test_a_training_field_a_preset_leaves_unset_keeps_the_train_config_default():
+    assert "lr" not in presets.PRESETS["paper"].train.config_fields()  # the paper preset states no lr
+    assert train.preset("paper").lr == train.TrainConfig().lr and train.preset("cpu").lr == presets.PRESETS["cpu"].train.lr
 
 
 def test_two_seeds_give_two_runs_and_one_seed_the_same_run_twice(tmp_path):
@@ -93,7 +129,7 @@ def test_two_seeds_give_two_runs_and_one_seed_the_same_run_twice(tmp_path):
 
 def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     first = experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
-    assert experiments.depth(first.model) == 1 and first.summary["steps"] == PRESETS["smoke"]["train"]["steps"]
+    assert experiments.depth(first.model) == 1 and first.summary["steps"] == PRESETS["smoke"].train.steps
     records = experiments.build_mixture("smoke").records
     config = {**experiments.experiment_config("smoke", layers=1), "data_sha256": MediDataset(records).sha256()}
     assert first.run_dir == experiments.run_dir_for(config, tmp_path)
@@ -144,6 +180,11 @@ def test_a_mixture_is_built_and_hashed_once_per_preset_and_variant(monkeypatch, 
         assert mixture.mixture_sha256("smoke", variant) == MediDataset(records[variant]).sha256()
     assert built == ["full", "no_superni"] and len(hashed) == 2
     assert mixture.training_records("smoke", "no_superni") is records["no_superni"] and len(built) == 2  # the last one kept
+
+
+def replace_preset(monkeypatch, name: str, **fields):
+    """Preset `name` with some fields replaced, for one test."""
+    monkeypatch.setitem(presets.PRESETS, name, dataclasses.replace(presets.PRESETS[name], **fields))
 
 
 EXPERIMENT_MODULES = (compare, main_effect, scale_pilot, data_ablation, paraphrases, sizes)
@@ -220,7 +261,7 @@ def test_the_main_table_runs_the_main_seeds_and_the_figures_the_preset_seeds(mon
     figures' full-mixture runs are the main table's where both train at one scale)."""
     for name in presets.NAMES:
         assert set(experiments.seeds(name)) <= set(experiments.seeds(name, main=True)), name
-    monkeypatch.setitem(presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
+    replace_preset(monkeypatch, "smoke", main_seeds=(1, 2, 3))
     _stub_runs(monkeypatch, {"full": {1: {"STS": 50.0}, 2: {"STS": 52.0}, 3: {"STS": 57.0}},
                              "no_superni": {1: {"STS": 49.0}, 2: {"STS": 51.0}}}, {"STS": 40.0})
     table = experiments.main_table("smoke")
@@ -303,7 +344,7 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     """Gains (average) small: 2, 4; large: 5, 9 -> large minus small per seed 3, 5: mean 4, se 1 (by hand)."""
     backbone = {"small": 50.0, "large": 60.0}
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
-    monkeypatch.setitem(presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
+    replace_preset(monkeypatch, "smoke", sizes={"large": {}, "small": {}})
     replace(monkeypatch, base_model=lambda preset, seed=None, size=None: ("base", size),
             trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel((size, seed), {}, None, {}),
             parameter_count=lambda model: {"small": 10, "large": 100}[model[0]])
@@ -336,12 +377,12 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
 
 def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_scale():
     main, figure = experiments.experiment_config("cpu", seed=2), experiments.experiment_config("cpu", seed=2, figure=True)
-    assert main["train"]["steps"] == PRESETS["cpu"]["train"]["steps"] and main["train"]["name"] == "cpu-full-s2"
-    assert figure["train"]["steps"] == PRESETS["cpu"]["figures"]["steps"] != main["train"]["steps"]
+    assert main["train"]["steps"] == PRESETS["cpu"].train.steps and main["train"]["name"] == "cpu-full-s2"
+    assert figure["train"]["steps"] == PRESETS["cpu"].figures["steps"] != main["train"]["steps"]
     assert figure["train"]["name"] == "cpu-full-figures-s2"
     assert {**figure["train"], "steps": main["train"]["steps"], "name": "cpu-full-s2"} == main["train"]  # nothing else
     # Fig. 6: the MiniLM size changes nothing beyond the figures' scale, so it is the figures' full run; mpnet is not
-    sizes = list(PRESETS["cpu"]["sizes"])
+    sizes = list(PRESETS["cpu"].sizes)
     assert experiments.experiment_config("cpu", seed=2, size=sizes[0], figure=True) == figure
     mpnet = experiments.experiment_config("cpu", seed=2, size=sizes[1], figure=True)["train"]
     assert mpnet["name"] == "cpu-full-figures-all-mpnet-base-v2-s2" and mpnet["steps"] == figure["train"]["steps"]
@@ -362,8 +403,7 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
 
     replace(monkeypatch, trained_model=fake_trained, scores=fake_scores, base_model=lambda *args, **kwargs: "base",
             parameter_count=lambda model: 1)
-    monkeypatch.setitem(presets.PRESETS["smoke"], "sizes", {"one": {}})
-    monkeypatch.setitem(presets.PRESETS["smoke"], "figures", {"steps": 5})
+    replace_preset(monkeypatch, "smoke", sizes={"one": {}}, figures={"steps": 5})
     for figure in (lambda: experiments.ablation("smoke", "no_superni"), lambda: experiments.instructions_by_data("smoke"),
                    lambda: experiments.instruction_detail("smoke"), lambda: experiments.model_sizes("smoke")):
         requested.clear()
@@ -377,8 +417,8 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
 def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrowest_interval(monkeypatch, tmp_path):
     """Average gains per seed (1, 2): "short" 1 and 5 (mean 3, sd 2 sqrt 2, half-width 2 t), "long" 3 and 4
     (mean 3.5, sd sqrt(1/2), half-width t / 2): the rule picks "long" (by hand)."""
-    monkeypatch.setitem(presets.PRESETS["smoke"], "pilot",
-                        {"seeds": (1, 2), "candidates": {"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}})
+    replace_preset(monkeypatch, "smoke", pilot=presets.PilotSettings(
+        seeds=(1, 2), candidates={"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}))
     gains = {("short", 1): 1.0, ("short", 2): 5.0, ("long", 1): 3.0, ("long", 2): 4.0}
     run_dir = tmp_path / "run"
     run_dir.mkdir()

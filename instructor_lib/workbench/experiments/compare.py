@@ -20,8 +20,9 @@ from .runs import trained_model
 def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstrap: bool = False) -> dict:
     """`instructor_lib.evaluation.evaluate` on the preset's suite (or `suite`), cached per task; `bootstrap`: with
     the preset's number of bootstrap replicates of each score (its evaluation sampling error)."""
-    return evaluate(model, suite=suite or presets.preset(preset)["suite"], instructions=instructions,
-                    precision="auto", bootstrap=presets.preset(preset)["bootstrap"] if bootstrap else 0)
+    chosen = presets.preset(preset)
+    return evaluate(model, suite=suite or chosen.suite, instructions=instructions, precision="auto",
+                    bootstrap=chosen.bootstrap if bootstrap else 0)
 
 
 def instructions_for(variant: str) -> str:

@@ -20,7 +20,8 @@ def check_variant(variant: str) -> str:
 def seeds(preset: str = "cpu", main: bool = False) -> tuple[int, ...]:
     """The training seeds of a preset: every trained configuration runs once per seed; the main table's
     (`main`: the finetuned model against its backbone) may run more, to pin the main effect down."""
-    return tuple(presets.preset(preset)["main_seeds" if main else "seeds"])
+    chosen = presets.preset(preset)
+    return chosen.main_seeds if main else chosen.seeds
 
 
 def check_layers(layers) -> None:
@@ -38,12 +39,12 @@ def check_parameters(preset: str = "cpu", variant: str = "full", layers=None) ->
 
 
 def override_layers(preset: str, size: str | None, scale: str | None, figure: bool) -> list[tuple[str, dict]]:
-    """(label, settings) replaced in turn: the figures' scale (`figure`), a backbone `size`
-    (`presets.PRESETS[..]["sizes"]`, paper Fig. 6), a pilot candidate `scale` (`..["pilot"]["candidates"]`)."""
+    """(label, settings) replaced in turn: the figures' scale (`figure`), a backbone `size` (`Preset.sizes`, paper
+    Fig. 6), a pilot candidate `scale` (`Preset.pilot.candidates`)."""
     chosen, layers = presets.preset(preset), []
     if figure:
-        layers.append(("figures", chosen["figures"]))
-    for value, options, what in ((size, chosen["sizes"], "size"), (scale, chosen["pilot"]["candidates"], "scale")):
+        layers.append(("figures", chosen.figures))
+    for value, options, what in ((size, chosen.sizes, "size"), (scale, chosen.pilot.candidates, "scale")):
         if value is not None:
             if value not in options:
                 raise ValueError(f"{what} must be one of {', '.join(options)} (preset {preset!r}), got {value!r}")
@@ -100,7 +101,7 @@ def figure_steps(preset: str = "cpu") -> int:
 def figure_scale(preset: str = "cpu") -> dict:
     """What a figure's models are trained with, beside the main table's, for the reports."""
     return {"figure training steps": figure_steps(preset), "main table training steps": experiment_config(preset)["train"]["steps"],
-            "seeds": list(seeds(preset)), "settings replaced for the figures": presets.preset(preset)["figures"] or "none"}
+            "seeds": list(seeds(preset)), "settings replaced for the figures": presets.preset(preset).figures or "none"}
 
 
 def settings(preset: str = "cpu", **extra) -> dict:
@@ -111,8 +112,8 @@ def settings(preset: str = "cpu", **extra) -> dict:
     def suite(value):
         return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
 
-    return {"preset": preset, "medi": presets.medi_settings(preset), "train": experiment_config(preset)["train"],
-            "seeds": list(seeds(preset)), "suite": suite(chosen["suite"]),
-            "ablation_suite": suite(chosen["ablation_suite"]), "robustness_suite": suite(chosen["robustness_suite"]),
-            "sizes": chosen["sizes"], "sizes_suite": suite(chosen["sizes_suite"]), "layers": list(chosen["layers"]),
+    return {"preset": preset, "medi": dataclasses.asdict(presets.medi_settings(preset)), "train": experiment_config(preset)["train"],
+            "seeds": list(seeds(preset)), "suite": suite(chosen.suite),
+            "ablation_suite": suite(chosen.ablation_suite), "robustness_suite": suite(chosen.robustness_suite),
+            "sizes": chosen.sizes, "sizes_suite": suite(chosen.sizes_suite), "layers": list(chosen.layers),
             "figures": experiment_config(preset, figure=True)["train"], **extra}

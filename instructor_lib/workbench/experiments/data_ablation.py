@@ -18,7 +18,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreCompariso
     check_parameters(preset, variant)
     if variant == "full":
         raise ValueError("variant 'full' is the reference; choose another variant to compare with it")
-    suite = presets.preset(preset)["ablation_suite"]
+    suite = presets.preset(preset).ablation_suite
     full, other = seed_scores(preset, "full", suite), seed_scores(preset, variant, suite)
     rows = list(full[seeds(preset)[0]])
     frame = with_intervals({"full": full, variant: other}, rows)
@@ -38,7 +38,7 @@ def instructions_by_data(preset: str = "cpu") -> ScoreComparison:
     instructions (evaluated the same way), every configuration once per seed, on the ablation suite; the
     backbone (no instructions) is the reference line. Claims: with instructions, both groups together beat
     either alone; without instructions they do not (the paper: mixing then hurts)."""
-    suite = presets.preset(preset)["ablation_suite"]
+    suite = presets.preset(preset).ablation_suite
     base = category_scores(scores(base_model(preset), preset, "none", suite))
     runs = {(label, instructed): seed_scores(preset, selection if instructed else
                                              ("no_instructions" if selection == "full" else f"{selection}:none"), suite)

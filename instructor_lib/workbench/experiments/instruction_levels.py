@@ -11,7 +11,7 @@ FIG5_LEVELS = {"N/A": "no_instructions", "tag": "tag", "simple": "simple", "deta
 def instruction_detail(preset: str = "cpu") -> ScoreComparison:
     """Paper Fig. 5: full MEDI trained with no instructions (N/A), dataset tags, simple (a word or two) and
     detailed instructions, each once per seed, on the ablation suite. Claims: each step of detail helps."""
-    suite = presets.preset(preset)["ablation_suite"]
+    suite = presets.preset(preset).ablation_suite
     runs = {label: seed_scores(preset, variant, suite) for label, variant in FIG5_LEVELS.items()}
     averages = {"average": {seed: {label: runs[label][seed]["Average"] for label in FIG5_LEVELS} for seed in seeds(preset)}}
     frame = with_intervals(averages, list(FIG5_LEVELS))

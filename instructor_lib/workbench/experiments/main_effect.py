@@ -54,7 +54,7 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
                "gain": {row: gains[row].as_dict() for row in rows},
                "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
-               "sampling_error": sampling, "tasks": per_task, "bootstrap_replicates": presets.preset(preset)["bootstrap"],
+               "sampling_error": sampling, "tasks": per_task, "bootstrap_replicates": presets.preset(preset).bootstrap,
                "seeds_for_half_width": seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"]
                                                             for seed in finetuned], TARGET_HALF_WIDTH),
                "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}

@@ -43,7 +43,7 @@ def robustness(preset: str = "cpu") -> Robustness:
     (without minus with super-NI, same seeds). Beside it the noise floor: the gap five scorings would show from
     evaluation sampling noise alone (`stats.noise_floor_gap` on the bootstrap replicates of the first set's
     scores). Claim: super-NI narrows the gap (the difference is positive)."""
-    suite = presets.preset(preset)["robustness_suite"]
+    suite = presets.preset(preset).robustness_suite
     variants = {"with super-NI": "full", "without super-NI": "no_superni"}
     rows, per_model, mean_gap = [], {}, {}
     for label, variant in variants.items():
@@ -81,7 +81,7 @@ def paraphrase_table(preset: str = "cpu") -> pd.DataFrame:
     """Paper Table 6 style: the five paraphrased instructions of each task of the preset's robustness suite."""
     sets = [paraphrase_instructions(index) for index in PARAPHRASE_SETS]
     rows = {}
-    for task in resolve_suite(presets.preset(preset)["robustness_suite"]):
+    for task in resolve_suite(presets.preset(preset).robustness_suite):
         # "query": the text instruction of single-instruction tasks, the query side of retrieval tasks
         rows[task] = {instruction_set.name: instruction_set.instruction(task, "query") for instruction_set in sets}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -103,7 +103,7 @@ def base_model(preset: str = "cpu", layers: int | None = None, seed: int | None 
 
 
 def notebook_model(model_path: str = "", preset: str = "cpu") -> Instructor:
-    """The model a notebook shows: `model_path` when given, else the preset's (`presets.PRESETS[..]["notebook_model"]`).
+    """The model a notebook shows: `model_path` when given, else the preset's (`Preset.notebook_model`).
 
     smoke: a tiny random BERT; cpu: our instruction-finetuned all-MiniLM-L6-v2 once the train notebook (or
     `make reproduce`) has trained it, else the backbone itself, at once and saying so (never a training run);
@@ -111,7 +111,7 @@ def notebook_model(model_path: str = "", preset: str = "cpu") -> Instructor:
     """
     if model_path:
         return Instructor.from_pretrained(model_path)
-    chosen = presets.preset(preset)["notebook_model"]
+    chosen = presets.preset(preset).notebook_model
     if chosen == "tiny-bert":
         return tiny_bert(seed=0)
     if chosen != "trained":

@@ -14,24 +14,24 @@ from .training_log import training_seconds
 
 def pilot_settings(preset: str = "cpu") -> dict:
     """The pilot's seeds and candidate settings, for the record."""
-    chosen = presets.preset(preset)["pilot"]
-    return {"seeds": list(chosen["seeds"]), "candidates": chosen["candidates"]}
+    chosen = presets.preset(preset).pilot
+    return {"seeds": list(chosen.seeds), "candidates": chosen.candidates}
 
 
 def pilot(preset: str = "cpu") -> ScoreComparison:
-    """The scale pilot: each candidate training setting of the preset (`presets.PRESETS[..]["pilot"]`), trained
+    """The scale pilot: each candidate training setting of the preset (`Preset.pilot`), trained
     once per pilot seed and scored on the main suite (Table 2's), judged only by the main effect: the average
     gain, finetuned minus that seed's backbone, with its 95% interval, the spread over seeds, the seeds a
     0.3-point half-width would need, the evaluation sampling error of the gain per category (bootstrap) and the
     training time. The rule, fixed before any result: the preset's scale is the candidate with the narrowest
     interval (ties: fewer steps). No ablation direction is looked at."""
-    chosen = presets.preset(preset)["pilot"]
-    pilot_seeds = list(chosen["seeds"])
+    chosen = presets.preset(preset).pilot
+    pilot_seeds = list(chosen.seeds)
     base_results = {seed: scores(base_model(preset, seed=seed), preset, "none", bootstrap=True) for seed in pilot_seeds}
     backbones = {seed: category_scores(results) for seed, results in base_results.items()}
     categories = list(backbones[pilot_seeds[0]])
     rows, gains_per_seed, sampling = {}, {}, {}
-    for label in chosen["candidates"]:
+    for label in chosen.candidates:
         tuned_results, seconds = {}, []
         for seed in pilot_seeds:
             trained = trained_model(preset, seed=seed, scale=label)
@@ -58,5 +58,5 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
                "gain_per_seed": gains_per_seed, "sampling_error": sampling,
                "eval_sd_of_gain": {label: {row: values[row]["gain"] for row in categories}
                                    for label, values in sampling.items()},
-               "bootstrap_replicates": presets.preset(preset)["bootstrap"]}
+               "bootstrap_replicates": presets.preset(preset).bootstrap}
     return ScoreComparison(frame, metrics)

@@ -30,7 +30,7 @@ class Scaling:
 def scaling(preset: str = "cpu", layers=None) -> Scaling:
     """The truncation extra beside paper Fig. 6: the backbone cut to each number of `layers` (default: the
     preset's), each finetuned on the full mixture with the same settings and evaluated on the preset's suite."""
-    layers = list(layers or presets.preset(preset)["layers"])
+    layers = list(layers or presets.preset(preset).layers)
     check_parameters(preset, layers=layers)
     full_depth = depth(base_model(preset))
     too_deep = [count for count in layers if count > full_depth]
@@ -53,7 +53,7 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
     backbone (no instructions) and the finetuned model (instructions) per size, and the gain (finetuned minus
     that seed's backbone) with its 95% interval. Claim: the gain grows with size (the largest size's gain minus
     the smallest's, paired by seed: the same seed draws the same batches for both)."""
-    suite, sizes = presets.preset(preset)["sizes_suite"], list(presets.preset(preset)["sizes"])
+    suite, sizes = presets.preset(preset).sizes_suite, list(presets.preset(preset).sizes)
     backbones, finetuned, parameters = {}, {}, {}
     for size in sizes:
         backbones[size] = {seed: category_scores(scores(base_model(preset, seed=seed, size=size), preset, "none", suite))
