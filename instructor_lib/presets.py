@@ -1,14 +1,16 @@
 """The three presets, once: what `smoke`, `cpu` and `paper` mean for every stage of the workbench.
 
-Each preset names its backbone and the model the notebooks show, the MEDI mixture, the training run, the
-evaluation suites, and the sizes of the figures. The training batch size is stated once: MEDI keeps at least
-one batch of every dataset (`medi_settings`), because each batch comes from one dataset and a dataset's last
-partial batch is dropped (at the cpu scale a super-NI task would otherwise hold ~6 records and never train).
+Each preset (a frozen `Preset`) names its backbone and the model the notebooks show, the MEDI mixture
+(`MediSettings`), the training run (`TrainSettings`), the evaluation suites, the scale pilot (`PilotSettings`) and
+the sizes of the figures (`VizSettings`). The training batch size is stated once: MEDI keeps at least one batch
+of every dataset (`medi_settings`), because each batch comes from one dataset and a dataset's last partial batch
+is dropped (at the cpu scale a super-NI task would otherwise hold ~6 records and never train).
 
 `Subsample` (how much of an evaluation task a suite scores) lives here because the suites below are made of it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 MIN_ROWS = 2  # the smallest subsample limit: one row leaves a correlation undefined and a classifier one class
@@ -38,37 +40,124 @@ class Subsample:
 
 FULL = Subsample()
 
-PRESETS = {
+Suite = dict[str, Subsample] | str  # {task: limits}, or the name of a suite of `evaluation.suite` ("full")
+TrainOverrides = dict[str, object]  # TrainConfig field -> value, replacing the preset's (figures, sizes, pilot)
+
+
+@dataclass(frozen=True)
+class MediSettings:
+    """How a preset builds MEDI (`instructor_lib.medi.build_medi`).
+
+    scale: caps = ceil(scale * reference size). superni_tasks: super-NI tasks chosen. max_definition_chars:
+    super-NI tasks with a longer Definition are not chosen (None: no limit). pool_factor, min_pool: candidates
+    embedded per dataset (pool_factor * cap, at least min_pool). miner: "tiny" (the random test BERT) or
+    "default" (the default backbone). precision: the miner's. max_tokens: tokens the miner embeds per text
+    (None: the model's window). min_cap: records kept per dataset at least; None in the table: `medi_settings`
+    sets it to the preset's training batch size.
+    """
+    scale: float
+    superni_tasks: int
+    max_definition_chars: int | None
+    pool_factor: int
+    min_pool: int
+    miner: str
+    precision: str
+    max_tokens: int | None
+    min_cap: int | None = None
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The TrainConfig fields a preset sets (`instructor_lib.train.TrainConfig` documents each); `lr` None leaves
+    TrainConfig's default (the paper preset states none)."""
+    name: str
+    model: str | None
+    steps: int
+    batch_size: int
+    chunk_size: int | None
+    temperature: float
+    precision: str
+    max_seq_length: int | None
+    checkpoint_every: int
+    lr: float | None = None
+
+    def config_fields(self) -> dict:
+        """The fields as TrainConfig arguments, without those the preset leaves to TrainConfig's defaults."""
+        return {name: value for name, value in dataclasses.asdict(self).items() if not (name == "lr" and value is None)}
+
+
+@dataclass(frozen=True)
+class PilotSettings:
+    """The scale pilot (`workbench.experiments.pilot`): candidate training settings (label -> TrainConfig fields
+    replaced), each trained with these seeds and scored on the preset's `suite`; the preset's scale is the
+    candidate with the narrowest interval of the main effect."""
+    seeds: tuple[int, ...]
+    candidates: dict[str, TrainOverrides]
+
+
+@dataclass(frozen=True)
+class VizSettings:
+    """What the embedding maps draw by default: points per label, labels, and the methods ("tsne,umap")."""
+    per_label: int
+    max_labels: int
+    methods: str
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Everything one preset fixes, for every stage of the workbench.
+
+    notebook_model: what embedding_viz and the playground show ("tiny-bert", "trained": our finetuned model once
+        the train notebook made it, or a folder / hub id). seeds: every trained configuration runs once per seed
+        (batch order, dropout, tiny-model init); main_seeds: the main table's (Table 2: the main effect), the
+        first of them `seeds`. figures: training settings that every configuration of the analysis figures
+        (Fig. 3-6, the ablation notebook, the truncation extra) replaces ({}: they train as the main table does).
+    bootstrap: replicates of the evaluation sampling error (resampled test examples; evaluation.bootstrap).
+    suite, ablation_suite, robustness_suite, sizes_suite: what the main table, the ablation figures, the
+        robustness figure and the sizes figure score. layers: the scaling notebook's depths (an extra: one
+        backbone cut to several depths). sizes: paper Fig. 6, backbones of several sizes (label -> training
+        settings replaced for that size), each finetuned the same way and scored on `sizes_suite`.
+    """
+    notebook_model: str
+    medi: MediSettings
+    train: TrainSettings
+    seeds: tuple[int, ...]
+    main_seeds: tuple[int, ...]
+    figures: TrainOverrides
+    bootstrap: int
+    suite: Suite
+    ablation_suite: Suite
+    robustness_suite: Suite
+    layers: tuple[int, ...]
+    sizes: dict[str, TrainOverrides]
+    sizes_suite: Suite
+    pilot: PilotSettings
+    viz: VizSettings
+
+
+PRESETS: dict[str, Preset] = {
     # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
-    "smoke": {
-        "notebook_model": "tiny-bert",  # what embedding_viz and the playground show
-        # MEDI: caps = ceil(scale * reference size); pool = candidates embedded per dataset (pool_factor * cap,
-        # at least min_pool); the miner embeds at most max_tokens tokens per text. max_definition_chars: super-NI
-        # tasks with a longer Definition are not chosen (the instruction is the whole Definition; in a short
-        # window a long one leaves no room for the text: 200 characters ~ 50 tokens leave half of 128).
-        "medi": dict(scale=0.0002, superni_tasks=12, max_definition_chars=200, pool_factor=2, min_pool=16,
-                     miner="tiny", precision="float32", max_tokens=64),
-        "train": dict(name="smoke", model="tiny-bert", steps=10, batch_size=16, chunk_size=16, lr=1e-3,
-                      temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
-        "seeds": (1, 2),  # every trained configuration runs once per seed (batch order, dropout, tiny-model init)
-        "main_seeds": (1, 2),  # the main table's seeds (Table 2: the main effect), the first of them `seeds`
-        # training settings that every configuration of the analysis figures (Fig. 3-6, the ablation notebook, the
-        # truncation extra) replaces; {}: the figures train as the main table does
-        "figures": {},
-        "bootstrap": 50,  # replicates of the evaluation sampling error (resampled test examples; evaluation.bootstrap)
-        "suite": {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)},
-        "ablation_suite": {"BIOSSES": Subsample(40)},
-        "robustness_suite": {"BIOSSES": Subsample(40)},
-        "layers": (1, 2),  # the scaling notebook's depths (an extra: one backbone cut to several depths)
-        # paper Fig. 6: backbones of several sizes (label -> training settings replaced for that size), each
-        # finetuned the same way and scored on `sizes_suite`
-        "sizes": {"tiny-bert": {"model": "tiny-bert"}, "tiny-t5": {"model": "tiny-t5"}},
-        "sizes_suite": {"BIOSSES": Subsample(40)},
-        # the scale pilot (experiments.pilot): candidate training settings, each trained with these seeds and
-        # scored on `suite`; the preset's scale is the candidate with the narrowest interval of the main effect
-        "pilot": {"seeds": (1, 2), "candidates": {"5 steps": {"steps": 5}, "10 steps": {"steps": 10}}},
-        "viz": {"per_label": 6, "max_labels": 3, "methods": "tsne"},  # no UMAP: numba compiles ~15 s per process
-    },
+    "smoke": Preset(
+        notebook_model="tiny-bert",
+        # max_definition_chars: the instruction is the whole Definition; in a short window a long one leaves no room
+        # for the text (200 characters ~ 50 tokens leave half of 128)
+        medi=MediSettings(scale=0.0002, superni_tasks=12, max_definition_chars=200, pool_factor=2, min_pool=16,
+                          miner="tiny", precision="float32", max_tokens=64),
+        train=TrainSettings(name="smoke", model="tiny-bert", steps=10, batch_size=16, chunk_size=16, lr=1e-3,
+                            temperature=0.05, precision="float32", max_seq_length=64, checkpoint_every=10),
+        seeds=(1, 2),
+        main_seeds=(1, 2),
+        figures={},
+        bootstrap=50,
+        suite={"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)},
+        ablation_suite={"BIOSSES": Subsample(40)},
+        robustness_suite={"BIOSSES": Subsample(40)},
+        layers=(1, 2),
+        sizes={"tiny-bert": {"model": "tiny-bert"}, "tiny-t5": {"model": "tiny-t5"}},
+        sizes_suite={"BIOSSES": Subsample(40)},
+        pilot=PilotSettings(seeds=(1, 2), candidates={"5 steps": {"steps": 5}, "10 steps": {"steps": 10}}),
+        viz=VizSettings(per_label=6, max_labels=3, methods="tsne"),  # no UMAP: numba compiles ~15 s per process
+    ),
     # minutes on 2 CPU cores: all-MiniLM-L6-v2 (model None: the offline default backbone), batch 64 (its
     # activations fit memory, so no gradient caching) in chunks of 32 texts of similar length, bf16 where the
     # CPU runs it natively, else float32. 30 super-NI tasks, not 300: 30 steps could not visit 300 tasks.
@@ -79,17 +168,17 @@ PRESETS = {
     # pilot's bf16-mined MEDI differed from another CPU's in 69 of 4,352 records); it costs ~30 s more on AMX.
     # Steps 65: the scale pilot's choice among its fixed candidates on the Table 5/7/8 mixture (reports/pilot.html;
     # README, "Scale pilot"; 40 on the earlier mixture).
-    "cpu": {
-        "notebook_model": "trained",  # our instruction-finetuned all-MiniLM-L6-v2, when the train notebook made it
-        "medi": dict(scale=0.002, superni_tasks=30, max_definition_chars=200, pool_factor=2, min_pool=16,
-                     miner="default", precision="float32", max_tokens=128),
-        "train": dict(name="cpu", model=None, steps=65, batch_size=64, chunk_size=32, lr=5e-5, temperature=0.05,
-                      precision="auto", max_seq_length=128, checkpoint_every=10),
+    "cpu": Preset(
+        notebook_model="trained",  # our instruction-finetuned all-MiniLM-L6-v2, when the train notebook made it
+        medi=MediSettings(scale=0.002, superni_tasks=30, max_definition_chars=200, pool_factor=2, min_pool=16,
+                          miner="default", precision="float32", max_tokens=128),
+        train=TrainSettings(name="cpu", model=None, steps=65, batch_size=64, chunk_size=32, lr=5e-5, temperature=0.05,
+                            precision="auto", max_seq_length=128, checkpoint_every=10),
         # 3 seeds per configuration of Fig. 3, 4, 5; the main effect (Table 2) takes 5: the pilot's seeds for a
         # 0.3-point half-width at the chosen 65 steps (sd 0.20 over its 4 seeds; a rule fixed before its result:
         # at least 3, at most 6)
-        "seeds": (1, 2, 3),
-        "main_seeds": (1, 2, 3, 4, 5),
+        seeds=(1, 2, 3),
+        main_seeds=(1, 2, 3, 4, 5),
         # The figures train 10 steps, not 65: a budget choice written down before any figure was trained on this
         # mixture. Fig. 3-6 hold 9 MiniLM configurations x 3 seeds and mpnet x 3 seeds; at 65 steps (MiniLM ~5.4 s
         # a step on a 2-core AVX-512 EPYC in bf16, the pilot's times; mpnet ~4.8x that) `make reproduce` would take
@@ -97,11 +186,11 @@ PRESETS = {
         # the figures' evaluations (~20 min), mpnet's training (~15 min) and the MEDI build leave ~30 min for the
         # 27 MiniLM figure trainings: 10 steps each (README, "Budget"). Every figure configuration, the full-MEDI
         # reference included, trains at this scale, so each figure compares like with like.
-        "figures": {"steps": 10},
-        "bootstrap": 200,
+        figures={"steps": 10},
+        bootstrap=200,
         # each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model is scored in about a
         # minute on 2 cores; the robustness suite holds tasks with five paraphrases each
-        "suite": {
+        suite={
             "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
             "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
             "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
@@ -109,58 +198,59 @@ PRESETS = {
         },
         # the ablation figures (Fig. 3 and 5: 8 configurations x 3 seeds) score a smaller suite: one or two
         # tasks of the categories where symmetric and asymmetric training data should matter most
-        "ablation_suite": {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "Banking77Classification": Subsample(200, 400),
-                           "SciFact": Subsample(max_test=50, max_corpus=300), "AskUbuntuDupQuestions-local": Subsample(50)},
-        "robustness_suite": {"STSBenchmark": Subsample(200), "BIOSSES": FULL,
-                             "EmotionClassification": Subsample(200, 400), "Banking77Classification": Subsample(200, 400)},
-        "layers": (2, 6),  # an extra (truncation is not the paper's Fig. 6): one cut depth besides the full one
+        ablation_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL, "Banking77Classification": Subsample(200, 400),
+                        "SciFact": Subsample(max_test=50, max_corpus=300), "AskUbuntuDupQuestions-local": Subsample(50)},
+        robustness_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL,
+                          "EmotionClassification": Subsample(200, 400), "Banking77Classification": Subsample(200, 400)},
+        layers=(2, 6),  # an extra (truncation is not the paper's Fig. 6): one cut depth besides the full one
         # the two real pretrained backbones offline (instructor_lib.weights), at the figures' 10 steps (MiniLM's is
         # the figures' full run); mpnet costs several times MiniLM per token, so sizes score a 3-task suite
-        "sizes": {"all-MiniLM-L6-v2 (22M)": {"model": None},
-                  "all-mpnet-base-v2 (110M)": {"model": "sentence-transformers/all-mpnet-base-v2"}},
-        "sizes_suite": {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "SciFact": Subsample(max_test=50, max_corpus=300)},
+        sizes={"all-MiniLM-L6-v2 (22M)": {"model": None},
+               "all-mpnet-base-v2 (110M)": {"model": "sentence-transformers/all-mpnet-base-v2"}},
+        sizes_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL, "SciFact": Subsample(max_test=50, max_corpus=300)},
         # fixed before any pilot result (the preset then trained 20 steps): steps up to 65 (one epoch of the cpu
         # mixture then, 65 batches; the Table 5 mixture has 46), and the lr doubled at 40 steps; 4 seeds each (the
         # candidate equal to the preset reuses the main table's runs)
-        "pilot": {"seeds": (1, 2, 3, 4), "candidates": {"20 steps": {"steps": 20}, "40 steps": {"steps": 40},
-                                                         "65 steps": {"steps": 65},
-                                                         "40 steps, lr 1e-4": {"steps": 40, "lr": 1e-4}}},
-        "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
-    },
+        pilot=PilotSettings(seeds=(1, 2, 3, 4), candidates={"20 steps": {"steps": 20}, "40 steps": {"steps": 40},
+                                                            "65 steps": {"steps": 65},
+                                                            "40 steps, lr 1e-4": {"steps": 40, "lr": 1e-4}}),
+        viz=VizSettings(per_label=40, max_labels=6, methods="tsne,umap"),
+    ),
     # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json or our largest
     # local MEDI build; every local evaluation task in full. The paper (512 tokens) used no definition limit.
-    "paper": {
-        "notebook_model": "hkunlp/instructor-large",
-        "medi": dict(scale=1.0, superni_tasks=300, max_definition_chars=None, pool_factor=1, min_pool=0,
-                     miner="default", precision="auto", max_tokens=None),
-        "train": dict(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32,
-                      chunk_size=None, temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
-        "seeds": (1, 2, 3),
-        "main_seeds": (1, 2, 3),
-        "figures": {},
-        "bootstrap": 1000,
-        "suite": "full",
-        "ablation_suite": "full",
-        "robustness_suite": "full",
-        "layers": (6, 12, 24),
-        "sizes": {"GTR-base": {"model": "sentence-transformers/gtr-t5-base"},
-                  "GTR-large": {"model": "sentence-transformers/gtr-t5-large"},
-                  "GTR-xl": {"model": "sentence-transformers/gtr-t5-xl"}},
-        "sizes_suite": "full",
-        "pilot": {"seeds": (1, 2, 3), "candidates": {"5k steps": {"steps": 5_000}, "20k steps": {"steps": 20_000}}},
-        "viz": {"per_label": 40, "max_labels": 6, "methods": "tsne,umap"},
-    },
+    "paper": Preset(
+        notebook_model="hkunlp/instructor-large",
+        medi=MediSettings(scale=1.0, superni_tasks=300, max_definition_chars=None, pool_factor=1, min_pool=0,
+                          miner="default", precision="auto", max_tokens=None),
+        train=TrainSettings(name="paper", model="sentence-transformers/gtr-t5-large", steps=20_000, batch_size=32,
+                            chunk_size=None, temperature=0.01, precision="auto", max_seq_length=512, checkpoint_every=500),
+        seeds=(1, 2, 3),
+        main_seeds=(1, 2, 3),
+        figures={},
+        bootstrap=1000,
+        suite="full",
+        ablation_suite="full",
+        robustness_suite="full",
+        layers=(6, 12, 24),
+        sizes={"GTR-base": {"model": "sentence-transformers/gtr-t5-base"},
+               "GTR-large": {"model": "sentence-transformers/gtr-t5-large"},
+               "GTR-xl": {"model": "sentence-transformers/gtr-t5-xl"}},
+        sizes_suite="full",
+        pilot=PilotSettings(seeds=(1, 2, 3), candidates={"5k steps": {"steps": 5_000}, "20k steps": {"steps": 20_000}}),
+        viz=VizSettings(per_label=40, max_labels=6, methods="tsne,umap"),
+    ),
 }
 NAMES = tuple(PRESETS)
 
 
-def preset(name: str) -> dict:
+def preset(name: str) -> Preset:
     """One preset's settings; an unknown name is an error listing the three."""
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(NAMES)}, got {name!r}")
     return PRESETS[name]
 
 
-def medi_settings(name: str) -> dict:
+def medi_settings(name: str) -> MediSettings:
     """The MEDI settings of a preset, with its floor `min_cap` (records kept per dataset) = the batch size."""
-    return {**preset(name)["medi"], "min_cap": preset(name)["train"]["batch_size"]}
+    chosen = preset(name)
+    return dataclasses.replace(chosen.medi, min_cap=chosen.train.batch_size)

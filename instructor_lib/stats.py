@@ -2,10 +2,12 @@
 
 Two sources of error are kept apart:
 - *training* noise: a configuration trained with several seeds gives one score per seed; `t_interval` and
-  `paired_difference` (Student t over seeds) say where the mean over seeds lies;
+  `paired_difference` (Student t over seeds) say where the mean over seeds lies, and `seeds_for_half_width`
+  how many seeds a narrower interval would need;
 - *evaluation* noise: a score is a statistic of a finite test sample; `bootstrap_interval`,
-  `paired_bootstrap_interval` resample the test examples (seeded, so reruns agree), and `noise_floor_gap` turns
-  bootstrap replicates of a score into the best-minus-worst gap that noise alone gives among k scorings.
+  `paired_bootstrap_interval` resample the test examples (seeded, so reruns agree), `replicate_sd` and
+  `paired_replicate_sd` give the spread of bootstrap replicates of a score and of a gain, and `noise_floor_gap`
+  turns bootstrap replicates of a score into the best-minus-worst gap that noise alone gives among k scorings.
 `verdict` turns an interval of a difference into a verdict on a paper's claim, and `claim_record`,
 `write_claims` and `read_claims` hold the claims table (`reports/claims.json`).
 
@@ -55,6 +57,10 @@ class Interval:
         """True when the whole interval lies strictly on one side of 0 (a bound equal to 0 does not exclude it)."""
         return self.defined and (self.low > 0 or self.high < 0)
 
+    def as_dict(self) -> dict:
+        """The interval as a metrics entry: {"mean", "low", "high", "n"} (undefined bounds stay nan)."""
+        return {"mean": self.mean, "low": self.low, "high": self.high, "n": self.n}
+
 
 # ------------------------------------------------------------------------------------------ over seeds
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
@@ -93,7 +99,36 @@ def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float 
     return t_interval(a - b, confidence)
 
 
+def seeds_for_half_width(values: Sequence[float], target: float, most: int = 1000) -> dict:
+    """How many seeds the t-interval of the mean needs for a half-width of at most `target`, if the seeds spread
+    as these `values` (e.g. one gain per seed) do: the smallest n >= 2 with t(0.975, n-1) * sd / sqrt(n) <= target.
+
+    Returns {"target", "sd" (of `values`), "half_width" (of their own interval), "seeds" (that n; None when more
+    than `most`)}; with fewer than 2 values the spread is unknown and sd, half_width and seeds are None.
+    """
+    if len(values) < 2:
+        return {"target": target, "sd": None, "half_width": None, "seeds": None}
+    mean = sum(values) / len(values)
+    sd = math.sqrt(sum((value - mean) ** 2 for value in values) / (len(values) - 1))
+    half_width = scipy_stats.t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
+    needed = next((n for n in range(2, most + 1) if scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target), None)
+    return {"target": target, "sd": sd, "half_width": half_width, "seeds": needed}
+
+
 # -------------------------------------------------------------------------------- over test examples
+def replicate_sd(replicates_per_seed: Sequence) -> float:
+    """The evaluation sampling error of a score: the standard deviation of its bootstrap replicates (one array
+    per seed, e.g. `evaluate(..., bootstrap=B)["bootstrap"][row]["replicates"]`), averaged over seeds."""
+    return float(np.mean([np.asarray(replicates).std(ddof=1) for replicates in replicates_per_seed]))
+
+
+def paired_replicate_sd(a_per_seed: Sequence, b_per_seed: Sequence) -> float:
+    """The evaluation sampling error of a difference a - b of two models scored on the same resampled examples:
+    the standard deviation of the difference of their paired bootstrap replicates (one array per seed for each
+    model, in the same seed order), averaged over seeds."""
+    return float(np.mean([(np.asarray(a) - np.asarray(b)).std(ddof=1) for a, b in zip(a_per_seed, b_per_seed)]))
+
+
 def bootstrap_interval(examples, statistic: Callable = np.mean, n_resamples: int = 1000, seed: int = 0,
                        confidence: float = 0.95) -> Interval:
     """Percentile bootstrap interval of `statistic` over the test examples.

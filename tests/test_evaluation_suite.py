@@ -87,7 +87,7 @@ def test_named_suites_resolve_and_smoke_is_small():
     # every local task but MassiveIntent, whose 316-token instruction fills the CPU models' windows
     assert set(resolve_suite("broad")) == set(TASKS) - {"MassiveIntentClassification-local"}
     # the presets' suites are the ones the notebooks score: one table, no second meaning of "cpu"
-    assert resolve_suite("cpu") == PRESETS["cpu"]["suite"] and resolve_suite("smoke") == PRESETS["smoke"]["suite"]
+    assert resolve_suite("cpu") == PRESETS["cpu"].suite and resolve_suite("smoke") == PRESETS["smoke"].suite
     assert len(resolve_suite("smoke")) <= 3
     with pytest.raises(KeyError, match="unknown task"):
         resolve_suite(["STS99"])

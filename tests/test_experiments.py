@@ -1,4 +1,5 @@
 """instructor_lib.workbench.experiments: the hand-checkable pieces behind the research notebooks."""
+import dataclasses
 import math
 import json
 import types
@@ -9,13 +10,17 @@ import pytest
 import torch
 from transformers import BertModel, T5EncoderModel
 
-from instructor_lib import training
+from instructor_lib import presets, training
 from instructor_lib.workbench import experiments
+from instructor_lib.workbench.experiments import (compare, configs, data_ablation, main_effect, mixture, paraphrases,
+                                                  runs, scale_pilot, sizes)
 from instructor_lib.data import MediDataset
 from instructor_lib.model import Instructor
 from instructor_lib.presets import PRESETS
 from instructor_lib.provenance import config_hash
 from instructor_lib.tiny import tiny_bert, tiny_t5
+
+from helpers import make_records
 
 
 def test_relative_gain_by_hand():
@@ -63,7 +68,7 @@ def test_experiment_config_hash_names_the_run():
     full, ablated, cut = (experiments.experiment_config("smoke", "full"), experiments.experiment_config("smoke", "no_superni"),
                           experiments.experiment_config("smoke", "full", layers=1))
     assert full["train"] == {**training.TrainConfig(**full["train"]).__dict__}  # a valid TrainConfig
-    assert full["train"]["steps"] == PRESETS["smoke"]["train"]["steps"] and full["train"]["model"] == "tiny-bert"
+    assert full["train"]["steps"] == PRESETS["smoke"].train.steps and full["train"]["model"] == "tiny-bert"
     names = {experiments.run_dir_for(config, "/runs").name for config in (full, ablated, cut)}
     assert names == {f"smoke-full-s1-{config_hash(full)}", f"smoke-no_superni-s1-{config_hash(ablated)}",
                      f"smoke-full-L1-s1-{config_hash(cut)}"}
@@ -72,6 +77,41 @@ def test_experiment_config_hash_names_the_run():
     assert experiments.experiment_config("smoke", "symmetric_only:none")["train"]["name"] == "smoke-symmetric_only-none-s1"
     with pytest.raises(ValueError, match="preset must be one of"):
         experiments.experiment_config("huge")
+
+
+# Written down from the code before the presets became dataclasses (and before experiments.py was split): the
+# cached runs of `make reproduce` and every report's recorded settings are found by these hashes.
+RECORDED_HASHES = {  # preset: main-table run, figures' run, settings(), medi_settings(), train.preset()
+    "smoke": ("smoke-full-s1-d9bc761225ed0db7", "smoke-full-s1-d9bc761225ed0db7", "2e3a330ae000ec8b", "99d8e70fab0632d8",
+              "47b4aec26c32b59b"),
+    "cpu": ("cpu-full-s1-b93eefb842037c27", "cpu-full-figures-s1-6bc0bf56884a753f", "8bde072615408dc9", "88831886245701fe",
+            "4c070eb860b46b20"),
+    "paper": ("paper-full-s1-081298a7ca55f339", "paper-full-s1-081298a7ca55f339", "84f956f3cff883bb", "82a1a1080c8199d8",
+              "5221fc284c6be557"),
+}
+
+
+@pytest.mark.parametrize("name", list(RECORDED_HASHES))
+def test_run_names_and_settings_hash_as_recorded(name):
+    main, figure = experiments.experiment_config(name, seed=1), experiments.experiment_config(name, seed=1, figure=True)
+    assert (experiments.run_dir_for(main, "/runs").name, experiments.run_dir_for(figure, "/runs").name,
+            config_hash(experiments.settings(name)), config_hash(dataclasses.asdict(presets.medi_settings(name))),
+            config_hash(dataclasses.asdict(training.preset(name)))) == RECORDED_HASHES[name]
+
+
+def test_a_size_a_pilot_candidate_a_variant_and_a_depth_name_their_runs_as_recorded():
+    configs_ = [experiments.experiment_config("cpu", seed=2, size="all-mpnet-base-v2 (110M)", figure=True),
+                experiments.experiment_config("cpu", seed=3, scale="40 steps, lr 1e-4"),
+                experiments.experiment_config("cpu", "symmetric_only:none", seed=2, figure=True),
+                experiments.experiment_config("cpu", layers=2, figure=True)]
+    assert [experiments.run_dir_for(config, "/runs").name for config in configs_] == [
+        "cpu-full-figures-all-mpnet-base-v2-s2-59549605c46f6054", "cpu-full-40-steps-lr-1e-4-s3-2d757f92e302374a",
+        "cpu-symmetric_only-none-figures-s2-329064ded6221a0d", "cpu-full-L2-figures-s1-6163e02bd7140621"]
+
+
+def test_a_training_field_a_preset_leaves_unset_keeps_the_train_config_default():
+    assert "lr" not in presets.PRESETS["paper"].train.config_fields()  # the paper preset states no lr
+    assert training.preset("paper").lr == training.TrainConfig().lr and training.preset("cpu").lr == presets.PRESETS["cpu"].train.lr
 
 
 def test_two_seeds_give_two_runs_and_one_seed_the_same_run_twice(tmp_path):
@@ -89,7 +129,7 @@ def test_two_seeds_give_two_runs_and_one_seed_the_same_run_twice(tmp_path):
 
 def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
     first = experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
-    assert experiments.depth(first.model) == 1 and first.summary["steps"] == PRESETS["smoke"]["train"]["steps"]
+    assert experiments.depth(first.model) == 1 and first.summary["steps"] == PRESETS["smoke"].train.steps
     records = experiments.build_mixture("smoke").records
     config = {**experiments.experiment_config("smoke", layers=1), "data_sha256": MediDataset(records).sha256()}
     assert first.run_dir == experiments.run_dir_for(config, tmp_path)
@@ -113,10 +153,50 @@ def test_trained_model_trains_once_per_config_hash(tmp_path, monkeypatch):
         torch.testing.assert_close(again.model.state_dict()[name], tensor, rtol=0, atol=0)
     with pytest.raises(AssertionError, match="trained again"):  # another config is another run
         experiments.trained_model("smoke", layers=2, runs_dir=tmp_path)
-    changed = types.SimpleNamespace(records=records[:-1])  # another mixture (e.g. a MEDI code change) is another run
-    monkeypatch.setattr(experiments, "build_mixture", lambda preset, variant: changed)
+    changed = MediDataset(records[:-1]).sha256()  # another mixture (e.g. a MEDI code change) is another run
+    monkeypatch.setattr(runs, "mixture_sha256", lambda preset, variant: changed)
     with pytest.raises(AssertionError, match="trained again"):
         experiments.trained_model("smoke", layers=1, runs_dir=tmp_path)
+
+
+@pytest.fixture
+def empty_mixture_cache():
+    """The process's mixture caches emptied before and after (a test's fake mixture never reaches another test)."""
+    def empty():
+        mixture.training_records.cache_clear()
+        mixture.mixture_sha256.cache_clear()
+
+    empty()
+    yield
+    empty()
+
+
+def test_a_mixture_is_built_and_hashed_once_per_preset_and_variant(monkeypatch, empty_mixture_cache):
+    built, hashed = [], []
+    records = {variant: make_records(per_task=4, seed=seed) for seed, variant in enumerate(("full", "no_superni"))}
+    monkeypatch.setattr(mixture, "build_medi", lambda preset, variant: built.append(variant) or types.SimpleNamespace(
+        records=records[variant]))
+    monkeypatch.setattr(mixture, "MediDataset", lambda records_: hashed.append(1) or MediDataset(records_))
+    for variant in ("full", "full", "no_superni", "no_superni", "full"):  # the main table asks twice per seed
+        assert mixture.mixture_sha256("smoke", variant) == MediDataset(records[variant]).sha256()
+    assert built == ["full", "no_superni"] and len(hashed) == 2
+    assert mixture.training_records("smoke", "no_superni") is records["no_superni"] and len(built) == 2  # the last one kept
+
+
+def replace_preset(monkeypatch, name: str, **fields):
+    """Preset `name` with some fields replaced, for one test."""
+    monkeypatch.setitem(presets.PRESETS, name, dataclasses.replace(presets.PRESETS[name], **fields))
+
+
+EXPERIMENT_MODULES = (compare, main_effect, scale_pilot, data_ablation, paraphrases, sizes)
+
+
+def replace(monkeypatch, **fakes):
+    """Replace training, scoring or counting in every experiment module that looks the name up."""
+    for module in EXPERIMENT_MODULES:
+        for name, fake in fakes.items():
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, fake)
 
 
 T_975_1 = 12.706204736174707  # Student t quantile 0.975 with 1 degree of freedom (tables; scipy.stats.t.ppf)
@@ -137,11 +217,9 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
-        return experiments.TrainedModel(f"{experiments._check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
+        return experiments.TrainedModel(f"{configs.check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "trained_model", fake_trained)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
+    replace(monkeypatch, scores=fake_scores, trained_model=fake_trained, base_model=lambda *args, **kwargs: "base")
 
 
 def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_interval(monkeypatch):
@@ -182,9 +260,9 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
 def test_the_main_table_runs_the_main_seeds_and_the_figures_the_preset_seeds(monkeypatch):
     """The main effect may take more seeds than the figures; every preset's figure seeds are among them (so the
     figures' full-mixture runs are the main table's where both train at one scale)."""
-    for name in experiments.presets.NAMES:
+    for name in presets.NAMES:
         assert set(experiments.seeds(name)) <= set(experiments.seeds(name, main=True)), name
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "main_seeds", (1, 2, 3))
+    replace_preset(monkeypatch, "smoke", main_seeds=(1, 2, 3))
     _stub_runs(monkeypatch, {"full": {1: {"STS": 50.0}, 2: {"STS": 52.0}, 3: {"STS": 57.0}},
                              "no_superni": {1: {"STS": 49.0}, 2: {"STS": 51.0}}}, {"STS": 40.0})
     table = experiments.main_table("smoke")
@@ -240,7 +318,8 @@ def test_the_notebook_model_never_trains_and_says_when_it_shows_the_backbone(tmp
 
     monkeypatch.setenv("INSTRUCTOR_RUNS_DIR", str(tmp_path))
     monkeypatch.setattr(training, "train", forbidden)
-    monkeypatch.setattr(experiments, "build_mixture", forbidden)
+    monkeypatch.setattr(runs, "mixture_sha256", forbidden)
+    monkeypatch.setattr(runs, "training_records", forbidden)
     shown = experiments.notebook_model("", "cpu")
     assert "No finished cpu training run" in capsys.readouterr().out
     backbone = experiments.base_model("cpu").state_dict()
@@ -266,32 +345,22 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     """Gains (average) small: 2, 4; large: 5, 9 -> large minus small per seed 3, 5: mean 4, se 1 (by hand)."""
     backbone = {"small": 50.0, "large": 60.0}
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"large": {}, "small": {}})
-    monkeypatch.setattr(experiments, "base_model", lambda preset, seed=None, size=None: ("base", size))
-    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel(
-        (size, seed), {}, None, {}))
-    monkeypatch.setattr(experiments, "parameter_count", lambda model: {"small": 10, "large": 100}[model[0]])
+    replace_preset(monkeypatch, "smoke", sizes={"large": {}, "small": {}})
+    replace(monkeypatch, base_model=lambda preset, seed=None, size=None: ("base", size),
+            trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel((size, seed), {}, None, {}),
+            parameter_count=lambda model: {"small": 10, "large": 100}[model[0]])
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         value = backbone[model[1]] if model[0] == "base" else finetuned[model]
         return {"categories": {"STS": value}, "average": value}
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
+    replace(monkeypatch, scores=fake_scores)
     result = experiments.model_sizes("smoke")
     assert list(result.frame.index) == ["small", "large"]  # ordered by parameters, not by the table
     assert result.metrics["gain"]["large"]["mean"] == pytest.approx(7.0)
     claim = result.metrics["claims"][0]
     assert claim["ours"] == pytest.approx(4.0)
     assert (claim["ci_low"], claim["ci_high"]) == pytest.approx((4 - T_975_1, 4 + T_975_1))
-
-
-def test_seeds_for_half_width_solve_the_t_interval_for_n():
-    # gains 1 and 3: sd sqrt 2; 0.3 points needs t(0.975, n-1) sqrt(2 / n) <= 0.3: n = 88 (t = 1.988, 0.2997)
-    plan = experiments.seeds_for_half_width([1.0, 3.0], 0.3)
-    assert plan["sd"] == pytest.approx(math.sqrt(2)) and plan["half_width"] == pytest.approx(T_975_1)
-    assert plan["seeds"] == 88
-    assert experiments.seeds_for_half_width([2.0, 2.0, 2.0], 0.3)["seeds"] == 2  # no spread: any n >= 2
-    assert experiments.seeds_for_half_width([5.0], 0.3)["seeds"] is None  # one seed: the spread is unknown
 
 
 def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_the_preset_run():
@@ -301,20 +370,20 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
     assert same == preset_run
     assert shorter["train"]["steps"] == 5 and shorter["train"]["name"] == "smoke-full-5-steps-s1"
     assert {**shorter["train"], "steps": 10, "name": "smoke-full-s1"} == preset_run["train"]  # nothing else changes
-    assert experiments._slug("40 steps, lr 1e-4") == "-40-steps-lr-1e-4"  # one dash per gap, none at the ends
-    assert experiments._slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and experiments._slug(None) == ""
+    assert configs.slug("40 steps, lr 1e-4") == "-40-steps-lr-1e-4"  # one dash per gap, none at the ends
+    assert configs.slug("all-mpnet-base-v2 (110M)") == "-all-mpnet-base-v2" and configs.slug(None) == ""
     with pytest.raises(ValueError, match="scale must be one of 5 steps, 10 steps"):
         experiments.experiment_config("smoke", scale="1 step")
 
 
 def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_scale():
     main, figure = experiments.experiment_config("cpu", seed=2), experiments.experiment_config("cpu", seed=2, figure=True)
-    assert main["train"]["steps"] == PRESETS["cpu"]["train"]["steps"] and main["train"]["name"] == "cpu-full-s2"
-    assert figure["train"]["steps"] == PRESETS["cpu"]["figures"]["steps"] != main["train"]["steps"]
+    assert main["train"]["steps"] == PRESETS["cpu"].train.steps and main["train"]["name"] == "cpu-full-s2"
+    assert figure["train"]["steps"] == PRESETS["cpu"].figures["steps"] != main["train"]["steps"]
     assert figure["train"]["name"] == "cpu-full-figures-s2"
     assert {**figure["train"], "steps": main["train"]["steps"], "name": "cpu-full-s2"} == main["train"]  # nothing else
     # Fig. 6: the MiniLM size changes nothing beyond the figures' scale, so it is the figures' full run; mpnet is not
-    sizes = list(PRESETS["cpu"]["sizes"])
+    sizes = list(PRESETS["cpu"].sizes)
     assert experiments.experiment_config("cpu", seed=2, size=sizes[0], figure=True) == figure
     mpnet = experiments.experiment_config("cpu", seed=2, size=sizes[1], figure=True)["train"]
     assert mpnet["name"] == "cpu-full-figures-all-mpnet-base-v2-s2" and mpnet["steps"] == figure["train"]["steps"]
@@ -333,12 +402,9 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         return {"categories": {"STS": 50.0}, "average": 50.0}
 
-    monkeypatch.setattr(experiments, "trained_model", fake_trained)
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
-    monkeypatch.setattr(experiments, "parameter_count", lambda model: 1)
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "sizes", {"one": {}})
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "figures", {"steps": 5})
+    replace(monkeypatch, trained_model=fake_trained, scores=fake_scores, base_model=lambda *args, **kwargs: "base",
+            parameter_count=lambda model: 1)
+    replace_preset(monkeypatch, "smoke", sizes={"one": {}}, figures={"steps": 5})
     for figure in (lambda: experiments.ablation("smoke", "no_superni"), lambda: experiments.instructions_by_data("smoke"),
                    lambda: experiments.instruction_detail("smoke"), lambda: experiments.model_sizes("smoke")):
         requested.clear()
@@ -352,8 +418,8 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
 def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrowest_interval(monkeypatch, tmp_path):
     """Average gains per seed (1, 2): "short" 1 and 5 (mean 3, sd 2 sqrt 2, half-width 2 t), "long" 3 and 4
     (mean 3.5, sd sqrt(1/2), half-width t / 2): the rule picks "long" (by hand)."""
-    monkeypatch.setitem(experiments.presets.PRESETS["smoke"], "pilot",
-                        {"seeds": (1, 2), "candidates": {"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}})
+    replace_preset(monkeypatch, "smoke", pilot=presets.PilotSettings(
+        seeds=(1, 2), candidates={"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}))
     gains = {("short", 1): 1.0, ("short", 2): 5.0, ("long", 1): 3.0, ("long", 2): 4.0}
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -365,10 +431,9 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
         return {"categories": {"STS": value}, "average": value,
                 "bootstrap": {row: {"replicates": (value + spread).tolist()} for row in ("STS", "Average")}}
 
-    monkeypatch.setattr(experiments, "scores", fake_scores)
-    monkeypatch.setattr(experiments, "base_model", lambda *args, **kwargs: "base")
-    monkeypatch.setattr(experiments, "trained_model", lambda preset, seed=None, scale=None: experiments.TrainedModel(
-        (scale, seed), {"train": {"batch_size": 16}}, run_dir, {}))
+    replace(monkeypatch, scores=fake_scores, base_model=lambda *args, **kwargs: "base",
+            trained_model=lambda preset, seed=None, scale=None: experiments.TrainedModel(
+                (scale, seed), {"train": {"batch_size": 16}}, run_dir, {}))
     result = experiments.pilot("smoke")
     short, long = result.metrics["candidates"]["short"], result.metrics["candidates"]["long"]
     assert (short["gain"], short["half-width"]) == pytest.approx((3.0, 2 * T_975_1))

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 import torch
 
-from instructor_lib import config as config_module, files
+from instructor_lib import config as config_module, files, training
 from instructor_lib.workbench import experiments, widgets
+from instructor_lib.workbench.experiments import compare, runs, sizes
 from instructor_lib.workbench.reporting import layout, run
 from instructor_lib.workbench.reporting.__main__ import main as reporting_main
 from instructor_lib.evaluation import evaluate
@@ -146,8 +147,10 @@ def test_4_a_bad_variant_fails_before_any_training(monkeypatch):
     def no_work(*args, **kwargs):
         raise AssertionError("trained or built a mixture before checking the parameters")
 
-    monkeypatch.setattr(experiments, "trained_model", no_work)
-    monkeypatch.setattr(experiments, "build_mixture", no_work)
+    for module in (compare, sizes):  # where the ablation and the scaling look training up
+        monkeypatch.setattr(module, "trained_model", no_work)
+    monkeypatch.setattr(runs, "mixture_sha256", no_work)
+    monkeypatch.setattr(runs, "training_records", no_work)
     for call in (lambda: experiments.ablation("smoke", "bogus"), lambda: experiments.settings("smoke", variant="bogus"),
                  lambda: experiments.experiment_config("smoke", "bogus"), lambda: experiments.scaling("smoke", [0]),
                  lambda: experiments.experiment_config("smoke", "symmetric_only:verbose")):

@@ -69,7 +69,7 @@ def test_caps_are_proportional_to_reference_sizes():
     assert cap_for(500, 0.0001) == 1                  # never zero
     assert cap_for(87_599, 0.001, min_cap=64) == 88 and cap_for(500, 0.0001, min_cap=64) == 64  # a floor only
     assert set(REFERENCE_SIZES) == set(EMBEDDING_SOURCES)
-    assert preset_settings(0.01)["scale"] == 0.01 and preset_settings(0.01)["miner"] == "default"  # a float scale: cpu settings
+    assert preset_settings(0.01).scale == 0.01 and preset_settings(0.01).miner == "default"  # a float scale: cpu settings
     with pytest.raises(ValueError, match="scale must be in"):
         preset_settings(2.0)
     with pytest.raises(ValueError, match="preset must be one of"):
@@ -103,7 +103,7 @@ def test_every_dataset_of_a_preset_fills_a_training_batch(name):
     from instructor_lib import training
 
     batch_size, medi = training.preset(name).batch_size, medi_settings(name)
-    assert all(cap_for(size, medi["scale"], medi["min_cap"]) >= batch_size for size in [1, *REFERENCE_SIZES.values()])
+    assert all(cap_for(size, medi.scale, medi.min_cap) >= batch_size for size in [1, *REFERENCE_SIZES.values()])
 
 
 # ------------------------------------------------------------------------------------------- building

@@ -12,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from plotly.offline import get_plotlyjs
 
+from instructor_lib import presets
 from instructor_lib.workbench import experiments, viz, widgets
 from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
 from instructor_lib.workbench.reporting import progress as report_progress, record as report_record
@@ -189,7 +190,7 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
 def test_the_pilot_report_recomputes_from_its_per_seed_gains(smoke_reports):
     reports, _, _ = smoke_reports
     pilot = metrics_of(reports, "pilot")["metrics"]
-    assert list(pilot["candidates"]) == list(experiments.presets.PRESETS["smoke"]["pilot"]["candidates"])
+    assert list(pilot["candidates"]) == list(presets.PRESETS["smoke"].pilot.candidates)
     for label, row in pilot["candidates"].items():
         gains = [per_seed["Average"] for per_seed in pilot["gain_per_seed"][label].values()]
         assert len(gains) == 2 and row["gain"] == pytest.approx(sum(gains) / 2)

@@ -8,11 +8,13 @@ import pytest
 from scipy import stats as scipy_stats
 
 from instructor_lib.stats import (Interval, bootstrap_interval, claim_record, noise_floor_gap, paired_bootstrap_interval,
-                                  paired_difference, read_claims, t_interval, verdict, write_claims)
+                                  paired_difference, paired_replicate_sd, read_claims, replicate_sd, seeds_for_half_width,
+                                  t_interval, verdict, write_claims)
 
 # Student t quantile 0.975 with 2 degrees of freedom. Two degrees of freedom have a closed form,
 # t_p = (2p - 1) / sqrt(2p(1 - p)) = 0.95 / sqrt(0.04875) = 4.30265272974946 (tables print 4.303).
 T_975_2 = 0.95 / math.sqrt(2 * 0.975 * 0.025)
+T_975_1 = 12.706204736174707  # Student t quantile 0.975 with 1 degree of freedom (tables; scipy.stats.t.ppf)
 D2_FIVE = 2.326  # expected range of 5 independent standard normals (control-chart constant d2, n=5)
 D3_FIVE = 0.864  # standard deviation of that range (control-chart constant d3, n=5)
 
@@ -62,6 +64,28 @@ def test_paired_difference_is_the_t_interval_of_differences_and_narrower_on_corr
 def test_paired_difference_names_both_lengths():
     with pytest.raises(ValueError, match="a has 3 values, b has 2"):
         paired_difference([1, 2, 3], [1, 2])
+
+
+def test_an_interval_as_a_metrics_entry():
+    assert t_interval([1.0, 3.0]).as_dict() == pytest.approx({"mean": 2.0, "low": 2.0 - T_975_1, "high": 2.0 + T_975_1, "n": 2})
+    assert math.isnan(t_interval([1.0]).as_dict()["low"])  # undefined bounds stay nan
+
+
+def test_seeds_for_half_width_solve_the_t_interval_for_n():
+    # values 1 and 3: sd sqrt 2; 0.3 points needs t(0.975, n-1) sqrt(2 / n) <= 0.3: n = 88 (t = 1.988, 0.2997)
+    plan = seeds_for_half_width([1.0, 3.0], 0.3)
+    assert plan["sd"] == pytest.approx(math.sqrt(2)) and plan["half_width"] == pytest.approx(T_975_1)
+    assert plan["seeds"] == 88 and plan["target"] == 0.3
+    assert seeds_for_half_width([2.0, 2.0, 2.0], 0.3)["seeds"] == 2  # no spread: any n >= 2
+    assert seeds_for_half_width([5.0], 0.3) == {"target": 0.3, "sd": None, "half_width": None, "seeds": None}
+
+
+def test_replicate_sds_average_over_seeds_and_pair_the_replicates():
+    # seed 1: replicates 1, 2, 3 (sd 1); seed 2: 2, 4, 6 (sd 2): mean 1.5
+    assert replicate_sd([[1.0, 2.0, 3.0], np.array([2.0, 4.0, 6.0])]) == pytest.approx(1.5)
+    # a - b per seed: (0, 0, 0) sd 0 and (1, 0, -1) sd 1: mean 0.5; unpaired, b's own spread would count too
+    a, b = [[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]], [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]
+    assert paired_replicate_sd(a, b) == pytest.approx(0.5)
 
 
 def test_bootstrap_is_deterministic_per_seed():

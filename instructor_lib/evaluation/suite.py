@@ -264,7 +264,7 @@ BROAD = {  # every local category, wider than the cpu preset's suite: one MiniLM
 }
 # Named suites: the smoke and cpu presets' own (`instructor_lib.presets`), the broad one, and every task in full.
 SUITES: dict[str, dict[str, Subsample]] = {
-    "smoke": PRESETS["smoke"]["suite"], "cpu": PRESETS["cpu"]["suite"], "broad": BROAD,
+    "smoke": PRESETS["smoke"].suite, "cpu": PRESETS["cpu"].suite, "broad": BROAD,
     "exact": {name: FULL for name in EXACT_TASKS},
     "full": {name: FULL for name in TASKS},
 }

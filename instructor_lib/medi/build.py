@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     variant = canonical_variant(variant)
     settings = preset_settings(preset_or_scale)
     if superni_tasks is not None:
-        settings["superni_tasks"] = superni_tasks
+        settings = dataclasses.replace(settings, superni_tasks=superni_tasks)
     root = resolve_data_dir(data_dir)
     train_dir = root / "train"
     suite = sorted(p.name for p in (root / "eval").iterdir() if p.is_dir()) if eval_tasks is None and (root / "eval").is_dir() \
@@ -117,15 +118,15 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     miner = _miner(model, settings)
     fingerprint = miner.fingerprint()
     # the mined pairs (and so the records) depend on the precision: "auto" is resolved and recorded
-    settings["precision"] = resolve_precision(settings["precision"], next(miner.parameters()).device)
+    settings = dataclasses.replace(settings, precision=resolve_precision(settings.precision, next(miner.parameters()).device))
     started = time.time()
 
     excluded = leaky_sources(suite)
     datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and in_selection(name, selection)]
     manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
-    tasks = select_superni(manifest, settings["superni_tasks"], suite, excluded,
-                           max(SUPERNI_MIN_INSTANCES, settings["min_cap"]),
-                           settings["max_definition_chars"]) if in_selection("superni", selection) else []
+    tasks = select_superni(manifest, settings.superni_tasks, suite, excluded,
+                           max(SUPERNI_MIN_INSTANCES, settings.min_cap),
+                           settings.max_definition_chars) if in_selection("superni", selection) else []
 
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
     # the leakage guard acts while sampling: a pair holding an evaluation test text is skipped and the next one
@@ -133,10 +134,10 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     index = overlap_index(root / "eval", suite) if drop_eval_overlap else None
     plans = [plan_embedding(name, train_dir, settings, level, seed, index) for name in datasets]
     task_paths = superni_task_paths(train_dir)
-    plans += [plan_superni(task_paths[name], cap_for(SUPERNI_TASK_SIZE, settings["scale"], settings["min_cap"]),
+    plans += [plan_superni(task_paths[name], cap_for(SUPERNI_TASK_SIZE, settings.scale, settings.min_cap),
                            settings, level, seed, index) for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
     embeddings = iter(embed_many(miner, [texts for to_embed, *_ in plans for texts in to_embed], cache_dir,
-                                 settings["precision"], fingerprint=fingerprint, show_progress_bar=show))
+                                 settings.precision, fingerprint=fingerprint, show_progress_bar=show))
     records, skipped, rows, files = [], [], [], set()
     for to_embed, finish, leaky in plans:
         new, row, used = finish([next(embeddings) for _ in to_embed])
@@ -147,7 +148,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
     overlap, _ = eval_overlap(skipped + records, root / "eval", suite)  # what the guard skipped, or let through
     stats = pd.DataFrame(rows)
-    config = {"preset": preset_or_scale, **settings, "variant": variant, "level": level, "seed": seed,
+    config = {"preset": preset_or_scale, **dataclasses.asdict(settings), "variant": variant, "level": level, "seed": seed,
               "eval_tasks": suite, "drop_eval_overlap": drop_eval_overlap, "miner": getattr(miner, "name_or_path", None),
               "miner_fingerprint": fingerprint}
     hashes = {str(path.relative_to(root)) if path.is_relative_to(root) else str(path): sha256_file(path) for path in sorted(files)}
@@ -158,7 +159,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     return result
 
 
-def preset_settings(preset_or_scale) -> dict:
+def preset_settings(preset_or_scale) -> presets.MediSettings:
     """The MEDI settings of a preset name, or the cpu preset's with a float `scale` in (0, 1]."""
     if isinstance(preset_or_scale, str):
         if preset_or_scale not in presets.PRESETS:
@@ -167,7 +168,7 @@ def preset_settings(preset_or_scale) -> dict:
     scale = float(preset_or_scale)
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    return {**presets.medi_settings("cpu"), "scale": scale}
+    return dataclasses.replace(presets.medi_settings("cpu"), scale=scale)
 
 
 def _miner(model, settings):
@@ -175,15 +176,15 @@ def _miner(model, settings):
     cut to the preset's `max_tokens`)."""
     if model is not None:
         return model
-    if settings["miner"] == "tiny":
+    if settings.miner == "tiny":
         from ..tiny import tiny_bert
 
-        return tiny_bert(seed=0, max_seq_length=settings["max_tokens"] or 128)
+        return tiny_bert(seed=0, max_seq_length=settings.max_tokens or 128)
     from ..model import Instructor
 
     miner = Instructor.from_pretrained(None)
-    if settings["max_tokens"]:
-        miner.max_seq_length = min(miner.max_seq_length, settings["max_tokens"])
+    if settings.max_tokens:
+        miner.max_seq_length = min(miner.max_seq_length, settings.max_tokens)
     return miner
 
 

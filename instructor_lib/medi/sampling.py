@@ -39,7 +39,7 @@ def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
 def _pool_size(cap: int, available: int, settings: dict) -> int:
     """Candidates drawn for a sample of `cap`: `pool_factor` times it (at least `min_pool`), so negatives are
     mined among more documents than the sample holds."""
-    return min(available, max(cap * settings["pool_factor"], settings["min_pool"], cap))
+    return min(available, max(cap * settings.pool_factor, settings.min_pool, cap))
 
 
 def plan_embedding(name, train_dir, settings, level, seed, index=None):
@@ -51,7 +51,7 @@ def plan_embedding(name, train_dir, settings, level, seed, index=None):
     lists `embed_many` embeds (and caches) one by one.
     """
     data = read_source(name, train_dir)
-    cap = cap_for(REFERENCE_SIZES[name], settings["scale"], settings["min_cap"])
+    cap = cap_for(REFERENCE_SIZES[name], settings.scale, settings.min_cap)
     order = _rng(seed, name).permutation(len(data.pairs))
     pool, leaking = clean_prefix((data.pairs[i] for i in order), _pool_size(cap, len(data.pairs), settings),
                                  lambda pair: (pair.query, pair.pos, pair.neg), index)

@@ -121,4 +121,4 @@ def _check_fields(config: TrainConfig) -> None:
 
 def preset(name: str, /, **overrides) -> TrainConfig:
     """The training config of a preset (`smoke`, `cpu`, `paper`: `instructor_lib.presets`), some fields replaced."""
-    return TrainConfig(**{**presets.preset(name)["train"], **overrides})
+    return TrainConfig(**{**presets.preset(name).train.config_fields(), **overrides})

@@ -95,13 +95,13 @@ def settings(preset: str = "cpu", task: str = "EmotionClassification", labels: s
     hash does not depend on where the data lives) and the instruction used.
     `model_path` is only recorded here (load it with `instructor_lib.workbench.experiments.notebook_model`).
     """
-    sizes = presets.preset(preset)["viz"]  # what the preset draws where a setting is left at 0 or ""
-    chosen_methods = [name.strip() for name in (methods or sizes["methods"]).split(",") if name.strip()]
+    sizes = presets.preset(preset).viz  # what the preset draws where a setting is left at 0 or ""
+    chosen_methods = [name.strip() for name in (methods or sizes.methods).split(",") if name.strip()]
     bad = [name for name in chosen_methods if name not in METHODS]
     if bad or not chosen_methods:
         raise ValueError(f"methods must be a comma-separated subset of {METHODS}, got {methods!r}")
-    return {"preset": preset, "task": task, "labels": labels, "max_labels": sizes["max_labels"],
-            "per_label": per_label or sizes["per_label"], "instruction_set": instruction_set,
+    return {"preset": preset, "task": task, "labels": labels, "max_labels": sizes.max_labels,
+            "per_label": per_label or sizes.per_label, "instruction_set": instruction_set,
             "instruction": task_instruction(task, instruction_set, data_dir), "methods": chosen_methods,
             "seed": seed, "model_path": model_path,
             "data_file": str(task_file(task, "test", data_dir).relative_to(resolve_data_dir(data_dir)))}

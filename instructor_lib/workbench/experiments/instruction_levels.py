@@ -1,0 +1,24 @@
+"""Paper Fig. 5: how much the detail of the training instructions matters."""
+from __future__ import annotations
+
+from ... import presets
+from .compare import ScoreComparison, claim, paired, seed_scores, with_intervals
+from .configs import figure_steps, seeds
+
+FIG5_LEVELS = {"N/A": "no_instructions", "tag": "tag", "simple": "simple", "detailed": "full"}
+
+
+def instruction_detail(preset: str = "cpu") -> ScoreComparison:
+    """Paper Fig. 5: full MEDI trained with no instructions (N/A), dataset tags, simple (a word or two) and
+    detailed instructions, each once per seed, on the ablation suite. Claims: each step of detail helps."""
+    suite = presets.preset(preset).ablation_suite
+    runs = {label: seed_scores(preset, variant, suite) for label, variant in FIG5_LEVELS.items()}
+    averages = {"average": {seed: {label: runs[label][seed]["Average"] for label in FIG5_LEVELS} for seed in seeds(preset)}}
+    frame = with_intervals(averages, list(FIG5_LEVELS))
+    labels = list(FIG5_LEVELS)
+    claims = [claim(f"Fig. 5: {finer} minus {coarser} instructions (average)", f"{finer} > {coarser}",
+                    paired(averages["average"], averages["average"], finer, coarser), 1, seeds(preset), figure_steps(preset))
+              for coarser, finer in zip(labels, labels[1:])]
+    metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "steps": figure_steps(preset), "average": dict(frame["average"]), "claims": claims,
+               "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
+    return ScoreComparison(frame, metrics)
