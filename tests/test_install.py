@@ -14,13 +14,10 @@ WORKBENCH_EXTRA = {"plotly": "plotly", "umap-learn": "umap", "jupyterlab": "jupy
                    "ipython": "IPython", "papermill": "papermill", "nbconvert": "nbconvert", "nbformat": "nbformat"}
 # What only the workbench may import: the extra's modules and the kernel client they bring (papermill's kernels).
 FORBIDDEN = frozenset(WORKBENCH_EXTRA.values()) | {"jupyter_client"}
-# The workbench floor: instructor_lib/workbench/, and its four modules while they still sit at the top level.
-WORKBENCH_TOP_LEVEL = {"viz", "widgets", "experiments", "reporting"}
 
 
 def in_workbench(module: str) -> bool:
-    top = module.split(".")[0]
-    return top == "workbench" or top in WORKBENCH_TOP_LEVEL
+    return module.split(".")[0] == "workbench"
 
 
 def imported_packages(source: str) -> set[str]:

@@ -25,7 +25,8 @@ from .instruction_levels import instruction_detail
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
 from .paraphrases import best_worst_gap, paraphrase_table, robustness
-from .runs import FINISHED, TrainedModel, base_model, finished_model, notebook_model, run_dir_for, trained_model
+from .runs import (FINISHED, TrainedModel, base_model, finished_model, notebook_model, run_dir_for, starting_model,
+                   trained_model)
 from .scale_pilot import pilot, pilot_settings
 from .sizes import model_sizes, scaling
 from .training_log import training_curves, training_figure, training_metrics
@@ -35,4 +36,4 @@ __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "base_mode
            "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
            "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
            "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "settings",
-           "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]
+           "starting_model", "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]
