@@ -33,7 +33,7 @@ browser:
 reproduce: $(STAMP) $(MPNET) browser
 	$(PY) -m instructor_lib.workbench.reporting --preset cpu
 
-pilot: $(STAMP) browser  # the scale pilot (README, "Scale"): run on demand, not by make reproduce
+pilot: $(STAMP) browser  # the scale pilot (docs/results.md, "Scale pilot"): run on demand, not by make reproduce
 	$(PY) -m instructor_lib.workbench.reporting --preset cpu --only pilot
 
 test: $(STAMP) browser
@@ -42,7 +42,7 @@ test: $(STAMP) browser
 test-slow: $(STAMP) $(MPNET) browser
 	$(PY) -m pytest -q -m slow
 
-data: $(STAMP)  # the data directory from its public sources (README, "Data"); make reproduce does it when none is found
+data: $(STAMP)  # the data directory from its public sources (docs/data.md); make reproduce does it when none is found
 	$(PY) -m instructor_lib.datadir fetch
 
 verify-data: $(STAMP)

@@ -36,7 +36,7 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     looked = ", ".join(f"{how}: {p}" for how, p in candidates)
     raise FileNotFoundError(
         f"No data directory found (looked at {looked}). Set INSTRUCTOR_DATA_DIR (or pass data_dir) to a folder "
-        "holding `train/` and `eval/`, or download one with `python -m instructor_lib.datadir fetch` (see README, 'Data')."
+        "holding `train/` and `eval/`, or download one with `python -m instructor_lib.datadir fetch` (see docs/data.md)."
     )
 
 

@@ -167,7 +167,7 @@ PRESETS: dict[str, Preset] = {
     # The miner runs float32, not `auto`: bf16 kernels differ between CPUs, and so would the mined mixture (the
     # pilot's bf16-mined MEDI differed from another CPU's in 69 of 4,352 records); it costs ~30 s more on AMX.
     # Steps 65: the scale pilot's choice among its fixed candidates on the Table 5/7/8 mixture (reports/pilot.html;
-    # README, "Scale pilot"; 40 on the earlier mixture).
+    # docs/results.md, "Scale pilot"; 40 on the earlier mixture).
     "cpu": Preset(
         notebook_model="trained",  # our instruction-finetuned all-MiniLM-L6-v2, when the train notebook made it
         medi=MediSettings(scale=0.002, superni_tasks=30, max_definition_chars=200, pool_factor=2, min_pool=16,
@@ -184,7 +184,7 @@ PRESETS: dict[str, Preset] = {
         # a step on a 2-core AVX-512 EPYC in bf16, the pilot's times; mpnet ~4.8x that) `make reproduce` would take
         # ~3.5 h against the issue's 120 minutes. The main table (5 seeds x 65 steps, ~35 min with its evaluations),
         # the figures' evaluations (~20 min), mpnet's training (~15 min) and the MEDI build leave ~30 min for the
-        # 27 MiniLM figure trainings: 10 steps each (README, "Budget"). Every figure configuration, the full-MEDI
+        # 27 MiniLM figure trainings: 10 steps each (docs/results.md, "Budget"). Every figure configuration, the full-MEDI
         # reference included, trains at this scale, so each figure compares like with like.
         figures={"steps": 10},
         bootstrap=200,

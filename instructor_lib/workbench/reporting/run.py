@@ -210,7 +210,7 @@ def _last_wall_time(run_record: Path) -> float | None:
 
 
 def data_or_fetch() -> bool:
-    """A fresh clone has no data directory: fetch the public one into the cache first (README, 'Data')."""
+    """A fresh clone has no data directory: fetch the public one into the cache first (docs/data.md)."""
     try:
         resolve_data_dir()
         return True
