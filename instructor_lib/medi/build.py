@@ -217,7 +217,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _preset(preset_or_scale) -> presets.MediSettings:
+def _preset(preset_or_scale) -> presets.MediBuildSettings:
     if isinstance(preset_or_scale, str):
         if preset_or_scale not in presets.PRESETS:
             raise ValueError(f"preset must be one of {sorted(presets.PRESETS)} or a float scale, got {preset_or_scale!r}")
@@ -263,7 +263,7 @@ def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
     return max(1, min_cap, math.ceil(scale * reference_size))
 
 
-def _pool_size(cap: int, available: int, settings: presets.MediSettings) -> int:
+def _pool_size(cap: int, available: int, settings: presets.MediBuildSettings) -> int:
     return min(available, max(cap * settings.pool_factor, settings.min_pool, cap))
 
 
