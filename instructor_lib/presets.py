@@ -1,10 +1,11 @@
 """The three presets, once: what `smoke`, `cpu` and `paper` mean for every stage of the workbench.
 
 Each preset (a frozen `Preset`) names its backbone and the model the notebooks show, the MEDI mixture
-(`MediSettings`), the training run (`TrainSettings`), the evaluation suites, the scale pilot (`PilotSettings`) and
-the sizes of the figures (`VizSettings`). The training batch size is stated once: MEDI keeps at least one batch
-of every dataset (`medi_settings`), because each batch comes from one dataset and a dataset's last partial batch
-is dropped (at the cpu scale a super-NI task would otherwise hold ~6 records and never train).
+(`MediSettings`), the training run (`TrainSettings`), the evaluation suites, the scale pilot (`PilotSettings`)
+and the sizes of the figures (`VizSettings`). The training batch size is stated once: MEDI keeps at least one
+batch of every dataset (`medi_settings`, a `MediBuildSettings`), because each batch comes from one dataset and a
+dataset's last partial batch is dropped (at the cpu scale a super-NI task would otherwise hold ~6 records and
+never train).
 
 `Subsample` (how much of an evaluation task a suite scores) lives here because the suites below are made of it.
 """
@@ -52,8 +53,7 @@ class MediSettings:
     super-NI tasks with a longer Definition are not chosen (None: no limit). pool_factor, min_pool: candidates
     embedded per dataset (pool_factor * cap, at least min_pool). miner: "tiny" (the random test BERT) or
     "default" (the default backbone). precision: the miner's. max_tokens: tokens the miner embeds per text
-    (None: the model's window). min_cap: records kept per dataset at least; None in the table: `medi_settings`
-    sets it to the preset's training batch size.
+    (None: the model's window).
     """
     scale: float
     superni_tasks: int
@@ -63,7 +63,13 @@ class MediSettings:
     miner: str
     precision: str
     max_tokens: int | None
-    min_cap: int | None = None
+
+
+@dataclass(frozen=True)
+class MediBuildSettings(MediSettings):
+    """What `build_medi` runs with (`medi_settings`): a preset's MediSettings and min_cap, the records kept per
+    dataset at least, which is the preset's training batch size."""
+    min_cap: int
 
 
 @dataclass(frozen=True)
@@ -250,7 +256,7 @@ def preset(name: str) -> Preset:
     return PRESETS[name]
 
 
-def medi_settings(name: str) -> MediSettings:
+def medi_settings(name: str) -> MediBuildSettings:
     """The MEDI settings of a preset, with its floor `min_cap` (records kept per dataset) = the batch size."""
     chosen = preset(name)
-    return dataclasses.replace(chosen.medi, min_cap=chosen.train.batch_size)
+    return MediBuildSettings(**dataclasses.asdict(chosen.medi), min_cap=chosen.train.batch_size)

@@ -159,7 +159,7 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
     return result
 
 
-def preset_settings(preset_or_scale) -> presets.MediSettings:
+def preset_settings(preset_or_scale) -> presets.MediBuildSettings:
     """The MEDI settings of a preset name, or the cpu preset's with a float `scale` in (0, 1]."""
     if isinstance(preset_or_scale, str):
         if preset_or_scale not in presets.PRESETS:

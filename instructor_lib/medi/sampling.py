@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import presets
 from ..instructions import SYMMETRIC, embedding_instructions, superni_instruction
 from .leakage import clean_prefix, leaky_superni_sources
 from .pairs import NONE, is_classification, mine_negatives, superni_pairs
@@ -36,7 +37,7 @@ def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
     return max(1, min_cap, math.ceil(scale * reference_size))
 
 
-def _pool_size(cap: int, available: int, settings: dict) -> int:
+def _pool_size(cap: int, available: int, settings: presets.MediBuildSettings) -> int:
     """Candidates drawn for a sample of `cap`: `pool_factor` times it (at least `min_pool`), so negatives are
     mined among more documents than the sample holds."""
     return min(available, max(cap * settings.pool_factor, settings.min_pool, cap))
