@@ -15,6 +15,7 @@ from instructor_lib.workbench import experiments
 from instructor_lib.workbench.experiments import (compare, configs, data_ablation, main_effect, mixture, paraphrases,
                                                   runs, scale_pilot, sizes)
 from instructor_lib.data import MediDataset
+from instructor_lib.medi import canonical_variant
 from instructor_lib.model import Instructor
 from instructor_lib.presets import PRESETS
 from instructor_lib.provenance import config_hash
@@ -217,7 +218,7 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
-        return experiments.TrainedModel(f"{configs.check_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
+        return experiments.TrainedModel(f"{canonical_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
 
     replace(monkeypatch, scores=fake_scores, trained_model=fake_trained, base_model=lambda *args, **kwargs: "base")
 

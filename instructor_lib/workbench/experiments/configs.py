@@ -12,11 +12,6 @@ from ... import presets, training
 from ...medi import canonical_variant
 
 
-def check_variant(variant: str) -> str:
-    """The variant's one name (`medi.canonical_variant`); an unknown variant is an error listing the forms."""
-    return canonical_variant(variant)
-
-
 def seeds(preset: str = "cpu", main: bool = False) -> tuple[int, ...]:
     """The training seeds of a preset: every trained configuration runs once per seed; the main table's
     (`main`: the finetuned model against its backbone) may run more, to pin the main effect down."""
@@ -33,7 +28,7 @@ def check_layers(layers) -> None:
 def check_parameters(preset: str = "cpu", variant: str = "full", layers=None) -> None:
     """Validate a notebook's parameters before any work: a bad one fails at once, not after training."""
     presets.preset(preset)
-    check_variant(variant)
+    canonical_variant(variant)  # an unknown variant is an error listing the forms
     for depth_ in layers if isinstance(layers, (list, tuple)) else [layers]:
         check_layers(depth_)
 
@@ -84,7 +79,7 @@ def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | 
     settings replace the preset's. An override equal to the settings it replaces names the run it equals.
     """
     check_parameters(preset, variant, layers)
-    variant = check_variant(variant)
+    variant = canonical_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
     name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "")
             + name_suffix(preset, size, scale, figure) + f"-s{seed}")

@@ -3,8 +3,9 @@ Fig. 3, the symmetric and asymmetric groups with and without instructions."""
 from __future__ import annotations
 
 from ... import presets
+from ...medi import canonical_variant
 from .compare import ScoreComparison, category_scores, claim, paired, scores, seed_scores, with_intervals
-from .configs import check_parameters, check_variant, figure_steps, seeds
+from .configs import check_parameters, figure_steps, seeds
 from .runs import base_model
 
 FIG3_SELECTIONS = {"symmetric only": "symmetric_only", "asymmetric only": "asymmetric_only", "both (full MEDI)": "full"}
@@ -14,7 +15,7 @@ def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreCompariso
     """One MEDI `variant` against the full mixture, both trained at the figures' scale with each of the preset's seeds and scored on
     the preset's ablation suite: means with 95% intervals, and the paired difference (variant minus full, same
     seeds) with its interval."""
-    variant = check_variant(variant)
+    variant = canonical_variant(variant)
     check_parameters(preset, variant)
     if variant == "full":
         raise ValueError("variant 'full' is the reference; choose another variant to compare with it")

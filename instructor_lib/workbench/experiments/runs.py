@@ -12,10 +12,11 @@ from pathlib import Path
 from ... import presets, tiny, training
 from ...config import runs_root
 from ...files import atomic_write_json, read_json
+from ...medi import canonical_variant
 from ...model import Instructor
 from ...provenance import config_hash
 from .backbones import truncate_layers
-from .configs import check_parameters, check_variant, experiment_config, overrides, seeds
+from .configs import check_parameters, experiment_config, overrides, seeds
 from .mixture import mixture_sha256, training_records
 
 FINISHED = "experiment.json"  # written into a run directory once its model is saved
@@ -51,7 +52,7 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
     trained again); a finished run is loaded, an interrupted one resumes.
     """
     check_parameters(preset, variant, layers)
-    variant = check_variant(variant)
+    variant = canonical_variant(variant)
     config = {**experiment_config(preset, variant, layers, seed, size, scale, figure), "data_sha256": mixture_sha256(preset, variant)}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
