@@ -166,6 +166,19 @@ def test_model_meta_carries_the_model_facts(model):
     assert encoder.mteb_model_meta.revision == trained.fingerprint() != before
 
 
+def test_a_given_fingerprint_spares_the_weight_hash_until_a_parameter_changes(monkeypatch):
+    """evaluate hashes the weights once and hands the fingerprint to each task's encoder."""
+    model = tiny_bert(seed=3)
+    fingerprint, calls = model.fingerprint(), []
+    real = type(model).fingerprint
+    monkeypatch.setattr(type(model), "fingerprint", lambda self: calls.append(1) or real(self))
+    encoder = InstructorEncoder(model, "none", fingerprint=fingerprint)
+    assert encoder.mteb_model_meta.revision == fingerprint and calls == []
+    with torch.no_grad():
+        next(model.parameters()).add_(1.0)
+    assert encoder.mteb_model_meta.revision == real(model) != fingerprint and calls == [1]
+
+
 def test_evaluate_matches_a_hand_computed_sts_score_and_caches(model, tmp_path, monkeypatch):
     results = evaluate(model, suite={"BIOSSES": Subsample(30)}, instructions="paper", output_dir=tmp_path / "out",
                        precision="float32", cache_dir=tmp_path / "cache")

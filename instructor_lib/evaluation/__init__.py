@@ -101,7 +101,7 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
             continue
         memo = {} if bootstrap else None  # this task's embeddings, for its bootstrap
         encoder = InstructorEncoder(model, instruction_set, precision=precision, batch_size=batch_size,
-                                    strict=strict_instructions, memo=memo)
+                                    strict=strict_instructions, memo=memo, fingerprint=fingerprint)
         entry, scores = run_task(encoder, suite_task, batch_size)
         entry["cache_key"] = key
         atomic_write_json(cache_file, entry)

@@ -50,11 +50,13 @@ class InstructorEncoder:
         memo: optional dict owned by the caller; when given, every embedding this encoder returns is also
             stored in it under (task name, side, text) (side as in `side_for`), so per-example statistics can
             be computed from it after mteb's run without encoding again (see `evaluation.bootstrap`).
+        fingerprint: `model.fingerprint()` when the caller has just computed it (`evaluate` builds one encoder per
+            task and hashes the weights once); it is still recomputed after a parameter changes.
     """
 
     def __init__(self, model: Instructor, instructions: InstructionSet | str | dict = "paper", *,
                  precision: str = "auto", batch_size: int | None = None, name: str | None = None,
-                 data_dir=None, strict: bool = False, memo: dict | None = None):
+                 data_dir=None, strict: bool = False, memo: dict | None = None, fingerprint: str | None = None):
         self.model = model
         self.instructions = get_instruction_set(instructions, data_dir)
         self.precision = resolve_precision(precision, next(model.parameters()).device)
@@ -65,7 +67,7 @@ class InstructorEncoder:
         self.strict = strict
         # (task, side) -> instruction generated from the task's metadata (the set did not hold the task)
         self.generated_instructions: dict[tuple[str, str], str] = {}
-        self._fingerprint: tuple[tuple, str] | None = None
+        self._fingerprint: tuple[tuple, str] | None = (self._weights_key(), fingerprint) if fingerprint else None
         self._memo = memo
 
     @property
@@ -80,10 +82,14 @@ class InstructorEncoder:
 
     def fingerprint(self) -> str:
         """`Instructor.fingerprint()`, recomputed only after a parameter changed (mteb reads the meta often)."""
-        key = tuple((p.data_ptr(), p._version) for p in self.model.parameters()) + (self.model.max_seq_length,)
+        key = self._weights_key()
         if self._fingerprint is None or self._fingerprint[0] != key:
             self._fingerprint = (key, self.model.fingerprint())
         return self._fingerprint[1]
+
+    def _weights_key(self) -> tuple:
+        """What changes when a parameter or the window changes: storage and in-place version of each parameter."""
+        return tuple((p.data_ptr(), p._version) for p in self.model.parameters()) + (self.model.max_seq_length,)
 
     def instruction_for(self, task_metadata, prompt_type=None) -> str:
         """The instruction of a task's side: from the instruction set, else generated from the task's metadata.
