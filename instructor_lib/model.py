@@ -16,7 +16,7 @@ import hashlib
 import inspect
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -179,15 +179,17 @@ class Instructor(nn.Module):
         return self.tokenizer(texts, add_special_tokens=True, truncation=True, max_length=self.max_seq_length)["input_ids"]
 
     def tokenize_chunks(self, pairs: Sequence[tuple[str, str]], chunk_size: int,
-                        longest_first: bool = False) -> list[tuple[list[int], dict[str, torch.Tensor]]]:
+                        longest_first: bool = False) -> Iterator[tuple[list[int], dict[str, torch.Tensor]]]:
         """`pairs` tokenized once, sorted by token length (shortest first, or longest) and cut into chunks of
         `chunk_size`, each padded only to its own longest text: `(rows, features)` per chunk, `rows` indexing
-        `pairs`, `features` ready for `forward`. Texts of similar length share a chunk, so little is padding."""
+        `pairs`, `features` ready for `forward`. Texts of similar length share a chunk, so little is padding.
+        Chunks are padded as they are drawn, so `encode` holds one padded batch at a time."""
         ids = self.token_ids(pairs)
         sign = -1 if longest_first else 1
         order = sorted(range(len(pairs)), key=lambda i: sign * len(ids[i]))
-        return [(rows, self._collate([ids[i] for i in rows], [self.instruction_length(pairs[i][0]) for i in rows]))
-                for rows in (order[start:start + chunk_size] for start in range(0, len(order), chunk_size))]
+        for start in range(0, len(order), chunk_size):
+            rows = order[start:start + chunk_size]
+            yield rows, self._collate([ids[i] for i in rows], [self.instruction_length(pairs[i][0]) for i in rows])
 
     def _collate(self, ids: list[list[int]], excluded: list[int]) -> dict[str, torch.Tensor]:
         lengths = torch.tensor([len(seq) for seq in ids])

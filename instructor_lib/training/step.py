@@ -61,7 +61,7 @@ def _embedding_gradients(embeddings: torch.Tensor, batch_len: int, loss_fn, temp
 def length_chunks(instructor: Instructor, pairs: list[tuple[str, str]], chunk_size: int | None):
     """The encoder passes of a step: `pairs` in chunks of `chunk_size` texts of similar token length (None:
     one pass over all), shortest first; `(rows, features)` per chunk, rows being indices into `pairs`."""
-    return instructor.tokenize_chunks(pairs, chunk_size or len(pairs))
+    return list(instructor.tokenize_chunks(pairs, chunk_size or len(pairs)))
 
 
 def loss_and_backward(model, batch: TrainBatch, loss_fn, temperature: float,
