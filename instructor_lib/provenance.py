@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -65,6 +66,22 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def git_commit(root: str | os.PathLike = PACKAGE_DIR.parent) -> str | None:
+    """The short commit hash of the checkout at `root`, with "-dirty" when its library or notebooks have
+    uncommitted changes (reports are written beside them, so their own changes do not count); None outside git."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30)
+
+    try:
+        head = git("rev-parse", "--short=12", "HEAD")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0:
+        return None
+    changed = git("status", "--porcelain", "--", "instructor_lib", "notebooks").stdout.strip()
+    return head.stdout.strip() + ("-dirty" if changed else "")
 
 
 def library_versions() -> dict[str, str]:

@@ -47,3 +47,58 @@ def write_notebook(path, body):
     notebook.cells[0].metadata["tags"] = ["parameters"]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, path)
+
+
+# Run in the page by `first_screen`: where the headline box is, the claim texts it shows, cells whose text is cut,
+# and pairs of text lines (outside the figures' SVG) that overlap on the first screen.
+FIRST_SCREEN_SCRIPT = """<script>
+window.addEventListener('load', () => setTimeout(() => {
+  const box = document.querySelector('.headline');
+  const out = {top: box ? box.getBoundingClientRect().top : null, width: innerWidth, height: innerHeight,
+               claims: [...document.querySelectorAll('.headline .claim-text')].map(e => e.textContent),
+               clipped: [...document.querySelectorAll('.headline td, .headline th, .headline p, .headline h2')]
+                 .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+                 .map(e => e.textContent.slice(0, 80)),
+               overlaps: []};
+  const lines = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim() || node.parentElement.closest('svg, script, style')) continue;
+    const range = document.createRange(); range.selectNodeContents(node);
+    for (const rect of range.getClientRects())
+      if (rect.width > 0 && rect.height > 0 && rect.top < innerHeight && rect.left < innerWidth)
+        lines.push({node, rect, text: node.textContent.trim().slice(0, 40)});
+  }
+  for (let i = 0; i < lines.length; i++) for (let j = i + 1; j < lines.length; j++) {
+    const a = lines[i].rect, b = lines[j].rect;
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (lines[i].node !== lines[j].node && w > 1 && h > 2) out.overlaps.push([lines[i].text, lines[j].text]);
+  }
+  const pre = document.createElement('pre'); pre.id = 'first-screen'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 300));
+</script>"""
+
+
+def first_screen(page, tmp_path, width=1400, height=900):
+    """What a reader sees first of the report `page` in a `width` x `height` chromium window (see
+    FIRST_SCREEN_SCRIPT): a copy of the page with the script runs beside the original, so its links resolve."""
+    import html
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    from instructor_lib.workbench.reporting.screenshots import CHROMIUM_FLAGS
+
+    copy = page.with_name(f".first-screen-{page.name}")
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", FIRST_SCREEN_SCRIPT + "</body>"), encoding="utf-8")
+    try:
+        result = subprocess.run([shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                                 f"--window-size={width},{height}", "--virtual-time-budget=10000", "--dump-dom",
+                                 copy.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+    finally:
+        copy.unlink()
+    found = re.search(r'<pre id="first-screen">(.*?)</pre>', result.stdout, re.S)
+    assert found, f"chromium did not run the check on {page}: {result.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1)))

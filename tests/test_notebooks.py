@@ -16,6 +16,7 @@ from instructor_lib import presets
 from instructor_lib.workbench import experiments, viz, widgets
 from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
 from instructor_lib.workbench.reporting import progress as report_progress, record as report_record
+from instructor_lib.workbench.reporting import frame as report_frame, tables as report_tables
 from instructor_lib.workbench.reporting.__main__ import main as reporting_main
 from instructor_lib.config import PROJECT_ROOT, data_dir
 from instructor_lib.provenance import config_hash, sha256_file
@@ -148,8 +149,10 @@ def test_index_links_every_report_with_its_headline_numbers(smoke_reports):
                                                         if name not in layout.ON_DEMAND))
     for name in records:
         assert f"<a href='{name}.html'>{name}</a>" in index
-        for key, value in metrics_of(reports, name)["headline"].items():
-            assert f"{key}: <b>{report_index.format_value(value)}</b>" in index
+        headline = metrics_of(reports, name)["headline"]
+        assert report_frame.headline_numbers(headline) in index  # each number, to two decimals
+        for value in headline.values():
+            assert report_tables.cell(value) in index
     assert (reports / report_html.PLOTLY_JS).read_text() == get_plotlyjs()  # plotly.js once, beside the pages
     assert run.run_notebook("playground", "smoke", reports, cache_dir=cache)["cached"]  # same config: no rerun
 
@@ -171,8 +174,8 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
     assert claims == gathered  # the index gathers every report's claims, in report order
     index = (reports / "index.html").read_text()
     assert "The paper's claims at our scale" in index
-    for claim in claims:
-        assert html.escape(claim["claim"]) in index
+    for claim in claims:  # in full, the steps in their own column
+        assert f"<td class='claim-text'>{html.escape(report_tables.claim_text(claim))}</td>" in index
     ablation = metrics_of(reports, "ablation")["metrics"]
     assert set(ablation["difference"]["Average"]) == {"mean", "low", "high", "n"}
     # evaluation sampling error beside the seeds' spread: bootstrap sds in Table 2, the noise floor in Fig. 4
@@ -185,6 +188,62 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
     assert all(row["gain"]["n"] == 2 and row["eval_sd_gain"] > 0 for row in table["tasks"].values())
     robustness = metrics_of(reports, "robustness")["metrics"]
     assert all(floor > 0 for floor in robustness["noise_floor"].values())
+
+
+def headline_box(page: str) -> str:
+    """The headline box of a report page: it comes first, before the notebook's own output."""
+    start = page.index("<section class='headline'>")
+    assert start < page.index("jp-Cell"), "the headline box is not the first thing in the report"
+    return page[start:page.index("</section>", start)]
+
+
+def test_each_analysis_report_opens_with_its_claims_as_claims_json_holds_them(smoke_reports):
+    reports, _, _ = smoke_reports
+    claims = read_claims(reports / layout.CLAIMS_FILE)
+    for name in layout.notebook_names():
+        written = metrics_of(reports, name)["metrics"].get("claims", [])
+        box = headline_box((reports / f"{name}.html").read_text())
+        for claim in written:
+            assert claim in claims  # the box's rows are claims.json's rows
+            steps = report_tables.claim_steps(claim)
+            row = (f"<td class='claim-text'>{html.escape(report_tables.claim_text(claim))}</td>", report_tables.interval_text(claim),
+                   f">{claim['verdict']}</td>", f"<td>{steps}</td><td>{report_tables.seeds_text(claim['seeds'])}</td>")
+            assert all(part in box for part in row), (name, claim)
+            assert re.search(r"\[\d+ steps\]", report_tables.claim_text(claim)) is None
+        assert box.count("<td class='claim-text'>") == len(written)
+        if written:  # the sentence of reading starts from the first claim
+            assert html.escape(report_frame.reading(written)) in box
+    assert report_tables.interval_text({"ours": 0.2076, "ci_low": -0.0267, "ci_high": 0.442}) == "+0.21 [-0.03, +0.44]"
+
+
+def test_every_report_shows_provenance_navigation_and_its_inputs_without_python_reprs(smoke_reports):
+    reports, _, records = smoke_reports
+    for name, record in records.items():
+        page = (reports / f"{name}.html").read_text()
+        written = metrics_of(reports, name)
+        assert "<a href='index.html'>" in page and all(f"<a href='{other}.html'>" in page for other in records if other != name)
+        provenance = page[page.index("<p class='provenance'>"):]
+        provenance = provenance[:provenance.index("</p>")]
+        for part in (f"commit <code>{record['commit']}</code>", f"{html.escape(record['cpu'])} ({record['threads']} threads)",
+                     f"precision {record['precision']['resolved']}", record["config"]["library_sha256"][:12],
+                     f"config <code>{written['config_hash']}</code>"):
+            assert part in provenance, (name, part)
+        assert record["commit"] and record["threads"] >= 1
+        text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
+        for repr_start in ("np.float64(", "{'", "np.int64(", "OrderedDict("):
+            assert repr_start not in text, (name, repr_start)
+        if "suite" in written:  # each task of the suite with its instruction of each side, in full
+            assert "<section class='inputs' id='inputs'>" in page
+            for task, inputs in written["suite"]["tasks"].items():
+                assert f"<th>{html.escape(task)}</th>" in page
+                assert html.escape(inputs["query instruction"]) in page and html.escape(inputs["document instruction"]) in page
+    suites = {name: metrics_of(reports, name)["suite"]["name"] for name in ("main_table", "data_ablation", "robustness", "scaling")}
+    assert suites == {"main_table": "smoke preset's suite", "data_ablation": "smoke preset's ablation suite",
+                      "robustness": "smoke preset's robustness suite", "scaling": "smoke preset's sizes suite"}
+    table = metrics_of(reports, "main_table")
+    assert table["config"]["main_seeds"] == table["metrics"]["seeds"] == list(experiments.seeds("smoke", main=True))
+    viz_model = metrics_of(reports, "embedding_viz")["config"]["model"]
+    assert "/" not in viz_model or viz_model.startswith("run ")  # no machine-specific path
 
 
 def test_the_pilot_report_recomputes_from_its_per_seed_gains(smoke_reports):
@@ -357,10 +416,10 @@ def test_write_metrics_records_hashes_versions_and_headline(tmp_path):
 
 
 def test_what_notebooks_import_to_record_results_loads_no_report_runner():
-    """A notebook's `from instructor_lib.workbench.reporting import record` stays light: papermill, nbconvert and
+    """A notebook's `from instructor_lib.workbench.reporting import record, tables` stays light: papermill, nbconvert and
     nbformat are the runner's, loaded only by `python -m instructor_lib.workbench.reporting`."""
     heavy = ("papermill", "nbconvert", "nbformat")
-    loaded = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench.reporting import record; "
+    loaded = subprocess.run([sys.executable, "-c", "import sys; from instructor_lib.workbench.reporting import record, tables; "
                              f"print(sorted(name for name in sys.modules if name.split('.')[0] in {heavy!r}))"],
                             capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"

@@ -18,14 +18,14 @@ notebook), `instruction_levels` (Fig. 5), `paraphrases` (Fig. 4), `sizes` (Fig. 
 Below: the names the notebooks and tests call.
 """
 from .backbones import depth, parameter_count, truncate_layers
-from .compare import ScoreComparison, relative_gain
+from .compare import ScoreComparison, relative_gain, suite_inputs
 from .configs import experiment_config, figure_scale, figure_steps, seeds, settings
 from .data_ablation import ablation, instructions_by_data
-from .instruction_levels import instruction_detail
+from .instruction_levels import instruction_detail, instruction_examples
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
 from .paraphrases import best_worst_gap, paraphrase_table, robustness
-from .runs import (FINISHED, TrainedModel, base_model, finished_model, notebook_model, run_dir_for, starting_model,
+from .runs import (FINISHED, TrainedModel, base_model, finished_model, model_description, notebook_model, run_dir_for, starting_model,
                    trained_model)
 from .scale_pilot import pilot, pilot_settings
 from .sizes import model_sizes, scaling
@@ -33,7 +33,7 @@ from .training_log import training_curves, training_figure, training_metrics
 
 __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "base_model", "best_worst_gap", "build_mixture",
            "depth", "experiment_config", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
-           "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
-           "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
+           "instruction_examples", "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
+           "model_description", "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
            "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "settings",
-           "starting_model", "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]
+           "starting_model", "suite_inputs", "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]

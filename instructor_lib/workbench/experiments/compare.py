@@ -9,6 +9,8 @@ import pandas as pd
 
 from ... import presets
 from ...evaluation import evaluate
+from ...evaluation.instruction_sets import get_instruction_set
+from ...evaluation.suite import resolve_suite
 from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
 from ...stats import Interval, claim_record, paired_difference, t_interval
@@ -23,6 +25,25 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstr
     chosen = presets.preset(preset)
     return evaluate(model, suite=suite or chosen.suite, instructions=instructions, precision="auto",
                     bootstrap=chosen.bootstrap if bootstrap else 0)
+
+
+SUITES = ("suite", "ablation_suite", "robustness_suite", "sizes_suite")  # the evaluation suites a preset names
+
+
+def suite_inputs(preset: str = "cpu", suite: str = "suite") -> dict:
+    """What a report's claims were scored on, in full: the preset's `suite` (one of SUITES) with each task's
+    subsample sizes and the paper's evaluation instruction of each side (the same text twice for a task that
+    embeds one kind of text)."""
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
+    instructions = get_instruction_set("paper")
+    tasks = {}
+    for task, limits in resolve_suite(getattr(presets.preset(preset), suite)).items():
+        tasks[task] = {"test examples": limits.max_test or "all", "train examples": limits.max_train or "all",
+                       "corpus documents": limits.max_corpus or "all",
+                       "query instruction": instructions.instruction(task, "query"),
+                       "document instruction": instructions.instruction(task, "document")}
+    return {"name": f"{preset} preset's {suite.replace('_', ' ')}", "tasks": tasks}
 
 
 def instructions_for(variant: str) -> str:

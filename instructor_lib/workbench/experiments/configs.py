@@ -108,7 +108,7 @@ def settings(preset: str = "cpu", **extra) -> dict:
         return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
 
     return {"preset": preset, "medi": dataclasses.asdict(presets.medi_settings(preset)), "train": experiment_config(preset)["train"],
-            "seeds": list(seeds(preset)), "suite": suite(chosen.suite),
+            "seeds": list(seeds(preset)), "main_seeds": list(seeds(preset, main=True)), "suite": suite(chosen.suite),
             "ablation_suite": suite(chosen.ablation_suite), "robustness_suite": suite(chosen.robustness_suite),
             "sizes": chosen.sizes, "sizes_suite": suite(chosen.sizes_suite), "layers": list(chosen.layers),
             "figures": experiment_config(preset, figure=True)["train"], **extra}

@@ -1,7 +1,10 @@
 """Paper Fig. 5: how much the detail of the training instructions matters."""
 from __future__ import annotations
 
+import pandas as pd
+
 from ... import presets
+from ...instructions import LEVELS, embedding_instructions
 from .compare import ScoreComparison, claim, paired, seed_scores, with_intervals
 from .configs import figure_steps, seeds
 
@@ -22,3 +25,16 @@ def instruction_detail(preset: str = "cpu") -> ScoreComparison:
     metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "steps": figure_steps(preset), "average": dict(frame["average"]), "claims": claims,
                "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
     return ScoreComparison(frame, metrics)
+
+
+def instruction_examples(datasets=("NQ", "quora_duplicates", "agnews")) -> pd.DataFrame:
+    """The training instructions of a few MEDI embedding datasets at each level of Fig. 5, in full, per side
+    (a symmetric dataset has one instruction for both)."""
+    rows = {}
+    for dataset in datasets:
+        for level in LEVELS:
+            query, document = embedding_instructions(dataset, level)
+            rows[(dataset, level)] = {"query instruction": query or "(none)", "document instruction": document or "(none)"}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index = [f"{dataset}, {level}" for dataset, level in frame.index]
+    return frame

@@ -112,6 +112,18 @@ def starting_model(config: training.TrainConfig) -> Instructor | None:
     return builders[config.model](seed=config.seed) if config.model in builders else None
 
 
+def model_description(model: Instructor) -> str:
+    """Which model a report embedded, in words that hold on any machine: a trained run by its run directory's name
+    (and the config that names it), anything else by its name or path."""
+    path = Path(str(model.name_or_path))
+    run_dir = path.parent if path.name == "model" else path
+    if (run_dir / FINISHED).exists():
+        config = read_json(run_dir / FINISHED, f"delete {run_dir} to train this model again")["config"]
+        return (f"run {run_dir.name}: {config['train'].get('model') or 'the preset backbone'} finetuned on MEDI "
+                f"variant {config['variant']} for {config['train']['steps']} steps, seed {config['train']['seed']}")
+    return str(model.name_or_path)
+
+
 def notebook_model(model_path: str = "", preset: str = "cpu") -> Instructor:
     """The model a notebook shows: `model_path` when given, else the preset's (`Preset.notebook_model`).
 

@@ -37,8 +37,11 @@ def static_outputs(outputs: list, figure_ids: list[int]) -> list:
     return kept
 
 
-def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, plotly_src: str = PLOTLY_JS) -> int:
+def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, plotly_src: str = PLOTLY_JS,
+                frame: tuple[str, str] = ("", "")) -> int:
     """Write the static HTML of an executed notebook (inputs hidden); return its size in bytes.
+
+    `frame` is HTML put before and after the notebook's output (see `frame.report_frame`).
 
     Plotly figures load `plotly_src` (relative to the HTML file) instead of embedding plotly.js, and the page's
     theme styles move to NOTEBOOK_CSS beside it (the same for every page). Raises
@@ -57,6 +60,7 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, 
     # No widgets are left to need require.js, and plotly.js must load before any AMD loader or it hides from `window`.
     page = page.replace(f'<script src="{exporter.require_js_url}"></script>', "")
     page = page.replace("<head>", f'<head>\n<script src="{plotly_src}"></script>', 1)
+    page = _wrap(page, *frame)
     html_path = Path(html_path)
     page = _share_styles(page, html_path.parent / NOTEBOOK_CSS)
     atomic_write_text(html_path, page)
@@ -64,6 +68,13 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, 
     if size > HTML_LIMIT_BYTES:
         raise ValueError(f"{html_path} is {size} bytes, over the {HTML_LIMIT_BYTES}-byte limit: plot fewer points")
     return size
+
+
+def _wrap(page: str, top: str, bottom: str) -> str:
+    """Put `top` first in the page's body (inside JupyterLab's <main> when there is one) and `bottom` last."""
+    opening = re.search(r"<main[^>]*>", page) or re.search(r"<body[^>]*>", page)
+    closing = page.rindex("</main>") if "</main>" in page else page.rindex("</body>")
+    return page[:opening.end()] + top + page[opening.end():closing] + bottom + page[closing:]
 
 
 def _share_styles(page: str, css_path: Path) -> str:

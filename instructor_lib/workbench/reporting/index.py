@@ -1,6 +1,7 @@
-"""The front page of a reports folder: `index.html` (the claims table, every report with its status, wall time
-and headline numbers, a wall-time chart), `summary.json` (the same as data) and `claims.json` (every claim with
-its verdict), all rebuilt from the run records and metrics files alone."""
+"""The front page of a reports folder: `index.html` (the claims grouped by the paper's table and figure, every
+report with its status, stale mark, provenance and headline numbers with their steps and seeds, a wall-time chart),
+`summary.json` (the same as data) and `claims.json` (every claim with its verdict), all rebuilt from the run records
+and metrics files alone."""
 from __future__ import annotations
 
 import html
@@ -10,86 +11,116 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...files import atomic_write_json, atomic_write_text
-from ...provenance import library_versions
+from ...provenance import library_sha256, library_versions
 from ...stats import CLAIM_FIELDS, write_claims
+from .frame import STYLE, headline_numbers, mark_stale, stale_reasons
 from .html import PLOTLY_JS, write_plotly_js
+from .tables import claims_html, number, seeds_text
 from .layout import CLAIMS_FILE, ON_DEMAND, REPORTS_DIR, report_order_key
 
 
-def format_value(value) -> str:
-    """A headline number as the index shows it: floats to 4 significant digits, anything else escaped."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return html.escape(str(value))
+def claim_group(claim: dict) -> str:
+    """The table or figure of the paper a claim belongs to: the words before its first colon ("Table 2")."""
+    head, colon, _ = claim["claim"].partition(":")
+    return head.strip() if colon else "other"
 
 
-def write_index(reports_dir: str | os.PathLike = REPORTS_DIR) -> Path:
-    """Write `index.html` and `summary.json` from every `*.run.json` in `reports_dir` (in report order)."""
+def claims_section(claims: list[dict]) -> str:
+    """The claims at the top of the index, grouped by the paper's table and figure, each with steps and seeds."""
+    if not claims:
+        return "<p>No claims were tested in these reports.</p>"
+    groups: dict[str, list[dict]] = {}
+    for claim in claims:
+        groups.setdefault(claim_group(claim), []).append(claim)
+    counts: dict[str, int] = {}
+    for claim in claims:
+        counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
+    parts = [f"<section class='headline'><h2>The paper's claims at our scale</h2><p>{len(claims)} claims: "
+             + ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
+             + f". Ours: the mean paired difference over training seeds with its 95% t-interval, the steps each "
+             f"model was trained and the seeds; <code>{CLAIMS_FILE}</code> holds the same rows.</p>"]
+    for group, rows in groups.items():
+        parts.append(f"<h3>{html.escape(group)}</h3>" + claims_html(rows, report_column=True))
+    return "".join(parts) + "</section>"
+
+
+def scale_of(written: dict) -> str:
+    """The training steps and seeds a report's numbers rest on, in words ("" when it trained nothing)."""
+    metrics, config = written.get("metrics", {}), written.get("config", {})
+    steps = metrics.get("steps", config.get("train", {}).get("steps") if isinstance(config.get("train"), dict) else None)
+    seeds = metrics.get("seeds") or ([config["train"]["seed"]] if isinstance(config.get("train"), dict) else None)
+    words = ([f"{steps} steps"] if isinstance(steps, int) else []) + ([f"seeds {seeds_text(seeds)}"] if seeds else [])
+    return ", ".join(words)
+
+
+def report_row(record: dict, written: dict, stale: list[str]) -> str:
+    """One report's row: link, status (and stale mark), commit, preset, precision, wall time, headline numbers
+    with the steps and seeds they rest on, config hash."""
+    name = html.escape(record["name"])
+    status = record["status"] if record["status"] == "ok" else f"<span class='bad' title='{html.escape(record['error'])}'>{record['status']}</span>"
+    if stale:
+        status += f"<br><span class='stale-mark'>stale: {html.escape('; '.join(stale))}</span>"
+    numbers = headline_numbers(written.get("headline", {})) if written.get("headline") else ""
+    scale = scale_of(written)
+    return (f"<tr><td><a href='{name}.html'>{name}</a></td><td>{status}</td><td><code>{html.escape(str(record.get('commit') or 'unknown'))}</code></td>"
+            f"<td>{html.escape(str(record['preset']))}</td><td>{html.escape(record.get('precision', {}).get('resolved', ''))}</td>"
+            f"<td>{number(record['wall_s'] / 60)} min</td><td>{numbers}{f'<p>{html.escape(scale)}</p>' if scale else ''}</td>"
+            f"<td><code>{html.escape(str(written.get('config_hash') or record['config_hash']))}</code></td></tr>")
+
+
+def write_index(reports_dir: str | os.PathLike = REPORTS_DIR, preset: str | None = None) -> Path:
+    """Write `index.html`, `summary.json` and `claims.json` from every `*.run.json` in `reports_dir` (in report
+    order), and set each report's stale mark: a report written by another library version, or for another preset
+    than `preset` (default: the one most reports were run with), says so on its page and here."""
     import plotly.graph_objects as go
     import plotly.io as pio
 
     reports_dir = Path(reports_dir)
     records = [json.loads(path.read_text()) for path in reports_dir.glob("*.run.json")]
     records.sort(key=lambda record: report_order_key(record["name"]))
+    if preset is None and records:
+        presets_seen = [record["preset"] for record in records]
+        preset = max(set(presets_seen), key=presets_seen.count)
+    current_library = library_sha256()
     rows, summary, claims = [], [], []
     for record in records:
         metrics_path = reports_dir / f"{record['name']}.metrics.json"
         written = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-        headline = written.get("headline", {})
+        stale = stale_reasons(record, current_library, preset)
+        if (reports_dir / f"{record['name']}.html").exists():
+            mark_stale(reports_dir / f"{record['name']}.html", stale)
         claims += [{**claim, "report": record["name"]} for claim in written.get("metrics", {}).get("claims", [])]
-        precision = record.get("precision", {}).get("resolved", "")
-        summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes")}
-                       | {"precision": precision}
-                       | {"headline": headline})
-        numbers = "<br>".join(f"{html.escape(key)}: <b>{format_value(value)}</b>" for key, value in headline.items())
-        status = record["status"] if record["status"] == "ok" else f"<span class='bad' title='{html.escape(record['error'])}'>{record['status']}</span>"
-        rows.append(f"<tr><td><a href='{record['name']}.html'>{record['name']}</a></td><td>{status}</td>"
-                    f"<td>{record['preset']}</td><td>{precision}</td><td>{record['wall_s']:.0f} s</td><td>{numbers}</td>"
-                    f"<td><code>{record['config_hash']}</code></td></tr>")
+        summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes", "commit", "cpu", "threads")}
+                       | {"precision": record.get("precision", {}).get("resolved", ""), "stale": stale,
+                          "headline": written.get("headline", {}), "scale": scale_of(written)})
+        rows.append(report_row(record, written, stale))
     # `make reproduce`'s total: an on-demand notebook (the pilot) is run apart, often on another day or machine
     total = sum(record["wall_s"] for record in records if record["name"] not in ON_DEMAND)
-    on_demand = "".join(f", {record['name']} (on demand) {record['wall_s']:.0f} s" for record in records
+    on_demand = "".join(f", {html.escape(record['name'])} (on demand) {number(record['wall_s'] / 60)} min" for record in records
                         if record["name"] in ON_DEMAND)
-    figure = go.Figure(go.Bar(x=[record["wall_s"] for record in records], y=[record["name"] for record in records], orientation="h"))
-    figure.update_layout(title="Wall time per notebook (s)", height=120 + 30 * len(records), width=700,
+    figure = go.Figure(go.Bar(x=[record["wall_s"] / 60 for record in records], y=[record["name"] for record in records], orientation="h"))
+    figure.update_layout(title="Wall time per notebook (minutes)", height=120 + 30 * len(records), width=700,
                          yaxis={"autorange": "reversed"}, margin={"l": 120, "r": 20, "t": 40, "b": 30})
     versions = ", ".join(f"{name} {version}" for name, version in library_versions().items())
+    machines = sorted({f"{record.get('cpu', 'unknown CPU')} ({record.get('threads', '?')} threads)" for record in records})
+    commits = sorted({str(record.get("commit") or "unknown") for record in records})
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><script src="{PLOTLY_JS}"></script><title>INSTRUCTOR reproduction: reports</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}} .bad{{color:#b00;font-weight:bold}}
-.reproduced{{color:#070}} .contradicted{{color:#b00;font-weight:bold}} .inconclusive{{color:#850}}</style>
-</head><body>
+<style>body{{margin:2em}} .bad{{color:#b00;font-weight:bold}}</style>{STYLE}
+</head><body><div class='report-frame'>
 <h1>INSTRUCTOR reproduction: reports</h1>
-<p>{len(records)} notebooks, total wall time {total:.0f} s{on_demand}. Written {datetime.now(timezone.utc).isoformat(timespec="seconds")}.
-Versions: {html.escape(versions)}.</p>
-{_claims_html(claims)}
-<table><tr><th>report</th><th>status</th><th>preset</th><th>precision</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
+{claims_section(claims)}
+<p class='provenance'>{len(records)} notebooks of preset {html.escape(str(preset))}, {number(total / 60)} min of `make reproduce`{on_demand}.
+Commit {html.escape(', '.join(commits))}; {html.escape('; '.join(machines))}; library <code>{current_library[:12]}</code>;
+index written {datetime.now(timezone.utc).isoformat(timespec="seconds")}. Versions: {html.escape(versions)}.</p>
+<h2>Reports</h2>
+<table class='report-table'><tr><th>report</th><th>status</th><th>commit</th><th>preset</th><th>precision</th><th>wall time</th><th>headline numbers</th><th>config hash</th></tr>
 {chr(10).join(rows)}
 </table>
 {pio.to_html(figure, include_plotlyjs=False, full_html=False, div_id="wall-time")}
-</body></html>
+</div></body></html>
 """
     write_plotly_js(reports_dir)
     write_claims(reports_dir / CLAIMS_FILE, [{key: claim[key] for key in CLAIM_FIELDS} for claim in claims])
     atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}, indent=1)
     return atomic_write_text(reports_dir / "index.html", page)
-
-
-def _claims_html(claims: list[dict]) -> str:
-    """The claims table at the top of the index: each of the paper's claims, our interval, the verdict."""
-    if not claims:
-        return "<p>No claims were tested in these reports.</p>"
-
-    def bound(value):
-        return "undefined" if value is None else f"{value:.2f}"
-
-    rows = [f"<tr><td>{html.escape(claim['claim'])}</td><td>{html.escape(str(claim['paper']))}</td>"
-            f"<td>{claim['ours']:.2f}</td><td>[{bound(claim['ci_low'])}, {bound(claim['ci_high'])}]</td>"
-            f"<td>{len(claim['seeds'])}</td><td class='{claim['verdict']}'>{claim['verdict']}</td>"
-            f"<td><a href='{claim['report']}.html'>{claim['report']}</a></td></tr>" for claim in claims]
-    counts = {verdict: sum(claim["verdict"] == verdict for claim in claims) for verdict in ("reproduced", "inconclusive", "contradicted")}
-    return (f"<h2>The paper's claims at our scale</h2><p>{len(claims)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items())
-            + f". Ours: the mean difference over training seeds with its 95% t-interval; <code>{CLAIMS_FILE}</code> holds the "
-            "same table.</p><table><tr><th>claim</th><th>paper</th><th>ours</th><th>95% CI</th><th>seeds</th><th>verdict</th>"
-            "<th>report</th></tr>" + "".join(rows) + "</table>")

@@ -1,5 +1,5 @@
-"""What a notebook calls to record its results: `write_metrics` (the metrics file a report is built from) and
-`claims_table` (its claims as a table). Light on purpose: a notebook importing it loads no papermill, nbconvert
+"""What a notebook calls to record its results: `write_metrics`, the metrics file a report is built from (its
+headline box, provenance and inputs too; see `frame`). Light on purpose: a notebook importing it loads no papermill, nbconvert
 or nbformat, so running a notebook by hand does not pull in the report runner."""
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from ...config import data_dir as resolve_data_dir
 from ...files import atomic_write_json
 from ...precision import precision_record
 from ...provenance import config_hash, library_versions, sha256_file
-from ...stats import CLAIM_FIELDS
 
 
 def lookup(metrics: dict, dotted_key: str):
@@ -25,7 +24,7 @@ def lookup(metrics: dict, dotted_key: str):
 
 
 def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline: list[str] | tuple[str, ...] = (),
-                  data_files: list[str] | tuple[str, ...] = ()) -> dict:
+                  data_files: list[str] | tuple[str, ...] = (), suite: dict | None = None) -> dict:
     """Record a notebook's results with what is needed to reproduce them; write JSON to `path` ("" = don't write).
 
     Args:
@@ -35,24 +34,18 @@ def write_metrics(path: str | os.PathLike, metrics: dict, config: dict, headline
         headline: dotted keys into `metrics` shown in the report index, e.g. "embedding.with.silhouette".
         data_files: input files whose sha256 is recorded: absolute paths, or paths relative to the data dir
             (`instructor_lib.config.data_dir`); files under the data dir are named relative to it.
+        suite: the evaluation suite the claims were scored on, as `experiments.suite_inputs` gives it (its name,
+            and per task the subsample sizes and the instruction of each side); the report lists it in full.
     Returns the record.
     """
     record = {"metrics": metrics, "headline": {key: lookup(metrics, key) for key in headline}, "config": config,
               "config_hash": config_hash(config), "data_sha256": data_hashes(data_files),
               "precision": precision_record(), "versions": library_versions(), "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if suite is not None:
+        record["suite"] = suite
     if path:
         atomic_write_json(path, record, indent=1)
     return record
-
-
-def claims_table(claims: list[dict]):
-    """The claims of a report (`stats.claim_record` rows) as a table: claim, the paper's number or direction,
-    our mean difference with its 95% interval, the seeds, the verdict."""
-    import pandas as pd
-
-    frame = pd.DataFrame(claims, columns=list(CLAIM_FIELDS))
-    frame["seeds"] = frame["seeds"].map(lambda seeds: ", ".join(str(seed) for seed in seeds))
-    return frame.round({"ours": 2, "ci_low": 2, "ci_high": 2})
 
 
 def data_hashes(files) -> dict[str, str]:

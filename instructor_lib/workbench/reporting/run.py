@@ -17,7 +17,8 @@ from ... import presets
 from ...config import data_dir as resolve_data_dir
 from ...files import atomic_write_json, atomic_write_text, fsync_dir
 from ...precision import precision_record
-from ...provenance import config_hash, library_sha256, sha256_file
+from ...provenance import config_hash, cpu_name, git_commit, library_sha256, sha256_file
+from .frame import report_frame
 from .html import NOTEBOOK_CSS, export_html
 from .index import write_index
 from .layout import CACHE_DIR, NOTEBOOKS_DIR, ON_DEMAND, notebook_names, reports_dir_for
@@ -110,7 +111,7 @@ def _execute(name: str, source: Path, staging: Path, config: dict, progress: Pro
     record = {"name": name, "preset": config["preset"], "config": config, "config_hash": config_hash(config),
               "precision": precision_record(),  # "auto" as the notebook's kernel resolves it on this machine
               "status": "ok", "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "cached": False}
+              "cached": False, "commit": git_commit(), "cpu": cpu_name(), "threads": torch_threads()}
     start = time.perf_counter()
     try:
         with _environment(KERNEL_ENV):
@@ -122,14 +123,23 @@ def _execute(name: str, source: Path, staging: Path, config: dict, progress: Pro
     record["wall_s"] = round(time.perf_counter() - start, 2)
     if staged["ipynb"].exists():
         _unstage(staging, name, source, staged_metrics, parameters["metrics_path"])
+        written = json.loads(staged["metrics.json"].read_text()) if staged["metrics.json"].exists() else {}
+        frame = report_frame(name, record, written, notebook_names(notebooks_dir))
         try:
-            record["html_bytes"] = export_html(staged["ipynb"], staged["html"])
+            record["html_bytes"] = export_html(staged["ipynb"], staged["html"], frame=frame)
         except ValueError as err:
             record.update(status="failed", error=str(err), html_bytes=staged["html"].stat().st_size)
     if record["status"] == "ok" and not staged["metrics.json"].exists():
         record.update(status="failed", error=f"the notebook wrote no metrics to {parameters['metrics_path']}")
     atomic_write_json(staged["run.json"], record, indent=1)
     return record
+
+
+def torch_threads() -> int:
+    """The threads torch computes with here (the notebook kernels inherit the same environment)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _unstage(staging: Path, name: str, source: Path, staged_metrics: str, metrics_path: str) -> None:
@@ -198,9 +208,29 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
         records.append(record)
     if log:
         log(f"{len(names)} notebooks in {duration(time.perf_counter() - started)}")
-    write_index(reports_dir)
+    write_index(reports_dir, preset)
     write_figures(reports_dir, log=log or (lambda line: None))
     return records
+
+
+def rerender(reports_dir: str | os.PathLike, notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR,
+             names: list[str] | None = None, preset: str | None = None) -> list[str]:
+    """Draw the HTML of finished reports again from their executed notebooks and records, without running them
+    (after the report views changed), then rebuild the index; the numbers and records stay as they were, and a
+    report of older code keeps its stale mark. Returns the names drawn."""
+    reports_dir, drawn = Path(reports_dir), []
+    for name in names or notebook_names(notebooks_dir):
+        paths = {kind: reports_dir / f"{name}.{kind}" for kind in REPORT_KINDS}
+        if not all(paths[kind].exists() for kind in ("ipynb", "run.json")):
+            continue
+        record = json.loads(paths["run.json"].read_text())
+        written = json.loads(paths["metrics.json"].read_text()) if paths["metrics.json"].exists() else {}
+        record["html_bytes"] = export_html(paths["ipynb"], paths["html"],
+                                           frame=report_frame(name, record, written, notebook_names(notebooks_dir)))
+        atomic_write_json(paths["run.json"], record, indent=1)
+        drawn.append(name)
+    write_index(reports_dir, preset)
+    return drawn
 
 
 def _last_wall_time(run_record: Path) -> float | None:
