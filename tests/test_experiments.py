@@ -3,6 +3,7 @@ import dataclasses
 import math
 import json
 import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -219,7 +220,8 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
     def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
-        return experiments.TrainedModel(f"{canonical_variant(variant)}/{seed}", {}, None, {"final_loss": 1.0})
+        return experiments.TrainedModel(f"{canonical_variant(variant)}/{seed}", {}, Path(f"/runs/{canonical_variant(variant)}-s{seed}"),
+                                        {"final_loss": 1.0})
 
     replace(monkeypatch, scores=fake_scores, trained_model=fake_trained, base_model=lambda *args, **kwargs: "base")
 
@@ -241,7 +243,9 @@ def test_main_table_reports_the_mean_over_seeds_and_the_paired_gain_with_its_t_i
     assert table.frame.loc["Classification", "gain % high"] == pytest.approx(100 * (12 + 2 * T_975_1) / 30)
     assert table.frame.loc["Average", "paper INSTRUCTOR-large"] == 61.6
     assert table.metrics["paper_gain_percent"]["Average"] == pytest.approx(100 * (61.6 - 58.28) / 58.28)
-    assert table.figure().data[1].y.tolist() == pytest.approx([42.0, 51.0, 46.5])
+    ours, paper = table.figure().data  # the paired gains per row and the paper's, in points
+    assert list(ours.y) == pytest.approx([12.0, 11.0, 11.5]) and list(paper.y) == pytest.approx([73.9 - 67.14, 83.2 - 78.19, 61.6 - 58.28])
+    assert table.metrics["runs"] == {"full MEDI": {"1": "full-s1", "2": "full-s2"}}  # the training logs of the curves
     # paired replicates: backbone v + (-1, 0, 1), finetuned w + (-2, 0, 2): sd 1, 2, and of the difference 1
     assert table.metrics["sampling_error"]["STS"] == pytest.approx({"backbone": 1.0, "ours": 2.0, "gain": 1.0})
     claims = {claim["claim"]: claim for claim in table.metrics["claims"]}
@@ -349,7 +353,8 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
     replace_preset(monkeypatch, "smoke", sizes={"large": {}, "small": {}})
     replace(monkeypatch, base_model=lambda preset, seed=None, size=None: ("base", size),
-            trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel((size, seed), {}, None, {}),
+            trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel(
+                (size, seed), {}, Path(f"/runs/{size}-s{seed}"), {}),
             parameter_count=lambda model: {"small": 10, "large": 100}[model[0]])
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
@@ -399,7 +404,7 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
 
     def fake_trained(preset, variant="full", layers=None, runs_dir=None, seed=None, size=None, scale=None, figure=False):
         requested.append((variant, size, figure))
-        return experiments.TrainedModel("tuned", {}, None, {})
+        return experiments.TrainedModel("tuned", {}, Path("/runs/tuned"), {})
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
         return {"categories": {"STS": 50.0}, "average": 50.0}

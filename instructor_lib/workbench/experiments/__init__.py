@@ -12,28 +12,34 @@ full local suite).
 
 Modules, one job each: `configs` (what defines a run and its name), `mixture` (the MEDI mixture), `runs` (the
 cache of trained models, the backbones), `backbones` (cutting and measuring a model), `training_log` (a run's
-per-step log), `compare` (scores, paired differences over seeds, claims), `figures`, `paper` (the paper's
-numbers); one per result: `main_effect` (Table 2), `scale_pilot`, `data_ablation` (Fig. 3 and the ablation
+per-step log), `compare` (scores, paired differences over seeds, claims), the figures as pure functions of a
+result's metrics (`figures`: the shared pieces, Table 2, the pilot, the ablation; `claim_figures`: Figs. 3-6;
+`training_figures`: the training curves), `paper` (the paper's numbers); one per result: `main_effect` (Table 2), `scale_pilot`, `data_ablation` (Fig. 3 and the ablation
 notebook), `instruction_levels` (Fig. 5), `paraphrases` (Fig. 4), `sizes` (Fig. 6 and the truncation extra).
 Below: the names the notebooks and tests call.
 """
 from .backbones import depth, parameter_count, truncate_layers
+from .claim_figures import fig3_data, fig4_robustness, fig5_detail, fig6_sizes
 from .compare import ScoreComparison, relative_gain, suite_inputs
 from .configs import experiment_config, figure_scale, figure_steps, seeds, settings
 from .data_ablation import ablation, instructions_by_data
+from .figures import ablation_differences, pilot_gains, table2_gains
 from .instruction_levels import instruction_detail, instruction_examples
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
 from .paraphrases import best_worst_gap, paraphrase_table, robustness
-from .runs import (FINISHED, TrainedModel, base_model, finished_model, model_description, notebook_model, run_dir_for, starting_model,
-                   trained_model)
+from .runs import (FINISHED, TrainedModel, base_model, finished_model, model_description, notebook_model, run_dir_for,
+                   starting_model, trained_model)
 from .scale_pilot import pilot, pilot_settings
 from .sizes import model_sizes, scaling
-from .training_log import training_curves, training_figure, training_metrics
+from .training_figures import training_panels
+from .training_log import run_logs, training_curves, training_metrics
 
-__all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "base_model", "best_worst_gap", "build_mixture",
-           "depth", "experiment_config", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
-           "instruction_examples", "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
-           "model_description", "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
-           "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "settings",
-           "starting_model", "suite_inputs", "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]
+__all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "ablation_differences", "base_model",
+           "best_worst_gap", "build_mixture", "depth", "experiment_config", "fig3_data", "fig4_robustness",
+           "fig5_detail", "fig6_sizes", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
+           "instruction_examples", "instructions_by_data", "main_table", "mixture_examples", "mixture_figure",
+           "mixture_metrics", "model_description", "model_sizes", "notebook_model", "paraphrase_table",
+           "parameter_count", "pilot", "pilot_gains", "pilot_settings", "relative_gain", "robustness", "run_dir_for",
+           "run_logs", "scaling", "seeds", "settings", "starting_model", "suite_inputs", "table2_gains", "task_frame",
+           "trained_model", "training_curves", "training_metrics", "training_panels", "truncate_layers"]

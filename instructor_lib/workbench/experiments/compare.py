@@ -1,9 +1,10 @@
 """Scores of models and their comparison over training seeds: category scores of a model, per-seed scores of a
-configuration, paired differences, 95% t-intervals per row, claims-table rows and the `ScoreComparison` every
-experiment returns."""
+configuration (and the runs behind them), paired differences, 95% t-intervals per row, gains over the backbone,
+claims-table rows and the `ScoreComparison` every experiment returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 import pandas as pd
 
@@ -15,8 +16,7 @@ from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
 from ...stats import Interval, claim_record, paired_difference, t_interval
 from .configs import seeds
-from .figures import interval_bars
-from .runs import trained_model
+from .runs import base_model, trained_model
 
 
 def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstrap: bool = False) -> dict:
@@ -66,22 +66,47 @@ class ScoreComparison:
     """Score columns per row (categories, configurations) with their 95% intervals, and what produced them.
 
     `frame` holds the means (and the interval bounds as "<column> low" / "<column> high"), `metrics` the
-    per-seed scores, the intervals, the claims and the training summaries.
+    per-seed scores, the intervals, the claims, the runs and the training summaries; `draw` is the result's
+    figure, a pure function of the metrics (`figures`, `claim_figures`), so a committed metrics file redraws it.
     """
     frame: pd.DataFrame
     metrics: dict
+    draw: Callable[..., object]
 
-    def figure(self, title: str = "", reference: float | None = None, reference_name: str = "backbone"):
-        """Grouped bars of the score columns per row, with their 95% intervals as error bars; `reference`
-        draws a dotted horizontal line (the backbone, as the paper's Fig. 3)."""
-        return interval_bars(self.frame, self.metrics["columns"], title, reference, reference_name)
+    def figure(self, title: str = ""):
+        """The quantity the claims test, with its 95% intervals and reference lines (`title`: else the figure's own)."""
+        return self.draw(self.metrics, title)
 
 
-def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[int, dict[str, float]]:
-    """{seed: category scores} of MEDI `variant` trained at the figures' scale with each of the preset's seeds, on
-    `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them."""
-    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed, figure=True).model, preset,
-                                         instructions_for(variant), suite)) for seed in seeds(preset)}
+class SeedRuns(NamedTuple):
+    """A configuration trained once per seed: {seed: category scores} and {seed (str): run directory name}."""
+    scores: dict[int, dict[str, float]]
+    runs: dict[str, str]
+
+
+def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> SeedRuns:
+    """The category scores of MEDI `variant` trained at the figures' scale with each of the preset's seeds, on
+    `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them, and
+    the run directory of each seed (its training log)."""
+    per_seed, runs = {}, {}
+    for seed in seeds(preset):
+        trained = trained_model(preset, variant, seed=seed, figure=True)
+        per_seed[seed] = category_scores(scores(trained.model, preset, instructions_for(variant), suite))
+        runs[str(seed)] = trained.run_dir.name
+    return SeedRuns(per_seed, runs)
+
+
+def backbone_scores(preset: str = "cpu", suite=None) -> dict[str, float]:
+    """Category scores of the preset's backbone (first seed) without instructions on `suite`: the reference line
+    of Figs. 3 and 5."""
+    return category_scores(scores(base_model(preset), preset, "none", suite))
+
+
+def gain_intervals(averages: dict[int, dict[str, float]], backbone: float) -> dict[str, dict]:
+    """Per configuration, the 95% t-interval over seeds of its score minus the backbone's (`averages`: {seed:
+    {configuration: score}}), as metrics entries: what Figs. 3 and 5 draw against the backbone as zero."""
+    configurations = next(iter(averages.values()))
+    return {name: t_interval([averages[seed][name] - backbone for seed in averages]).as_dict() for name in configurations}
 
 
 def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None) -> Interval:

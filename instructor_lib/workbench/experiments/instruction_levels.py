@@ -5,7 +5,8 @@ import pandas as pd
 
 from ... import presets
 from ...instructions import LEVELS, embedding_instructions
-from .compare import ScoreComparison, claim, paired, seed_scores, with_intervals
+from .claim_figures import fig5_detail
+from .compare import ScoreComparison, backbone_scores, claim, gain_intervals, paired, seed_scores, with_intervals
 from .configs import figure_steps, seeds
 
 FIG5_LEVELS = {"N/A": "no_instructions", "tag": "tag", "simple": "simple", "detailed": "full"}
@@ -13,18 +14,22 @@ FIG5_LEVELS = {"N/A": "no_instructions", "tag": "tag", "simple": "simple", "deta
 
 def instruction_detail(preset: str = "cpu") -> ScoreComparison:
     """Paper Fig. 5: full MEDI trained with no instructions (N/A), dataset tags, simple (a word or two) and
-    detailed instructions, each once per seed, on the ablation suite. Claims: each step of detail helps."""
+    detailed instructions, each once per seed, on the ablation suite; the backbone (no instructions) is the
+    reference line. Claims: each step of detail helps."""
     suite = presets.preset(preset).ablation_suite
-    runs = {label: seed_scores(preset, variant, suite) for label, variant in FIG5_LEVELS.items()}
-    averages = {"average": {seed: {label: runs[label][seed]["Average"] for label in FIG5_LEVELS} for seed in seeds(preset)}}
+    trained = {label: seed_scores(preset, variant, suite) for label, variant in FIG5_LEVELS.items()}
+    base = backbone_scores(preset, suite)
+    averages = {"average": {seed: {label: trained[label].scores[seed]["Average"] for label in FIG5_LEVELS} for seed in seeds(preset)}}
     frame = with_intervals(averages, list(FIG5_LEVELS))
     labels = list(FIG5_LEVELS)
     claims = [claim(f"Fig. 5: {finer} minus {coarser} instructions (average)", f"{finer} > {coarser}",
                     paired(averages["average"], averages["average"], finer, coarser), 1, seeds(preset), figure_steps(preset))
               for coarser, finer in zip(labels, labels[1:])]
     metrics = {"columns": ["average"], "seeds": list(seeds(preset)), "steps": figure_steps(preset), "average": dict(frame["average"]), "claims": claims,
-               "per_seed": {label: {str(k): v for k, v in per_seed.items()} for label, per_seed in runs.items()}}
-    return ScoreComparison(frame, metrics)
+               "backbone_average": base["Average"], "gain_over_backbone": {"average": gain_intervals(averages["average"], base["Average"])},
+               "per_seed": {label: {str(k): v for k, v in value.scores.items()} for label, value in trained.items()},
+               "runs": {label: value.runs for label, value in trained.items()}}
+    return ScoreComparison(frame, metrics, fig5_detail)
 
 
 def instruction_examples(datasets=("NQ", "quora_duplicates", "agnews")) -> pd.DataFrame:

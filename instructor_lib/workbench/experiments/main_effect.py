@@ -10,6 +10,7 @@ from ...evaluation.report import CATEGORIES, PAPER_TABLE2
 from ...stats import paired_difference, paired_replicate_sd, replicate_sd, seeds_for_half_width
 from .compare import ScoreComparison, category_scores, claim, paired, relative_gain, scores, with_intervals
 from .configs import experiment_config, seeds
+from .figures import table2_gains
 from .paper import PAPER_GTR_LARGE, PAPER_INSTRUCTOR
 from .runs import base_model, trained_model
 
@@ -24,7 +25,11 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     GTR-large -> INSTRUCTOR-large gain beside it (full MTEB; ours is the preset's suite: compare gains)."""
     main_seeds = seeds(preset, main=True)
     base_results = {seed: scores(base_model(preset, seed=seed), preset, "none", bootstrap=True) for seed in main_seeds}
-    tuned_results = {seed: scores(trained_model(preset, seed=seed).model, preset, bootstrap=True) for seed in main_seeds}
+    tuned_results, summaries, run_names = {}, {}, {}
+    for seed in main_seeds:
+        trained = trained_model(preset, seed=seed)
+        tuned_results[seed] = scores(trained.model, preset, bootstrap=True)
+        summaries[str(seed)], run_names[str(seed)] = trained.summary, trained.run_dir.name
     backbones = {seed: category_scores(results) for seed, results in base_results.items()}
     finetuned = {seed: category_scores(results) for seed, results in tuned_results.items()}
     rows = list(backbones[main_seeds[0]])
@@ -46,19 +51,21 @@ def main_table(preset: str = "cpu") -> ScoreComparison:
     frame["paper GTR-large"] = [PAPER_GTR_LARGE[row] for row in rows]
     frame["paper INSTRUCTOR-large"] = [paper[row] for row in rows]
     frame["paper gain %"] = [paper_gain[row] for row in rows]
+    steps = experiment_config(preset)["train"]["steps"]
     claims = [claim(f"Table 2: instruction finetuning raises the {row if row != 'Average' else 'average'} score "
                     "(finetuned minus backbone, points)", round(paper[row] - PAPER_GTR_LARGE[row], 2), gains[row],
-                    1 if paper[row] >= PAPER_GTR_LARGE[row] else -1, finetuned, experiment_config(preset)["train"]["steps"])
+                    1 if paper[row] >= PAPER_GTR_LARGE[row] else -1, finetuned, steps)
               for row in ["Average"] + rows[:-1]]
     metrics = {"columns": ["backbone", "INSTRUCTOR (ours)"], "seeds": sorted(finetuned), "backbone": base,
                "finetuned": dict(frame["INSTRUCTOR (ours)"]), "finetuned_per_seed": {str(k): v for k, v in finetuned.items()},
                "gain": {row: gains[row].as_dict() for row in rows},
-               "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain, "claims": claims,
+               "gain_percent": dict(frame["gain %"]), "paper_gain_percent": paper_gain,
+               "paper_gain": {row: paper[row] - PAPER_GTR_LARGE[row] for row in rows}, "steps": steps, "claims": claims,
                "sampling_error": sampling, "tasks": per_task, "bootstrap_replicates": presets.preset(preset).bootstrap,
                "seeds_for_half_width": seeds_for_half_width([finetuned[seed]["Average"] - backbones[seed]["Average"]
                                                             for seed in finetuned], TARGET_HALF_WIDTH),
-               "training": {str(seed): trained_model(preset, seed=seed).summary for seed in finetuned}}
-    return ScoreComparison(frame, metrics)
+               "training": summaries, "runs": {"full MEDI": run_names}}
+    return ScoreComparison(frame, metrics, table2_gains)
 
 
 def sampling_error(base_results: dict, tuned_results: dict, rows: list[str]) -> dict[str, dict[str, float]]:

@@ -8,8 +8,9 @@ import pandas as pd
 from ... import presets
 from ...evaluation.instruction_sets import paraphrase_instructions
 from ...evaluation.suite import resolve_suite
-from ...stats import noise_floor_gap
-from .compare import ScoreComparison, claim, paired, scores, with_intervals
+from ...stats import noise_floor_gap, t_interval
+from .claim_figures import fig4_robustness
+from .compare import claim, paired, scores, with_intervals
 from .configs import figure_steps, seeds
 from .runs import trained_model
 
@@ -31,9 +32,10 @@ class Robustness:
     metrics: dict
     scores: pd.DataFrame
 
-    def figure(self):
-        """The gaps per task and their mean, one bar per model with its interval (smaller = more robust)."""
-        return ScoreComparison(self.frame, self.metrics).figure("best - worst score over 5 paraphrased instructions")
+    def figure(self, title: str = ""):
+        """Per model the mean gap with its interval, each task's gap and the noise floor, beside the claim
+        (`claim_figures.fig4_robustness`; smaller = more robust)."""
+        return fig4_robustness(self.metrics, title)
 
 
 def robustness(preset: str = "cpu") -> Robustness:
@@ -45,11 +47,12 @@ def robustness(preset: str = "cpu") -> Robustness:
     scores). Claim: super-NI narrows the gap (the difference is positive)."""
     suite = presets.preset(preset).robustness_suite
     variants = {"with super-NI": "full", "without super-NI": "no_superni"}
-    rows, per_model, mean_gap = [], {}, {}
+    rows, per_model, mean_gap, runs = [], {}, {}, {}
     for label, variant in variants.items():
-        per_model[label], mean_gap[label] = {}, {}
+        per_model[label], mean_gap[label], runs[label] = {}, {}, {}
         for seed in seeds(preset):
-            model = trained_model(preset, variant, seed=seed, figure=True).model
+            trained = trained_model(preset, variant, seed=seed, figure=True)
+            model, runs[label][str(seed)] = trained.model, trained.run_dir.name
             per_set = {}
             for index in PARAPHRASE_SETS:  # the first set with bootstrap replicates: the noise floor of its scores
                 results = scores(model, preset, paraphrase_instructions(index), suite, bootstrap=index == 1)
@@ -72,7 +75,9 @@ def robustness(preset: str = "cpu") -> Robustness:
                "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},
                "gap": {label: {task: value for task, value in dict(frame[label]).items()
                                if task not in ("mean gap", "noise floor")} for label in variants},
-               "difference": difference.as_dict(), "claims": [claim_]}
+               "mean_gap_interval": {label: t_interval([row["mean gap"] for row in mean_gap[label].values()]).as_dict()
+                                     for label in variants},
+               "difference": difference.as_dict(), "claims": [claim_], "runs": runs}
     scores_frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
     return Robustness(frame, metrics, scores_frame)
 

@@ -7,6 +7,7 @@ from ... import presets
 from ...stats import seeds_for_half_width
 from .compare import ScoreComparison, category_scores, paired, scores
 from .configs import experiment_config, name_suffix
+from .figures import pilot_gains
 from .main_effect import TARGET_HALF_WIDTH, sampling_error
 from .runs import base_model, trained_model
 from .training_log import training_seconds
@@ -59,4 +60,4 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
                "eval_sd_of_gain": {label: {row: values[row]["gain"] for row in categories}
                                    for label, values in sampling.items()},
                "bootstrap_replicates": presets.preset(preset).bootstrap}
-    return ScoreComparison(frame, metrics)
+    return ScoreComparison(frame, metrics, pilot_gains)

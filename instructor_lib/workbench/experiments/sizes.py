@@ -10,6 +10,7 @@ import plotly.express as px
 from ... import presets
 from ...stats import t_interval
 from .backbones import depth, parameter_count
+from .claim_figures import fig6_sizes
 from .compare import ScoreComparison, category_scores, claim, paired, scores, with_intervals
 from .configs import check_parameters, experiment_config, figure_steps, seeds
 from .runs import base_model, trained_model
@@ -54,14 +55,15 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
     that seed's backbone) with its 95% interval. Claim: the gain grows with size (the largest size's gain minus
     the smallest's, paired by seed: the same seed draws the same batches for both)."""
     suite, sizes = presets.preset(preset).sizes_suite, list(presets.preset(preset).sizes)
-    backbones, finetuned, parameters = {}, {}, {}
+    backbones, finetuned, parameters, runs = {}, {}, {}, {}
     for size in sizes:
         backbones[size] = {seed: category_scores(scores(base_model(preset, seed=seed, size=size), preset, "none", suite))
                            for seed in seeds(preset)}
-        finetuned[size] = {}
+        finetuned[size], runs[size] = {}, {}
         for seed in seeds(preset):
             trained = trained_model(preset, seed=seed, size=size, figure=True)
             finetuned[size][seed] = category_scores(scores(trained.model, preset, "paper", suite))
+            runs[size][str(seed)] = trained.run_dir.name
             parameters[size] = parameter_count(trained.model)
     sizes.sort(key=parameters.get)  # smallest first: the claim compares the largest with the smallest
     gains = {size: {seed: {"Average": finetuned[size][seed]["Average"] - backbones[size][seed]["Average"]}
@@ -79,5 +81,6 @@ def model_sizes(preset: str = "cpu") -> ScoreComparison:
                                         for size in sizes},
                "average": {name: dict(frame[name]) for name in ("backbone", "finetuned")}, "claims": [claim_],
                "per_seed": {size: {"backbone": {str(k): v for k, v in backbones[size].items()},
-                                   "finetuned": {str(k): v for k, v in finetuned[size].items()}} for size in sizes}}
-    return ScoreComparison(frame, metrics)
+                                   "finetuned": {str(k): v for k, v in finetuned[size].items()}} for size in sizes},
+               "runs": {size: runs[size] for size in sizes}}
+    return ScoreComparison(frame, metrics, fig6_sizes)

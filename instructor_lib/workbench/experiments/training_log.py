@@ -1,15 +1,13 @@
-"""A training run's per-step log (`metrics.jsonl`): its curves, their figure, the run's headline numbers and the
-seconds its optimiser steps took."""
+"""A training run's per-step log (`metrics.jsonl`): its curves, the logs of a result's runs (for
+`training_figures.training_panels`), the run's headline numbers and the seconds its optimiser steps took."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .backbones import parameter_count
-from .runs import TrainedModel
+from .runs import TrainedModel, default_runs_dir
 
 
 def training_curves(metrics_path: str | Path) -> pd.DataFrame:
@@ -17,13 +15,12 @@ def training_curves(metrics_path: str | Path) -> pd.DataFrame:
     return pd.read_json(metrics_path, lines=True)
 
 
-def training_figure(curves: pd.DataFrame):
-    """Loss and throughput (pairs/s) per step, side by side."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "throughput (training records / s)"))
-    figure.add_trace(go.Scatter(x=curves["step"], y=curves["loss"], name="loss"), row=1, col=1)
-    figure.add_trace(go.Scatter(x=curves["step"], y=curves["pairs_per_s"], name="records/s"), row=1, col=2)
-    figure.update_xaxes(title_text="step")
-    return figure.update_layout(showlegend=False)
+def run_logs(runs: dict[str, dict[str, str]], runs_dir: str | Path | None = None) -> dict[str, dict[int, pd.DataFrame]]:
+    """The per-step logs of a result's runs: `runs` is its metrics' {configuration: {seed: run directory name}}
+    (names under `runs_dir`, default the experiments' runs), the answer {configuration: {seed: curves}}."""
+    root = Path(runs_dir or default_runs_dir())
+    return {name: {int(seed): training_curves(root / run / "metrics.jsonl") for seed, run in per_seed.items()}
+            for name, per_seed in runs.items()}
 
 
 def training_metrics(trained: TrainedModel, curves: pd.DataFrame) -> dict:
