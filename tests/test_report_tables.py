@@ -18,15 +18,15 @@ def test_numbers_print_to_two_decimals_and_small_ones_to_two_significant_digits(
 def test_show_keeps_every_text_and_nests_settings_without_reprs():
     frame = pd.DataFrame({"instruction": [LONG], "score": [np.float64(81.23456)]}, index=["NQ"])
     markup = tables.show(frame)._repr_html_()
-    assert f"<td>{LONG.replace(chr(39), '&#x27;')}</td>" in markup and "<td>81.23</td>" in markup
+    assert f"<td>{LONG.replace(chr(39), '&#x27;')}</td>" in markup and "<td class='num'>81.23</td>" in markup
     settings = {"lr": 5e-05, "seeds": [1, 2, 3], "suite": {"STSBenchmark": {"max_test": 300, "max_train": None},
                                                            "SciFact": {"max_test": 50, "max_train": None}},
                 "train": {"steps": 65, "temperature": np.float64(0.05)}}
     markup = tables.show(settings)._repr_html_()
-    assert "<tr><th>lr</th><td>5e-05</td></tr>" in markup and "<td>1, 2, 3</td>" in markup
+    assert "<tr><th>lr</th><td class='num'>5e-05</td></tr>" in markup and "<td>1, 2, 3</td>" in markup
     # a dict of dicts that share their keys is one table: a row per task, a column per limit
-    assert "<th>max_test</th><th>max_train</th>" in markup and "<tr><th>SciFact</th><td>50</td><td>none</td></tr>" in markup
-    assert "<tr><th>temperature</th><td>0.05</td></tr>" in markup
+    assert "<th>max_test</th><th>max_train</th>" in markup and "<tr><th>SciFact</th><td class='num'>50</td><td>none</td></tr>" in markup
+    assert "<tr><th>temperature</th><td class='num'>0.05</td></tr>" in markup
     for repr_start in ("np.float64(", "{'", "[1, 2, 3]"):
         assert repr_start not in markup
 

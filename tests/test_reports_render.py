@@ -60,7 +60,7 @@ def test_fresh_report_and_index_render_their_figures(tmp_path):
     dom = assert_figures_drawn(reports / "scatter.html", tmp_path)
     assert len(re.findall(r'class="point"', dom)) == 4  # the 4 markers are in the SVG
     dom = assert_figures_drawn(reports / "index.html", tmp_path)
-    assert "<tr><th>points</th><td>4</td></tr>" in dom and len(re.findall(r'class="point"', dom)) == 1  # one wall-time bar
+    assert "<tr><th>points</th><td class=\"num\">4</td></tr>" in dom and len(re.findall(r'class="point"', dom)) == 1  # one wall-time bar
 
 
 @pytest.mark.parametrize("name", ["index", *layout.notebook_names()])

@@ -49,6 +49,12 @@ def cell(value) -> str:
     return html.escape(str(value))
 
 
+def td(value) -> str:
+    """A table cell; a number's cell does not wrap (a narrow column must not split "-1.00" over two lines)."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool) or type(value).__module__ == "numpy"
+    return f"<td class='num'>{cell(value)}</td>" if numeric else f"<td>{cell(value)}</td>"
+
+
 def mapping_html(mapping: dict) -> str:
     """A dict as a table: one row per key; a dict of dicts that share their keys (e.g. a suite: task -> limits) as
     one table with those keys as columns."""
@@ -57,17 +63,17 @@ def mapping_html(mapping: dict) -> str:
         columns = list(dict.fromkeys(key for value in values for key in value))
         if all(not isinstance(item, dict) for value in values for item in value.values()):
             head = "".join(f"<th>{html.escape(str(column))}</th>" for column in columns)
-            rows = "".join(f"<tr><th>{html.escape(str(key))}</th>" + "".join(f"<td>{cell(value.get(column))}</td>" for column in columns)
+            rows = "".join(f"<tr><th>{html.escape(str(key))}</th>" + "".join(td(value.get(column)) for column in columns)
                            + "</tr>" for key, value in mapping.items())
             return f"<table class='report-table'><tr><th></th>{head}</tr>{rows}</table>"
-    rows = "".join(f"<tr><th>{html.escape(str(key))}</th><td>{cell(value)}</td></tr>" for key, value in mapping.items())
+    rows = "".join(f"<tr><th>{html.escape(str(key))}</th>{td(value)}</tr>" for key, value in mapping.items())
     return f"<table class='report-table'>{rows}</table>"
 
 
 def frame_html(frame) -> str:
     """A pandas DataFrame as a table: its index as the first column, every cell by `cell`."""
     head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
-    rows = "".join(f"<tr><th>{html.escape(str(index))}</th>" + "".join(f"<td>{cell(value)}</td>" for value in row)
+    rows = "".join(f"<tr><th>{html.escape(str(index))}</th>" + "".join(td(value) for value in row)
                    + "</tr>" for index, row in zip(frame.index, frame.itertuples(index=False)))
     return f"<table class='report-table'><tr><th>{html.escape(str(frame.index.name or ''))}</th>{head}</tr>{rows}</table>"
 
