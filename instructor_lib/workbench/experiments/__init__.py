@@ -11,8 +11,8 @@ evaluation suites sized so every notebook together fits `make reproduce` on 2 co
 full local suite).
 
 Modules, one job each: `configs` (what defines a run and its name), `mixture` (the MEDI mixture), `runs` (the
-cache of trained models, the backbones), `backbones` (cutting and measuring a model), `training_log` (a run's
-per-step log), `compare` (scores, paired differences over seeds, claims), `figures`, `paper` (the paper's
+cache of trained models, the backbones), `custom` (your own variant: data, instructions, pooling), `backbones`
+(cutting and measuring a model), `training_log` (a run's per-step log), `compare` (scores, paired differences over seeds, claims), `figures`, `paper` (the paper's
 numbers); one per result: `main_effect` (Table 2), `scale_pilot`, `data_ablation` (Fig. 3 and the ablation
 notebook), `instruction_levels` (Fig. 5), `paraphrases` (Fig. 4), `sizes` (Fig. 6 and the truncation extra).
 Below: the names the notebooks and tests call.
@@ -20,7 +20,8 @@ Below: the names the notebooks and tests call.
 from .backbones import depth, parameter_count, truncate_layers
 from .compare import ScoreComparison, relative_gain
 from .configs import experiment_config, figure_scale, figure_steps, seeds, settings
-from .data_ablation import ablation, instructions_by_data
+from .custom import custom_variant
+from .data_ablation import ablation, instructions_by_data, pooling_claim
 from .instruction_levels import instruction_detail
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
@@ -32,8 +33,8 @@ from .sizes import model_sizes, scaling
 from .training_log import training_curves, training_figure, training_metrics
 
 __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "base_model", "best_worst_gap", "build_mixture",
-           "depth", "experiment_config", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
+           "custom_variant", "depth", "experiment_config", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
            "instructions_by_data", "main_table", "mixture_examples", "mixture_figure", "mixture_metrics",
-           "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings",
+           "model_sizes", "notebook_model", "paraphrase_table", "parameter_count", "pilot", "pilot_settings", "pooling_claim",
            "relative_gain", "robustness", "run_dir_for", "scaling", "seeds", "settings",
            "starting_model", "task_frame", "trained_model", "training_curves", "training_figure", "training_metrics", "truncate_layers"]

@@ -13,6 +13,7 @@ from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
 from ...stats import Interval, claim_record, paired_difference, t_interval
 from .configs import seeds
+from .custom import eval_instructions
 from .figures import interval_bars
 from .runs import trained_model
 
@@ -56,11 +57,13 @@ class ScoreComparison:
         return interval_bars(self.frame, self.metrics["columns"], title, reference, reference_name)
 
 
-def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> dict[int, dict[str, float]]:
+def seed_scores(preset: str = "cpu", variant: str = "full", suite=None, custom: dict | None = None) -> dict[int, dict[str, float]]:
     """{seed: category scores} of MEDI `variant` trained at the figures' scale with each of the preset's seeds, on
-    `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them."""
-    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed, figure=True).model, preset,
-                                         instructions_for(variant), suite)) for seed in seeds(preset)}
+    `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them;
+    `custom`: your own variant's settings on top (`custom.custom_variant`), its evaluation instructions included."""
+    return {seed: category_scores(scores(trained_model(preset, variant, seed=seed, figure=True, custom=custom).model, preset,
+                                         eval_instructions(instructions_for(variant), custom or {}), suite))
+            for seed in seeds(preset)}
 
 
 def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None) -> Interval:
