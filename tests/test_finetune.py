@@ -18,6 +18,8 @@ from instructor_lib.provenance import sha256_file
 from instructor_lib.stats import paired_difference
 from instructor_lib.tiny import tiny_bert
 
+from helpers import one_thread  # noqa: F401 (one_thread: autouse fixture)
+
 QUERY, DOCUMENT = "Represent the question for retrieving answers: ", "Represent the answer for retrieval: "
 TOPICS = ["food", "sport", "music", "science", "travel", "money"]
 
