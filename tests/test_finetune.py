@@ -117,7 +117,9 @@ def test_the_split_shares_no_text_across_splits_and_does_not_depend_on_row_order
     assert all(not texts[a] & texts[b] for a in SPLITS for b in SPLITS if a < b)
     for name in SPLITS:  # pairs are made inside a split, of one label
         assert all_texts(labelled.pairs[name]) <= texts[name]
-        assert all(pair.label == pair.label and pair.query != pair.positive for pair in labelled.pairs[name])
+        label = dict(labelled.labelled[name])
+        assert all(label[pair.query] == label[pair.positive] == pair.label and pair.query != pair.positive
+                   for pair in labelled.pairs[name])
 
 
 def test_too_few_rows_for_a_test_split_is_an_error_naming_the_file(tmp_path):
