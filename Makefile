@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MPNET := $(VENV)/.mpnet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: reproduce pilot test test-slow bench venv browser data verify-data clean
+.PHONY: reproduce pilot finetune test test-slow bench venv browser data verify-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ reproduce: $(STAMP) $(MPNET) browser
 
 pilot: $(STAMP) browser  # the scale pilot (docs/results.md, "Scale pilot"): run on demand, not by make reproduce
 	$(PY) -m instructor_lib.workbench.reporting --preset cpu --only pilot
+
+# finetune on your own file (docs/finetune.md): make finetune DATA=pairs.csv [QUERY="Represent the ...: "]
+# [DOCUMENT="..."] [PRESET=cpu]; without DATA, the example file. The executed notebook: runs/finetune-<preset>.ipynb
+PRESET ?= cpu
+finetune: $(STAMP)
+	$(PY) -m papermill notebooks/finetune.ipynb runs/finetune-$(PRESET).ipynb --cwd notebooks -p preset $(PRESET) \
+	  $(if $(DATA),-p data "$(abspath $(DATA))") $(if $(QUERY),-p query_instruction "$(QUERY)") \
+	  $(if $(DOCUMENT),-p document_instruction "$(DOCUMENT)")
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q

@@ -7,6 +7,9 @@ Pooling follows the paper-era original code exactly:
   excludes nothing (an empty instruction gives plain mean pooling);
 - the encoder attends over every token; the instruction positions are removed from the mean only.
 
+`pooling="all"` (an ablation, sentence-transformers' default `include_prompt=True`) pools over the instruction's
+tokens too; the default "text" is the original code's, and the only one the official package knows.
+
 Reading and writing model folders is `model_folder.py`; the ONNX export and backend are `onnx.py`.
 """
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .weights import DEFAULT_BACKBONE
 ACTIVATIONS = {"torch.nn.modules.linear.Identity": nn.Identity, "torch.nn.modules.activation.Tanh": nn.Tanh}
 # Inputs tokenized together, sorted by exact token length inside the chunk: less padding than ST's char sort.
 TOKENIZE_CHUNK = 4096
+POOLINGS = ("text", "all")  # mean over the text tokens only (INSTRUCTOR), or over instruction and text
 
 
 class Dense(nn.Module):
@@ -120,11 +124,14 @@ class Instructor(nn.Module):
         dense: optional projection applied after pooling (the official checkpoints have one).
         normalize: L2-normalise the output of `forward` (the paper's Normalize module).
         max_seq_length: truncation length of instruction + text together.
+        pooling: "text" (the default: the mean leaves the instruction's tokens out, as INSTRUCTOR does) or
+            "all" (the mean over every token, instruction included); saved with the model folder.
     """
 
     def __init__(self, encoder: nn.Module, tokenizer, dense: Dense | None = None, normalize: bool = True,
-                 max_seq_length: int | None = None, name_or_path: str | None = None):
+                 max_seq_length: int | None = None, name_or_path: str | None = None, pooling: str = "text"):
         super().__init__()
+        self.pooling = pooling
         self.encoder = encoder
         self.tokenizer = tokenizer
         self.dense = dense
@@ -133,6 +140,17 @@ class Instructor(nn.Module):
         self.name_or_path = name_or_path
         self._instruction_lengths: dict[str, int] = {}
         self._takes_position_ids = "position_ids" in inspect.signature(encoder.forward).parameters
+
+    @property
+    def pooling(self) -> str:
+        """Which tokens the mean pools: "text" (instruction tokens excluded) or "all"."""
+        return self._pooling
+
+    @pooling.setter
+    def pooling(self, value: str) -> None:
+        if value not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {value!r}")
+        self._pooling = value
 
     # ----------------------------------------------------------------------------------------------- loading
     @classmethod
@@ -155,7 +173,7 @@ class Instructor(nn.Module):
             parts = read_folder(path, trust_remote_code, allow_pytorch_bin)
             dense = Dense.from_saved(*parts.dense) if parts.dense is not None else None
             model = cls(parts.encoder, parts.tokenizer, dense=dense, normalize=parts.normalize,
-                        max_seq_length=parts.max_seq_length)
+                        max_seq_length=parts.max_seq_length, pooling=parts.pooling)
         model.name_or_path = str(name_or_path) if name_or_path is not None else DEFAULT_BACKBONE
         model.eval()
         return model.to(device) if device is not None else model
@@ -168,10 +186,14 @@ class Instructor(nn.Module):
             self._instruction_lengths[instruction] = count if count > 1 else 0
         return self._instruction_lengths[instruction]
 
+    def excluded_length(self, instruction: str) -> int:
+        """Leading tokens the mean leaves out: the instruction's (`instruction_length`), none with pooling "all"."""
+        return 0 if self.pooling == "all" else self.instruction_length(instruction)
+
     def tokenize(self, pairs: Sequence[tuple[str, str]]) -> dict[str, torch.Tensor]:
         """Tokenize `(instruction, text)` pairs into padded tensors: input_ids, attention_mask, pooling_mask."""
         ids = self.token_ids(pairs)
-        return self._collate(ids, [self.instruction_length(instruction) for instruction, _ in pairs])
+        return self._collate(ids, [self.excluded_length(instruction) for instruction, _ in pairs])
 
     def token_ids(self, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
         """The token ids of each `instruction + text.strip()`, truncated to `max_seq_length`, unpadded."""
@@ -189,7 +211,7 @@ class Instructor(nn.Module):
         order = sorted(range(len(pairs)), key=lambda i: sign * len(ids[i]))
         for start in range(0, len(order), chunk_size):
             rows = order[start:start + chunk_size]
-            yield rows, self._collate([ids[i] for i in rows], [self.instruction_length(pairs[i][0]) for i in rows])
+            yield rows, self._collate([ids[i] for i in rows], [self.excluded_length(pairs[i][0]) for i in rows])
 
     def _collate(self, ids: list[list[int]], excluded: list[int]) -> dict[str, torch.Tensor]:
         lengths = torch.tensor([len(seq) for seq in ids])
@@ -245,8 +267,10 @@ class Instructor(nn.Module):
         for name, tensor in sorted(self.state_dict().items()):
             weights.update(name.encode())
             weights.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
-        return sha256_json({"max_seq_length": self.max_seq_length, "normalize": self.normalize,
-                            "padding_side": self.tokenizer.padding_side, "weights": weights.hexdigest()})
+        settings = {"max_seq_length": self.max_seq_length, "normalize": self.normalize,
+                    "padding_side": self.tokenizer.padding_side, "weights": weights.hexdigest()}
+        # "all" only: the default pooling keeps every fingerprint (and so every cached evaluation) it had
+        return sha256_json(settings | ({"pooling": self.pooling} if self.pooling != "text" else {}))
 
     @property
     def embedding_dim(self) -> int:
@@ -304,14 +328,16 @@ class Instructor(nn.Module):
     # --------------------------------------------------------------------------------------------- saving
     def save_pretrained(self, directory: str | Path, instructions: dict[str, str] | None = None,
                         model_card_extra: str = "") -> Path:
-        """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False), [Dense], Normalize.
+        """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False; True for pooling
+        "all"), [Dense], Normalize.
 
         `instructions` (name -> instruction) are stored as sentence-transformers prompts and listed in the
         model card, so `SentenceTransformer(dir).encode(texts, prompt=instruction)` gives our embeddings.
         """
-        card = model_card(self.name_or_path, self.embedding_dim, self.max_seq_length, instructions or {}, model_card_extra)
+        card = model_card(self.name_or_path, self.embedding_dim, self.max_seq_length, instructions or {}, model_card_extra,
+                          self.pooling)
         return write_folder(Path(directory), self.encoder, self.tokenizer, self.dense, self.normalize,
-                            self.max_seq_length, instructions or {}, card)
+                            self.max_seq_length, instructions or {}, card, self.pooling)
 
 
 def _default_max_length(config, tokenizer) -> int:

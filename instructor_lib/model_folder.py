@@ -21,6 +21,13 @@ T5_FAMILY = ("t5", "mt5", "umt5")
 TOKENIZER_VOCAB_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "sentencepiece.bpe.model", "vocab.json",
                          "tokenizer.model")
 REPAIR_MODEL = "the folder is damaged or incomplete: save or download the model again"
+# The JSON files of an encoder folder, checked before transformers reads them.
+JSON_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+ST_CONFIG = "config_sentence_transformers.json"
+# Our key in ST_CONFIG for pooling "all" (written only then; absent: "text"). The Pooling module's include_prompt
+# says the same to sentence-transformers, but folders that sentence-transformers saved set include_prompt=True
+# without meaning it for INSTRUCTOR, so only this key, which only instructor_lib writes, changes our pooling.
+POOLING_KEY = "instructor_pooling"
 
 
 @dataclass
@@ -32,6 +39,7 @@ class FolderParts:
     dense: tuple[dict, dict[str, torch.Tensor]] | None = None
     normalize: bool = True
     max_seq_length: int | None = None
+    pooling: str = "text"
 
 
 def resolve_model_path(name_or_path: str | Path | None = None, revision: str | None = None) -> Path:
@@ -103,6 +111,10 @@ def read_folder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool) ->
             raise ValueError(f"{modules_file}: module {module['type']!r} is not supported (Transformer, Pooling(mean), Dense, Normalize)")
     if parts.encoder is None:
         raise ValueError(f"{modules_file} has no Transformer module")
+    if (path / ST_CONFIG).exists():
+        parts.pooling = read_json(path / ST_CONFIG, REPAIR_MODEL).get(POOLING_KEY, "text")
+        if parts.pooling not in ("text", "all"):
+            raise ValueError(f"{path / ST_CONFIG}: {POOLING_KEY} must be 'text' or 'all', got {parts.pooling!r}; {REPAIR_MODEL}")
     return parts
 
 
@@ -118,13 +130,28 @@ def _load_encoder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool):
     if not any((path / name).exists() for name in TOKENIZER_VOCAB_FILES):
         raise FileNotFoundError(f"{path} has no tokenizer vocabulary (none of {', '.join(TOKENIZER_VOCAB_FILES)}): "
                                 f"without it every word would be [UNK]; {REPAIR_MODEL}")
+    for name in JSON_FILES:  # transformers' readers name no file (or give no advice) when one is damaged
+        if (path / name).exists():
+            read_json(path / name, REPAIR_MODEL)
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     model_class = T5EncoderModel if config.model_type in T5_FAMILY else AutoModel
     with _naming_damaged_weights(path):
         encoder = model_class.from_pretrained(path, config=config, use_safetensors=has_safetensors,
                                               trust_remote_code=trust_remote_code)
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    with _naming_damaged_tokenizer(path):
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     return encoder, tokenizer
+
+
+@contextlib.contextmanager
+def _naming_damaged_tokenizer(folder: Path):
+    """The tokenizer reader's errors on a damaged vocabulary (which name no file) as an OSError naming the files."""
+    try:
+        yield
+    except Exception as err:  # the tokenizers library raises plain Exceptions
+        files = [folder / name for name in (*JSON_FILES[1:], *TOKENIZER_VOCAB_FILES) if (folder / name).exists()]
+        listed = ", ".join(str(file) for file in dict.fromkeys(files))
+        raise OSError(f"the tokenizer files {listed} cannot be read ({type(err).__name__}: {err}); {REPAIR_MODEL}") from err
 
 
 @contextlib.contextmanager
@@ -161,9 +188,9 @@ def _check_mean_pooling(config_path: Path) -> None:
 
 # -------------------------------------------------------------------------------------------------- writing
 def write_folder(directory: Path, encoder, tokenizer, dense, normalize: bool, max_seq_length: int,
-                 instructions: dict[str, str], card: str) -> Path:
-    """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False), [Dense],
-    [Normalize], the `instructions` as prompts, and the model card `card` as README.md."""
+                 instructions: dict[str, str], card: str, pooling: str = "text") -> Path:
+    """Write a sentence-transformers folder: Transformer, Pooling(mean, include_prompt=False, or True for
+    `pooling` "all"), [Dense], [Normalize], the `instructions` as prompts, and the model card `card` as README.md."""
     directory.mkdir(parents=True, exist_ok=True)
     with quiet_transformers():
         encoder.save_pretrained(directory)
@@ -173,7 +200,7 @@ def write_folder(directory: Path, encoder, tokenizer, dense, normalize: bool, ma
     atomic_write_json(directory / "sentence_bert_config.json", {"max_seq_length": max_seq_length, "do_lower_case": False})
     atomic_write_json(directory / "1_Pooling" / "config.json", {
         "word_embedding_dimension": encoder.config.hidden_size, "pooling_mode_mean_tokens": True,
-        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False, "include_prompt": False})
+        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False, "include_prompt": pooling == "all"})
     if dense is not None:
         from safetensors.torch import save_file
 
@@ -186,14 +213,15 @@ def write_folder(directory: Path, encoder, tokenizer, dense, normalize: bool, ma
                         "type": "sentence_transformers.models.Normalize"})
         (directory / modules[-1]["path"]).mkdir(exist_ok=True)
     atomic_write_json(directory / "modules.json", modules)
-    atomic_write_json(directory / "config_sentence_transformers.json", {
-        "prompts": dict(instructions), "default_prompt_name": None, "similarity_fn_name": "cosine"})
+    atomic_write_json(directory / ST_CONFIG, {
+        "prompts": dict(instructions), "default_prompt_name": None, "similarity_fn_name": "cosine",
+        **({POOLING_KEY: pooling} if pooling != "text" else {})})
     (directory / "README.md").write_text(card)
     return directory
 
 
 def model_card(name_or_path: str | None, embedding_dim: int, max_seq_length: int, instructions: dict[str, str],
-               extra: str) -> str:
+               extra: str, pooling: str = "text") -> str:
     """The README.md of a saved model: what it is, how to load it, and its instructions."""
     lines = ["---", "library_name: sentence-transformers", "pipeline_tag: sentence-similarity",
              "tags: [instructor, sentence-transformers, text-embeddings]", "---", "",
@@ -201,7 +229,9 @@ def model_card(name_or_path: str | None, embedding_dim: int, max_seq_length: int
              f"Base model: `{name_or_path}`. Saved by `instructor_lib`. Embedding dimension {embedding_dim}, "
              f"max sequence length {max_seq_length} (instruction tokens included).", "",
              "The input is `instruction + text.strip()`; the embedding is the mean over the text tokens only "
-             "(Pooling `include_prompt=False`), then Dense if present, then L2 normalisation.", "",
+             "(Pooling `include_prompt=False`), then Dense if present, then L2 normalisation." if pooling == "text" else
+             "The input is `instruction + text.strip()`; the embedding is the mean over every token, the "
+             "instruction's included (Pooling `include_prompt=True`), then Dense if present, then L2 normalisation.", "",
              "```python", "from instructor_lib import Instructor", "model = Instructor.from_pretrained('THIS_FOLDER')",
              "model.encode([[instruction, text]])", "# or, with sentence-transformers:",
              "# SentenceTransformer('THIS_FOLDER').encode([text], prompt=instruction)", "```", ""]

@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
+from .files import read_json
 from .model import Instructor
 from .provenance import sha256_file, sha256_json
 
@@ -81,6 +82,8 @@ def export_onnx(model: Instructor, directory: str | Path, quantize: str | None =
         "source": {"name_or_path": model.name_or_path, "fingerprint": model.fingerprint()},
         "versions": {name: md.version(name) for name in ("torch", "transformers", "onnx", "onnxruntime")},
     }
+    if model.pooling != "text":  # the pooling mask is built outside the graph; "text" leaves the settings as they were
+        settings |= {"pooling": "mean over pooling_mask (every token, include_prompt=True)", "pooling_mode": model.pooling}
     (directory / ONNX_CONFIG_NAME).write_text(json.dumps(settings, indent=2) + "\n")
     return directory
 
@@ -134,7 +137,8 @@ class OnnxInstructor(Instructor):
 
     def __init__(self, session, tokenizer, settings: dict, directory: Path):
         super().__init__(_GraphRunner(session, settings["embedding_dim"]), tokenizer, normalize=settings["normalize"],
-                         max_seq_length=settings["max_seq_length"], name_or_path=str(directory))
+                         max_seq_length=settings["max_seq_length"], name_or_path=str(directory),
+                         pooling=settings.get("pooling_mode", "text"))
         self.settings = settings
         self.graph_path = directory / settings["graph"]
 
@@ -164,7 +168,7 @@ def load_onnx(directory: str | Path, device: str | torch.device | None = None) -
     config_path = directory / ONNX_CONFIG_NAME
     if not config_path.is_file():
         raise FileNotFoundError(f"{directory} has no {ONNX_CONFIG_NAME}: not a folder written by export_onnx")
-    settings = json.loads(config_path.read_text())
+    settings = read_json(config_path, "export the model again")
     if settings.get("format") != FORMAT:
         raise ValueError(f"{config_path}: format {settings.get('format')!r} is not {FORMAT!r}; export the model again")
     if device is not None and torch.device(device).type != "cpu":

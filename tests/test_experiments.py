@@ -219,7 +219,7 @@ def _stub_runs(monkeypatch, per_variant_seed: dict, backbone: dict):
         return {"categories": values, "average": average, "tasks": tasks, "bootstrap": {
             row: {"replicates": (value + spread).tolist()} for row, value in {**values, "Average": average}.items()}}
 
-    def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False):
+    def fake_trained(preset="cpu", variant="full", layers=None, runs_dir=None, seed=None, figure=False, custom=None):
         return experiments.TrainedModel(f"{canonical_variant(variant)}/{seed}", {}, Path(f"/runs/{canonical_variant(variant)}-s{seed}"),
                                         {"final_loss": 1.0})
 
@@ -402,7 +402,8 @@ def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_
 def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch):
     requested = []
 
-    def fake_trained(preset, variant="full", layers=None, runs_dir=None, seed=None, size=None, scale=None, figure=False):
+    def fake_trained(preset, variant="full", layers=None, runs_dir=None, seed=None, size=None, scale=None, figure=False,
+                     custom=None):
         requested.append((variant, size, figure))
         return experiments.TrainedModel("tuned", {}, Path("/runs/tuned"), {})
 

@@ -172,3 +172,15 @@ def test_run_logs_read_each_runs_per_step_log(tmp_path):
         (tmp_path / name / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": loss, "task": "NQ"}) + "\n")
     logs = experiments.run_logs({"full MEDI": {"1": "cpu-full-s1-abc", "2": "cpu-full-s2-def"}}, tmp_path)
     assert list(logs["full MEDI"]) == [1, 2] and logs["full MEDI"][2]["loss"].tolist() == [2.0]
+
+
+def test_finetune_figure_draws_each_scores_gain_with_its_interval_against_zero():
+    metrics = {"gains": {"ndcg@10": {"ours": 0.94, "ci_low": -2.56, "ci_high": 4.44},
+                         "accuracy": {"ours": 1.5, "ci_low": 0.5, "ci_high": 2.5}}, "seeds": [1, 2], "steps": 10}
+    figure = experiments.finetune_gains(metrics)
+    (points,) = figure.data
+    assert list(points.x) == ["ndcg@10", "accuracy"] and list(points.y) == [0.94, 1.5]
+    assert list(points.error_y.array) == pytest.approx([3.5, 1.0]) and list(points.error_y.arrayminus) == pytest.approx([3.5, 1.0])
+    assert [shape.y0 for shape in figure.layout.shapes] == [0]
+    low, high = figure.layout.yaxis.range
+    assert low < -2.56 and high > 4.44 and high - low < 10  # fitted to the interval, not a 0-100 axis

@@ -13,7 +13,7 @@ LAYERS = [
     ("ground", {"provenance", "files", "presets", "stats", "readers"}),
     ("formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
     ("embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
-    ("stages", {"medi", "evaluation", "training", "compat"}),
+    ("stages", {"medi", "evaluation", "training", "compat", "finetuning"}),
     ("workbench", {"workbench", "workbench.viz", "workbench.widgets"}),
     ("workbench experiments", {"workbench.experiments"}),
     ("workbench reporting", {"workbench.reporting"}),

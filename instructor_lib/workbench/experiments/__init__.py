@@ -11,7 +11,7 @@ evaluation suites sized so every notebook together fits `make reproduce` on 2 co
 full local suite).
 
 Modules, one job each: `configs` (what defines a run and its name), `mixture` (the MEDI mixture), `runs` (the
-cache of trained models, the backbones), `backbones` (cutting and measuring a model), `training_log` (a run's
+cache of trained models, the backbones), `custom` (your own variant: data, instructions, pooling), `backbones` (cutting and measuring a model), `training_log` (a run's
 per-step log), `compare` (scores, paired differences over seeds, claims), the figures as pure functions of a
 result's metrics (`figures`: the shared pieces, Table 2, the pilot, the ablation; `claim_figures`: Figs. 3-6;
 `training_figures`: the training curves), `paper` (the paper's numbers); one per result: `main_effect` (Table 2), `scale_pilot`, `data_ablation` (Fig. 3 and the ablation
@@ -22,8 +22,9 @@ from .backbones import depth, parameter_count, truncate_layers
 from .claim_figures import fig3_data, fig4_robustness, fig5_detail, fig6_sizes
 from .compare import ScoreComparison, relative_gain, suite_inputs
 from .configs import experiment_config, figure_scale, figure_steps, seeds, settings
-from .data_ablation import ablation, instructions_by_data
-from .figures import ablation_differences, pilot_gains, table2_gains
+from .custom import custom_variant
+from .data_ablation import ablation, instructions_by_data, pooling_claim
+from .figures import ablation_differences, finetune_gains, pilot_gains, table2_gains
 from .instruction_levels import instruction_detail, instruction_examples
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
@@ -36,10 +37,11 @@ from .training_figures import training_panels
 from .training_log import run_logs, training_curves, training_metrics
 
 __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "ablation_differences", "base_model",
-           "best_worst_gap", "build_mixture", "depth", "experiment_config", "fig3_data", "fig4_robustness",
-           "fig5_detail", "fig6_sizes", "figure_scale", "figure_steps", "finished_model", "instruction_detail",
-           "instruction_examples", "instructions_by_data", "main_table", "mixture_examples", "mixture_figure",
-           "mixture_metrics", "model_description", "model_sizes", "notebook_model", "paraphrase_table",
-           "parameter_count", "pilot", "pilot_gains", "pilot_settings", "relative_gain", "robustness", "run_dir_for",
-           "run_logs", "scaling", "seeds", "settings", "starting_model", "suite_inputs", "table2_gains", "task_frame",
-           "trained_model", "training_curves", "training_metrics", "training_panels", "truncate_layers"]
+           "best_worst_gap", "build_mixture", "custom_variant", "depth", "experiment_config", "fig3_data",
+           "fig4_robustness", "fig5_detail", "fig6_sizes", "figure_scale", "figure_steps", "finetune_gains", "finished_model",
+           "instruction_detail", "instruction_examples", "instructions_by_data", "main_table", "mixture_examples",
+           "mixture_figure", "mixture_metrics", "model_description", "model_sizes", "notebook_model",
+           "paraphrase_table", "parameter_count", "pilot", "pilot_gains", "pilot_settings", "pooling_claim",
+           "relative_gain", "robustness", "run_dir_for", "run_logs", "scaling", "seeds", "settings", "starting_model",
+           "suite_inputs", "table2_gains", "task_frame", "trained_model", "training_curves", "training_metrics",
+           "training_panels", "truncate_layers"]

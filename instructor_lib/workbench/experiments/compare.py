@@ -16,6 +16,7 @@ from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
 from ...stats import Interval, claim_record, paired_difference, t_interval
 from .configs import seeds
+from .custom import eval_instructions
 from .runs import base_model, trained_model
 
 
@@ -84,14 +85,16 @@ class SeedRuns(NamedTuple):
     runs: dict[str, str]
 
 
-def seed_scores(preset: str = "cpu", variant: str = "full", suite=None) -> SeedRuns:
+def seed_scores(preset: str = "cpu", variant: str = "full", suite=None, custom: dict | None = None) -> SeedRuns:
     """The category scores of MEDI `variant` trained at the figures' scale with each of the preset's seeds, on
     `suite` (default: the preset's), evaluated with instructions unless the variant was trained without them, and
-    the run directory of each seed (its training log)."""
+    the run directory of each seed (its training log); `custom`: your own variant's settings on top
+    (`custom.custom_variant`), its evaluation instructions included."""
     per_seed, runs = {}, {}
     for seed in seeds(preset):
-        trained = trained_model(preset, variant, seed=seed, figure=True)
-        per_seed[seed] = category_scores(scores(trained.model, preset, instructions_for(variant), suite))
+        trained = trained_model(preset, variant, seed=seed, figure=True, custom=custom)
+        per_seed[seed] = category_scores(scores(trained.model, preset, eval_instructions(instructions_for(variant), custom or {}),
+                                                suite))
         runs[str(seed)] = trained.run_dir.name
     return SeedRuns(per_seed, runs)
 

@@ -10,6 +10,7 @@ import re
 
 from ... import presets, training
 from ...medi import canonical_variant
+from .custom import name_suffix as custom_suffix
 
 
 def seeds(preset: str = "cpu", main: bool = False) -> tuple[int, ...]:
@@ -70,21 +71,23 @@ def name_suffix(preset: str, size: str | None, scale: str | None, figure: bool) 
 
 def experiment_config(preset: str = "cpu", variant: str = "full", layers: int | None = None,
                       seed: int | None = None, size: str | None = None, scale: str | None = None,
-                      figure: bool = False) -> dict:
+                      figure: bool = False, custom: dict | None = None) -> dict:
     """Everything that defines one trained model of an experiment (its hash names the run directory).
 
     `seed` (default: the preset's first) sets the training seed: batch order, dropout, a tiny model's init.
     `figure`: a configuration of the analysis figures, trained at the preset's figure scale (`figures`).
     `size` names one of the preset's backbone sizes (paper Fig. 6), `scale` one of its pilot candidates; their
     settings replace the preset's. An override equal to the settings it replaces names the run it equals.
+    `custom`: your own variant's settings (`custom.custom_variant`); only a non-empty one joins the config.
     """
     check_parameters(preset, variant, layers)
     variant = canonical_variant(variant)
     seed = seeds(preset)[0] if seed is None else seed
     name = (f"{preset}-{variant.replace(':', '-')}" + (f"-L{layers}" if layers else "")
-            + name_suffix(preset, size, scale, figure) + f"-s{seed}")
+            + name_suffix(preset, size, scale, figure) + custom_suffix(custom or {}) + f"-s{seed}")
     config = training.preset(preset, **{"name": name, "seed": seed, **overrides(preset, size, scale, figure)})
-    return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config)}
+    return {"preset": preset, "variant": variant, "layers": layers, "train": dataclasses.asdict(config),
+            **({"custom": custom} if custom else {})}
 
 
 def figure_steps(preset: str = "cpu") -> int:
@@ -100,8 +103,10 @@ def figure_scale(preset: str = "cpu") -> dict:
 
 
 def settings(preset: str = "cpu", **extra) -> dict:
-    """The preset's settings as JSON (MEDI settings, training config, evaluation suites), plus `extra`, for the record."""
+    """The preset's settings as JSON (MEDI settings, training config, evaluation suites), plus `extra`, for the record
+    (an empty `custom` variant is left out: a default run records what it recorded before)."""
     chosen = presets.preset(preset)
+    extra = {key: value for key, value in extra.items() if not (key == "custom" and not value)}
     check_parameters(preset, extra.get("variant", "full"))
 
     def suite(value):

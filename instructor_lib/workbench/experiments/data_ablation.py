@@ -1,5 +1,6 @@
-"""Which training data matters: one MEDI variant against the full mixture (the ablation notebook), and paper
-Fig. 3, the symmetric and asymmetric groups with and without instructions."""
+"""Which training data matters: one MEDI variant (or your own, `custom.custom_variant`) against the full mixture
+(the ablation notebook), INSTRUCTOR's pooling against pooling over every token (`pooling_claim`, on demand), and
+paper Fig. 3, the symmetric and asymmetric groups with and without instructions."""
 from __future__ import annotations
 
 from ... import presets
@@ -7,33 +8,51 @@ from ...medi import canonical_variant
 from .claim_figures import fig3_data
 from .compare import ScoreComparison, backbone_scores, claim, gain_intervals, paired, seed_scores, with_intervals
 from .configs import check_parameters, figure_steps, seeds
+from .custom import custom_variant
 from .figures import ablation_differences
 
+POOLING_ALL = custom_variant(pooling="all")
 FIG3_SELECTIONS = {"symmetric only": "symmetric_only", "asymmetric only": "asymmetric_only", "both (full MEDI)": "full"}
 
 
-def ablation(preset: str = "cpu", variant: str = "no_superni") -> ScoreComparison:
+def ablation(preset: str = "cpu", variant: str = "no_superni", custom: dict | None = None) -> ScoreComparison:
     """One MEDI `variant` against the full mixture, both trained at the figures' scale with each of the preset's seeds and scored on
     the preset's ablation suite: means with 95% intervals, and the paired difference (variant minus full, same
-    seeds) with its interval."""
+    seeds) with its interval. `custom` (`custom.custom_variant`) changes the variant's data selection,
+    instructions or pooling; the full mixture stays the reference. The variant "full" with only pooling "all"
+    is the pooling question: its claim row (text pooling minus all-token pooling) is added."""
     variant = canonical_variant(variant)
     check_parameters(preset, variant)
-    if variant == "full":
+    if variant == "full" and not custom:
         raise ValueError("variant 'full' is the reference; choose another variant to compare with it")
     suite = presets.preset(preset).ablation_suite
-    (full, full_runs), (other, other_runs) = seed_scores(preset, "full", suite), seed_scores(preset, variant, suite)
+    (full, full_runs), (other, other_runs) = seed_scores(preset, "full", suite), seed_scores(preset, variant, suite, custom)
     rows = list(full[seeds(preset)[0]])
-    frame = with_intervals({"full": full, variant: other}, rows)
+    label = f"{variant} (custom)" if custom else variant
+    frame = with_intervals({"full": full, label: other}, rows)
     differences = {row: paired(other, full, row) for row in rows}
     frame["difference"] = [differences[row].mean for row in rows]
     frame["difference low"] = [differences[row].low for row in rows]
     frame["difference high"] = [differences[row].high for row in rows]
-    metrics = {"columns": ["full", variant], "variant": variant, "seeds": list(seeds(preset)), "steps": figure_steps(preset),
-               "full": dict(frame["full"]), "ablated": dict(frame[variant]),
+    metrics = {"columns": ["full", label], "variant": variant, "seeds": list(seeds(preset)), "steps": figure_steps(preset),
+               "full": dict(frame["full"]), "ablated": dict(frame[label]),
                "difference": {row: differences[row].as_dict() for row in rows},
-               "per_seed": {"full": {str(k): v for k, v in full.items()}, variant: {str(k): v for k, v in other.items()}},
-               "runs": {"full": full_runs, variant: other_runs}}
+               "per_seed": {"full": {str(k): v for k, v in full.items()}, label: {str(k): v for k, v in other.items()}},
+               "runs": {"full": full_runs, label: other_runs}}
+    if custom:
+        metrics["custom"] = custom
+    if variant == "full" and custom == POOLING_ALL:
+        metrics["claims"] = [claim("Pooling over the text tokens only beats pooling over all tokens, instruction included "
+                                   "(text minus all, average)", "text > all (INSTRUCTOR's design; not ablated in the paper)",
+                                   paired(full, other, "Average"), 1, seeds(preset), figure_steps(preset))]
     return ScoreComparison(frame, metrics, ablation_differences)
+
+
+def pooling_claim(preset: str = "cpu") -> ScoreComparison:
+    """Does INSTRUCTOR's pooling over the text tokens beat pooling over every token? Full MEDI trained both ways
+    with each of the preset's seeds at the figures' scale, on the ablation suite, with the claim row (on demand:
+    `make reproduce` does not run it; the ablation notebook with `-p variant full -p pooling all` does)."""
+    return ablation(preset, "full", POOLING_ALL)
 
 
 def instructions_by_data(preset: str = "cpu") -> ScoreComparison:

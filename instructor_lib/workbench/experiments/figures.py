@@ -137,3 +137,14 @@ def pilot_gains(metrics: dict, title: str = "") -> go.Figure:
     zero_line(figure, "backbone (no gain)")
     title = title or f"Scale pilot: average gain per candidate training scale ({seeds_text(metrics)})"
     return gain_layout(figure, title, "finetuned minus backbone, average (points)", interval_values(intervals))
+
+
+def finetune_gains(metrics: dict, title: str = "") -> go.Figure:
+    """`instructor_lib.finetune` on your data: each held-out test score's gain (after minus before finetuning,
+    paired by seed) with its 95% interval; zero: the starting model."""
+    names = list(metrics["gains"])
+    intervals = [{"mean": gain["ours"], "low": gain["ci_low"], "high": gain["ci_high"]} for gain in metrics["gains"].values()]
+    figure = go.Figure([interval_points(names, intervals, f"after minus before, {seeds_text(metrics)}, 95% CI")])
+    zero_line(figure, "the starting model (no gain)")
+    title = title or f"Finetuning on your data: gain on the held-out test split ({metrics['steps']} steps, {seeds_text(metrics)})"
+    return gain_layout(figure, title, "after minus before (points)", interval_values(intervals))

@@ -14,9 +14,11 @@ from ...config import runs_root
 from ...files import atomic_write_json, read_json
 from ...medi import canonical_variant
 from ...model import Instructor
+from ...data import MediDataset
 from ...provenance import config_hash
 from .backbones import truncate_layers
 from .configs import check_parameters, experiment_config, overrides, seeds
+from .custom import apply_pooling, custom_records
 from .mixture import mixture_sha256, training_records
 
 FINISHED = "experiment.json"  # written into a run directory once its model is saved
@@ -43,17 +45,21 @@ class TrainedModel:
 
 def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None = None,
                   runs_dir: str | Path | None = None, seed: int | None = None, size: str | None = None,
-                  scale: str | None = None, figure: bool = False) -> TrainedModel:
+                  scale: str | None = None, figure: bool = False, custom: dict | None = None) -> TrainedModel:
     """The model finetuned on MEDI `variant` from the preset's backbone (cut to `layers` layers when given, or
     the backbone of one of the preset's `size`s), with training seed `seed` (default: the preset's first), at
-    the preset's scale, the figures' (`figure`) or that of its pilot candidate `scale`.
+    the preset's scale, the figures' (`figure`) or that of its pilot candidate `scale`; `custom`: your own
+    variant's settings (`custom.custom_variant`: data selection, training instructions, pooling) applied on top.
 
     Trains once per config hash (`experiment_config` plus the hash of the MEDI records, so a changed mixture is
     trained again); a finished run is loaded, an interrupted one resumes.
     """
     check_parameters(preset, variant, layers)
     variant = canonical_variant(variant)
-    config = {**experiment_config(preset, variant, layers, seed, size, scale, figure), "data_sha256": mixture_sha256(preset, variant)}
+    records = (lambda: custom_records(training_records(preset, variant), custom)) if custom else \
+        (lambda: training_records(preset, variant))
+    data_sha256 = MediDataset(records()).sha256() if custom else mixture_sha256(preset, variant)
+    config = {**experiment_config(preset, variant, layers, seed, size, scale, figure, custom), "data_sha256": data_sha256}
     run_dir = run_dir_for(config, runs_dir)
     finished = run_dir / FINISHED
     if not finished.exists():
@@ -63,8 +69,10 @@ def trained_model(preset: str = "cpu", variant: str = "full", layers: int | None
             if not (backbone_dir / "modules.json").exists():
                 truncate_layers(training.load_model(train_config, starting_model(train_config)), layers).save_pretrained(backbone_dir)
             train_config = dataclasses.replace(train_config, model=str(backbone_dir))
-        result = training.train(train_config, records=training_records(preset, variant), run_dir=run_dir,
-                                model=starting_model(train_config))
+        start = starting_model(train_config)
+        if custom:  # the pooling is the model's: a custom one needs the model object, loaded here
+            start = apply_pooling(start or training.load_model(train_config), custom)
+        result = training.train(train_config, records=records(), run_dir=run_dir, model=start)
         atomic_write_json(finished, {"config": config, "config_hash": config_hash(config),
                                      "final_loss": result.final_loss}, indent=1)
     return TrainedModel(Instructor.from_pretrained(run_dir / "model"), config, run_dir, run_summary(run_dir))
