@@ -18,8 +18,8 @@ STYLE = """<style>
 .report-nav{margin:0 0 .6em 0} .report-nav a{margin-right:.9em} .report-nav b{margin-right:.9em}
 .headline{border:2px solid #2a6;border-radius:6px;padding:.5em 1em;margin:0 0 .6em 0;background:#f6fbf7}
 .headline h2{margin:.2em 0 .4em 0;font-size:1.25em} .headline p{margin:.3em 0}
-.report-table{border-collapse:collapse;margin:.3em 0} .report-table td,.report-table th{border:1px solid #ccc;
-padding:3px 7px;vertical-align:top;text-align:left;white-space:normal} .report-table td.num{white-space:nowrap;text-align:right}
+table.report-table{border-collapse:collapse;margin:.3em 0} table.report-table.report-table td,table.report-table.report-table th{border:1px solid #ccc;
+padding:3px 7px;vertical-align:top;text-align:left;white-space:normal} table.report-table.report-table td.num{white-space:nowrap;text-align:right}
 .claims .claim-text{min-width:22em} .claims .interval{white-space:nowrap}
 .verdict.reproduced{color:#070;font-weight:bold} .verdict.contradicted{color:#b00;font-weight:bold}
 .verdict.inconclusive{color:#850;font-weight:bold} .verdict.untestable,.verdict.not.run{color:#555;font-weight:bold}
