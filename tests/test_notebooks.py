@@ -300,7 +300,7 @@ def test_run_notebook_caches_by_config_hash_and_records_failures(tmp_path):
     assert broken["status"] == "failed" and "the data is gone" in broken["error"]
     assert "RuntimeError" in (reports / "broken.html").read_text()  # the partial report shows the traceback
     index = (reports / "index.html").read_text()
-    assert "<a href='broken.html'>broken</a>" in index and ">failed</span>" in index and "score: <b>2</b>" in index
+    assert "<a href='broken.html'>broken</a>" in index and ">failed</span>" in index and "<tr><th>score</th><td class='num'>2.00</td></tr>" in index
     with pytest.raises(ValueError, match=r"no notebook\(s\) \['nope'\].*available: \['broken', 'toy'\]"):
         run.run_all("smoke", ["nope"], reports, notebooks, cache_dir=cache)
 
