@@ -17,29 +17,67 @@ from dataclasses import dataclass
 MIN_ROWS = 2  # the smallest subsample limit: one row leaves a correlation undefined and a classifier one class
 
 
+PARTS = ("test", "dev")  # the claims' test part of a task, and the dev part that choices are made on
+
+
+def _check_limit(field: str, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < MIN_ROWS):
+        raise ValueError(f"Subsample {field} must be None (keep all) or an integer >= {MIN_ROWS} (a score "
+                         f"needs several rows), got {value!r}")
+
+
 @dataclass(frozen=True)
 class Subsample:
-    """Deterministic size limits for one task (None = keep all).
+    """Deterministic size limits for one task (None = keep all), and which part of its data is scored.
 
     max_test: rows of each evaluated split (STS / pair / classification), queries (retrieval / reranking),
         or items per clustering set.
     max_train: rows of the classification training pool (mteb then draws its few-shot samples from it).
     max_corpus: retrieval documents; every document relevant to a kept query is always kept.
+    part: "test" (the claims' examples) or "dev" (examples no claims suite scores: the task's local validation
+        split where it has one, else the test data that no test subsample in `held_out` takes; see
+        `evaluation.subsample`). Choices (steps, learning rates, pilots) are made on the dev part.
+    held_out: for the dev part, the `max_test` of every claims suite's test subsample of this task (None: the
+        whole test split); no example those subsamples take is drawn (`dev_part` fills it from the suites).
+    The defaults ("test", ()) are left out of `record()`, so the cache keys of test evaluations stay as they were.
     """
 
     max_test: int | None = None
     max_train: int | None = None
     max_corpus: int | None = None
+    part: str = "test"
+    held_out: tuple[int | None, ...] = ()
 
     def __post_init__(self):
         for field in ("max_test", "max_train", "max_corpus"):
-            value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < MIN_ROWS):
-                raise ValueError(f"Subsample {field} must be None (keep all) or an integer >= {MIN_ROWS} (a score "
-                                 f"needs several rows), got {value!r}")
+            _check_limit(field, getattr(self, field))
+        if self.part not in PARTS:
+            raise ValueError(f"Subsample part must be one of {', '.join(PARTS)}, got {self.part!r}")
+        if self.held_out and self.part != "dev":
+            raise ValueError("Subsample held_out holds test rows out of a dev part: give it with part='dev'")
+        for value in self.held_out:
+            _check_limit("held_out", value)
+
+    def record(self) -> dict:
+        """The limits as JSON, as results and cache keys record them: part and held_out only for a dev part."""
+        fields = dataclasses.asdict(self)
+        if self.part == "test":
+            del fields["part"], fields["held_out"]
+        else:
+            fields["held_out"] = list(self.held_out)
+        return fields
 
 
 FULL = Subsample()
+
+
+def dev_part(limits: dict[str, Subsample], *claims: dict[str, Subsample]) -> dict[str, Subsample]:
+    """A dev suite: each task of `limits` as a dev part holding out the test subsample of that task in every claims
+    suite of `claims` (the preset's suite, ablation, robustness and sizes suites), so none of their examples is
+    drawn. The claims' test subsamples are fixed first and stay as they are."""
+    return {task: dataclasses.replace(limit, part="dev", held_out=tuple(
+                sorted({suite[task].max_test for suite in claims if task in suite}, key=lambda n: (n is None, n or 0))))
+            for task, limit in limits.items()}
 
 Suite = dict[str, Subsample] | str  # {task: limits}, or the name of a suite of `evaluation.suite` ("full")
 TrainOverrides = dict[str, object]  # TrainConfig field -> value, replacing the preset's (figures, sizes, pilot)
@@ -92,13 +130,20 @@ class TrainSettings:
         return {name: value for name, value in dataclasses.asdict(self).items() if not (name == "lr" and value is None)}
 
 
+# The pilot's rule, written before it runs: which candidate becomes the preset's training scale.
+NARROWEST_INTERVAL = ("the preset's scale is the candidate with the narrowest interval of the main effect "
+                      "(ties: fewer steps); no ablation direction is looked at")
+
+
 @dataclass(frozen=True)
 class PilotSettings:
     """The scale pilot (`workbench.experiments.pilot`): candidate training settings (label -> TrainConfig fields
-    replaced), each trained with these seeds and scored on the preset's `suite`; the preset's scale is the
-    candidate with the narrowest interval of the main effect."""
+    replaced), each trained with these seeds and scored on the preset's suite named `suite` (its `dev_suite`: the
+    examples no claim is scored on); `rule` picks the preset's scale from the results, fixed before they exist."""
     seeds: tuple[int, ...]
     candidates: dict[str, TrainOverrides]
+    suite: str
+    rule: str
 
 
 @dataclass(frozen=True)
@@ -120,7 +165,9 @@ class Preset:
         (Fig. 3-6, the ablation notebook, the truncation extra) replaces ({}: they train as the main table does).
     bootstrap: replicates of the evaluation sampling error (resampled test examples; evaluation.bootstrap).
     suite, ablation_suite, robustness_suite, sizes_suite: what the main table, the ablation figures, the
-        robustness figure and the sizes figure score. layers: the scaling notebook's depths (an extra: one
+        robustness figure and the sizes figure score (the claims' suites). dev_suite: what choices are made on
+        (the pilot, steps, learning rates): dev parts (`dev_part`) whose examples none of the claims' suites
+        holds. layers: the scaling notebook's depths (an extra: one
         backbone cut to several depths). sizes: paper Fig. 6, backbones of several sizes (label -> training
         settings replaced for that size), each finetuned the same way and scored on `sizes_suite`.
     """
@@ -134,12 +181,34 @@ class Preset:
     suite: Suite
     ablation_suite: Suite
     robustness_suite: Suite
+    dev_suite: dict[str, Subsample]
     layers: tuple[int, ...]
     sizes: dict[str, TrainOverrides]
     sizes_suite: Suite
     pilot: PilotSettings
     viz: VizSettings
 
+
+# The suites are named once here because each preset's dev suite holds out the examples of all of them.
+_SMOKE_SUITE = {"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)}
+_SMOKE_BIOSSES = {"BIOSSES": Subsample(40)}
+# cpu: each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model is scored in about a
+# minute on 2 cores
+_CPU_SUITE = {
+    "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
+    "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
+    "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
+    "TwentyNewsgroupsClustering-local": Subsample(200), "AskUbuntuDupQuestions-local": Subsample(50),
+}
+# the ablation figures (Fig. 3 and 5: 8 configurations x 3 seeds) score a smaller suite: one or two tasks of the
+# categories where symmetric and asymmetric training data should matter most
+_CPU_ABLATION = {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "Banking77Classification": Subsample(200, 400),
+                 "SciFact": Subsample(max_test=50, max_corpus=300), "AskUbuntuDupQuestions-local": Subsample(50)}
+# the robustness suite holds tasks with five paraphrases each
+_CPU_ROBUSTNESS = {"STSBenchmark": Subsample(200), "BIOSSES": FULL,
+                   "EmotionClassification": Subsample(200, 400), "Banking77Classification": Subsample(200, 400)}
+# mpnet costs several times MiniLM per token, so sizes score a 3-task suite
+_CPU_SIZES = {"STSBenchmark": Subsample(200), "BIOSSES": FULL, "SciFact": Subsample(max_test=50, max_corpus=300)}
 
 PRESETS: dict[str, Preset] = {
     # seconds on a laptop: a random 2-layer BERT, a high learning rate so the loss visibly falls
@@ -155,13 +224,16 @@ PRESETS: dict[str, Preset] = {
         main_seeds=(1, 2),
         figures={},
         bootstrap=50,
-        suite={"BIOSSES": Subsample(40), "EmotionClassification": Subsample(60, 200)},
-        ablation_suite={"BIOSSES": Subsample(40)},
-        robustness_suite={"BIOSSES": Subsample(40)},
+        suite=_SMOKE_SUITE,
+        ablation_suite=_SMOKE_BIOSSES,
+        robustness_suite=_SMOKE_BIOSSES,
+        # BIOSSES: 40 of the 60 pairs the test subsample leaves; Emotion: its validation split
+        dev_suite=dev_part(_SMOKE_SUITE, _SMOKE_SUITE, _SMOKE_BIOSSES),
         layers=(1, 2),
         sizes={"tiny-bert": {"model": "tiny-bert"}, "tiny-t5": {"model": "tiny-t5"}},
-        sizes_suite={"BIOSSES": Subsample(40)},
-        pilot=PilotSettings(seeds=(1, 2), candidates={"5 steps": {"steps": 5}, "10 steps": {"steps": 10}}),
+        sizes_suite=_SMOKE_BIOSSES,
+        pilot=PilotSettings(seeds=(1, 2), candidates={"5 steps": {"steps": 5}, "10 steps": {"steps": 10}},
+                            suite="dev_suite", rule=NARROWEST_INTERVAL),
         viz=VizSettings(per_label=6, max_labels=3, methods="tsne"),  # no UMAP: numba compiles ~15 s per process
     ),
     # minutes on 2 CPU cores: all-MiniLM-L6-v2 (model None: the offline default backbone), batch 64 (its
@@ -194,32 +266,27 @@ PRESETS: dict[str, Preset] = {
         # reference included, trains at this scale, so each figure compares like with like.
         figures={"steps": 10},
         bootstrap=200,
-        # each category of Table 2 we hold locally, subsampled so that one MiniLM-L6 model is scored in about a
-        # minute on 2 cores; the robustness suite holds tasks with five paraphrases each
-        suite={
-            "STSBenchmark": Subsample(300), "SICK-R": Subsample(300), "BIOSSES": FULL,
-            "EmotionClassification": Subsample(300, 600), "Banking77Classification": Subsample(300, 600),
-            "TwitterURLCorpus": Subsample(300), "SciFact": Subsample(max_test=50, max_corpus=300),
-            "TwentyNewsgroupsClustering-local": Subsample(200), "AskUbuntuDupQuestions-local": Subsample(50),
-        },
-        # the ablation figures (Fig. 3 and 5: 8 configurations x 3 seeds) score a smaller suite: one or two
-        # tasks of the categories where symmetric and asymmetric training data should matter most
-        ablation_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL, "Banking77Classification": Subsample(200, 400),
-                        "SciFact": Subsample(max_test=50, max_corpus=300), "AskUbuntuDupQuestions-local": Subsample(50)},
-        robustness_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL,
-                          "EmotionClassification": Subsample(200, 400), "Banking77Classification": Subsample(200, 400)},
+        suite=_CPU_SUITE,
+        ablation_suite=_CPU_ABLATION,
+        robustness_suite=_CPU_ROBUSTNESS,
+        # the main suite's tasks and sizes on examples no claims suite holds; BIOSSES (100 pairs, all of them in
+        # the claims' suites) has none left
+        dev_suite=dev_part({task: limits for task, limits in _CPU_SUITE.items() if task != "BIOSSES"},
+                           _CPU_SUITE, _CPU_ABLATION, _CPU_ROBUSTNESS, _CPU_SIZES),
         layers=(2, 6),  # an extra (truncation is not the paper's Fig. 6): one cut depth besides the full one
         # the two real pretrained backbones offline (instructor_lib.weights), at the figures' 10 steps (MiniLM's is
-        # the figures' full run); mpnet costs several times MiniLM per token, so sizes score a 3-task suite
+        # the figures' full run)
         sizes={"all-MiniLM-L6-v2 (22M)": {"model": None},
                "all-mpnet-base-v2 (110M)": {"model": "sentence-transformers/all-mpnet-base-v2"}},
-        sizes_suite={"STSBenchmark": Subsample(200), "BIOSSES": FULL, "SciFact": Subsample(max_test=50, max_corpus=300)},
+        sizes_suite=_CPU_SIZES,
         # fixed before any pilot result (the preset then trained 20 steps): steps up to 65 (one epoch of the cpu
         # mixture then, 65 batches; the Table 5 mixture has 46), and the lr doubled at 40 steps; 4 seeds each (the
-        # candidate equal to the preset reuses the main table's runs)
+        # candidate equal to the preset reuses the main table's runs). Scored on the dev suite from issue 29 on
+        # (the committed reports/pilot.html, scored on the main suite, is history); the rule is unchanged.
         pilot=PilotSettings(seeds=(1, 2, 3, 4), candidates={"20 steps": {"steps": 20}, "40 steps": {"steps": 40},
                                                             "65 steps": {"steps": 65},
-                                                            "40 steps, lr 1e-4": {"steps": 40, "lr": 1e-4}}),
+                                                            "40 steps, lr 1e-4": {"steps": 40, "lr": 1e-4}},
+                            suite="dev_suite", rule=NARROWEST_INTERVAL),
         viz=VizSettings(per_label=40, max_labels=6, methods="tsne,umap"),
     ),
     # the paper: GTR-large (T5 encoder), 20k steps at 512 tokens, on the official medi-data.json or our largest
@@ -237,12 +304,16 @@ PRESETS: dict[str, Preset] = {
         suite="full",
         ablation_suite="full",
         robustness_suite="full",
+        # every task is scored in full, so only the local validation splits are left (minus any example of the tests)
+        dev_suite={task: Subsample(part="dev", held_out=(None,)) for task in (
+            "STSBenchmark", "EmotionClassification", "AmazonCounterfactualClassification", "ImdbClassification-local")},
         layers=(6, 12, 24),
         sizes={"GTR-base": {"model": "sentence-transformers/gtr-t5-base"},
                "GTR-large": {"model": "sentence-transformers/gtr-t5-large"},
                "GTR-xl": {"model": "sentence-transformers/gtr-t5-xl"}},
         sizes_suite="full",
-        pilot=PilotSettings(seeds=(1, 2, 3), candidates={"5k steps": {"steps": 5_000}, "20k steps": {"steps": 20_000}}),
+        pilot=PilotSettings(seeds=(1, 2, 3), candidates={"5k steps": {"steps": 5_000}, "20k steps": {"steps": 20_000}},
+                            suite="dev_suite", rule=NARROWEST_INTERVAL),
         viz=VizSettings(per_label=40, max_labels=6, methods="tsne,umap"),
     ),
 }

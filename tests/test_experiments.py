@@ -427,13 +427,15 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
     """Average gains per seed (1, 2): "short" 1 and 5 (mean 3, sd 2 sqrt 2, half-width 2 t), "long" 3 and 4
     (mean 3.5, sd sqrt(1/2), half-width t / 2): the rule picks "long" (by hand)."""
     replace_preset(monkeypatch, "smoke", pilot=presets.PilotSettings(
-        seeds=(1, 2), candidates={"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}))
+        seeds=(1, 2), candidates={"short": {"steps": 5}, "long": {"steps": 20, "lr": 0.5}}, suite="dev_suite",
+        rule=presets.NARROWEST_INTERVAL))
     gains = {("short", 1): 1.0, ("short", 2): 5.0, ("long", 1): 3.0, ("long", 2): 4.0}
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "metrics.jsonl").write_text('{"pairs_per_s": 8.0}\n{"pairs_per_s": 4.0}\n')  # 16 pairs: 2 s + 4 s
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
+        assert suite is presets.PRESETS["smoke"].dev_suite  # choices are made off the claims' examples
         value = 50.0 + (0.0 if model == "base" else gains[model])
         spread = np.array([-1.0, 0.0, 1.0]) * (1 if model == "base" else 3)  # paired replicates: gain sd 2
         return {"categories": {"STS": value}, "average": value,
@@ -452,6 +454,7 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
     assert result.metrics["chosen"] == "long" and not result.metrics["target_met"]
     assert not result.metrics["preset_uses_chosen"]  # smoke trains 10 steps at lr 1e-3
     assert list(result.frame.index) == ["short", "long"]
+    assert (result.metrics["suite"], result.metrics["rule"]) == ("dev_suite", presets.NARROWEST_INTERVAL)
 
 
 def test_runs_go_under_the_runs_directory_the_environment_names(tmp_path, monkeypatch):

@@ -18,7 +18,6 @@ import json
 import logging
 import time
 import warnings
-from dataclasses import asdict
 from pathlib import Path
 
 from ..provenance import cache_dir, library_versions, sha256_json
@@ -54,7 +53,8 @@ def evaluate(model: Instructor | str | None = None, suite: str | dict | list = "
 
     Args:
         model: an `Instructor`, a path / hub id for `Instructor.from_pretrained`, or None (default backbone).
-        suite: a suite name ("smoke", "cpu", "exact", "full"), a list of task names, or {task: Subsample}.
+        suite: a suite name ("smoke", "cpu", "exact", "full"), a list of task names, or {task: Subsample}; a
+            `Subsample(part="dev", ...)` scores the task's dev part (a preset's `dev_suite`; docs/evaluation.md).
         instructions: "paper", "paper:<model>", "none", "paraphrase-1".."paraphrase-5", a dict, or an InstructionSet.
         output_dir: if given, results are written to `<output_dir>/results.json` (and a cached copy is kept).
         precision: "auto" (bfloat16 only where this machine runs it faster), "float32" or "bfloat16"; the
@@ -177,7 +177,7 @@ def _task_cache_key(fingerprint: str, suite_task, instruction_set: InstructionSe
                         for side in ("text", "query", "document")}
     else:  # the adapter will generate them from the task's metadata
         instructions = {side: generated_instruction(suite_task.task.metadata, side) for side in ("text", "query", "document")}
-    key_source = {"model": fingerprint, "task": spec.name, "limits": asdict(suite_task.limits), "data": suite_task.data_hash,
+    key_source = {"model": fingerprint, "task": spec.name, "limits": suite_task.limits.record(), "data": suite_task.data_hash,
                   "instructions": instructions, "precision": precision, "seed": seed, "source": source}
     return sha256_json(key_source)
 
@@ -202,13 +202,13 @@ def run_task(encoder: InstructorEncoder, suite_task, batch_size: int) -> tuple[d
     tick = time.time()
     run = mteb.evaluate(encoder, task, cache=None, raise_error=True, show_progress_bar=False,
                         encode_kwargs={"batch_size": batch_size, "show_progress_bar": False})
-    split = spec.eval_splits[0]
+    split = suite_task.split
     subset_scores = _main_scores(run.task_results[0], split)
     scores = {entry["hf_subset"]: entry for entry in run.task_results[0].scores[split]}
     return {
         "official_task": spec.official, "category": task.metadata.type, "status": spec.status,
         "main_score": task.metadata.main_score, "split": split, "score": subset_scores[spec.published_subset],
-        "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": asdict(suite_task.limits),
+        "subset_scores": subset_scores, "sizes": suite_task.sizes, "limits": suite_task.limits.record(),
         "data_hash": suite_task.data_hash, "seconds": round(time.time() - tick, 2),
         "instructions": {side: text for (name, side), text in encoder.used_instructions.items() if name == task.metadata.name},
         "generated_instructions": {side: text for (name, side), text in encoder.generated_instructions.items()

@@ -15,7 +15,7 @@ official name; `hub_loader` replaces the downloader (tests use a stub).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +25,7 @@ from .. import readers
 from ..config import data_dir as resolve_data_dir
 from ..presets import FULL, PRESETS, Subsample
 from ..provenance import folder_hash
-from .subsample import subsample_dataset
+from .subsample import example_keys, part_split, subsample_dataset
 
 LOCAL_SUFFIX = "-local"
 
@@ -72,7 +72,8 @@ def read_semeval_sts(folder: Path, task: str):
 
 
 def read_stsbenchmark(folder: Path):
-    return _dataset_dict({"test": _columns(readers.stsbenchmark_pairs(folder / "sts-test.csv"), STS_COLUMNS)})
+    return _dataset_dict({split: _columns(readers.stsbenchmark_pairs(folder / f"sts-{file}.csv"), STS_COLUMNS)
+                          for split, file in (("test", "test"), ("validation", "dev"))})
 
 
 def read_sick_r(folder: Path):
@@ -96,7 +97,7 @@ def read_banking77(folder: Path):
 
 
 def read_emotion(folder: Path):
-    files = (("train", "train.txt"), ("test", "test.txt"))
+    files = (("train", "train.txt"), ("validation", "val.txt"), ("test", "test.txt"))
     return _dataset_dict({split: _labelled(readers.emotion_records(folder / file), readers.EMOTION_LABELS.index)
                           for split, file in files})
 
@@ -114,8 +115,9 @@ def read_tweet_sentiment(folder: Path):
 
 
 def read_imdb(folder: Path):
-    return _dataset_dict({split: _labelled(readers.imdb_records(folder / f"orig_{split}.tsv"),
-                                           lambda sentiment: int(sentiment == "Positive")) for split in ("train", "test")})
+    files = (("train", "train"), ("validation", "dev"), ("test", "test"))
+    return _dataset_dict({split: _labelled(readers.imdb_records(folder / f"orig_{file}.tsv"),
+                                           lambda sentiment: int(sentiment == "Positive")) for split, file in files})
 
 
 def read_slurp(folder: Path, label_field: str):
@@ -202,8 +204,10 @@ class TaskSpec:
         status: "exact", "subset" or "substitute" (as in eval/INDEX.md); substitutes are renamed `-local`.
         read: function(folder) -> the dataset in the layout the mteb task expects.
         hf_subsets: the subsets evaluated (multilingual tasks keep only the English ones held locally).
-        eval_splits: the splits evaluated.
+        eval_splits: the splits evaluated (the test part).
         published_subset: the subset whose score the leaderboard reports as the task score.
+        dev_split: the local validation split a dev part is drawn from (None: the test data the claims' test
+            subsamples leave; `evaluation.subsample`).
     """
 
     official: str
@@ -213,6 +217,7 @@ class TaskSpec:
     hf_subsets: tuple[str, ...] = ("default",)
     eval_splits: tuple[str, ...] = ("test",)
     published_subset: str = "default"
+    dev_split: str | None = None
 
     @property
     def name(self) -> str:
@@ -222,17 +227,17 @@ class TaskSpec:
 def _specs() -> dict[str, TaskSpec]:
     sts = [TaskSpec(task, task, "exact", lambda folder, task=task: read_semeval_sts(folder, task)) for task in STS_SUBSETS]
     specs = sts + [
-        TaskSpec("STSBenchmark", "STSBenchmark", "exact", read_stsbenchmark),
+        TaskSpec("STSBenchmark", "STSBenchmark", "exact", read_stsbenchmark, dev_split="validation"),
         TaskSpec("SICK-R", "SICK-R", "exact", read_sick_r),
         TaskSpec("BIOSSES", "BIOSSES", "exact", read_biosses),
         TaskSpec("Banking77Classification", "Banking77Classification", "exact", read_banking77),
-        TaskSpec("EmotionClassification", "EmotionClassification", "exact", read_emotion),
+        TaskSpec("EmotionClassification", "EmotionClassification", "exact", read_emotion, dev_split="validation"),
         TaskSpec("AmazonCounterfactualClassification", "AmazonCounterfactualClassification", "exact",
-                 read_amazon_counterfactual, hf_subsets=("en", "en-ext"), published_subset="en"),
+                 read_amazon_counterfactual, hf_subsets=("en", "en-ext"), published_subset="en", dev_split="validation"),
         TaskSpec("TweetSentimentExtractionClassification", "TweetSentimentExtractionClassification", "exact", read_tweet_sentiment),
         TaskSpec("SciFact", "SciFact", "exact", read_scifact),
         TaskSpec("TwitterURLCorpus", "TwitterURLCorpus", "subset", read_twitter_url),
-        TaskSpec("ImdbClassification", "ImdbClassification", "substitute", read_imdb),
+        TaskSpec("ImdbClassification", "ImdbClassification", "substitute", read_imdb, dev_split="validation"),
         TaskSpec("MassiveIntentClassification", "MassiveIntentClassification", "substitute",
                  lambda folder: read_slurp(folder, "intent"), hf_subsets=("en",), published_subset="en"),
         TaskSpec("MassiveScenarioClassification", "MassiveIntentClassification", "substitute",
@@ -280,6 +285,11 @@ class SuiteTask:
     limits: Subsample
     sizes: dict
     data_hash: str
+
+    @property
+    def split(self) -> str:
+        """The split scored: the task's test split, or "dev" for a dev part."""
+        return part_split(self.spec, self.limits)
 
 
 def resolve_suite(suite: str | dict[str, Subsample] | list[str]) -> dict[str, Subsample]:
@@ -343,7 +353,7 @@ def build_task(name: str, limits: Subsample = FULL, *, seed: int = 42, data_dir:
         dataset, data_hash = task.dataset, f"hub:{task.metadata.dataset.get('revision')}"
     if spec.hf_subsets == ("default",) and "default" not in dataset:
         dataset = {"default": dataset}  # single-subset tasks hold {split: data}
-    task.metadata = task.metadata.model_copy(update={"eval_splits": list(spec.eval_splits)})
+    task.metadata = task.metadata.model_copy(update={"eval_splits": [part_split(spec, limits)]})
     task.hf_subsets = list(spec.hf_subsets)
     train_split = getattr(task, "train_split", None) if task.metadata.type == "Classification" else None
     task.dataset, sizes = subsample_dataset(dataset, spec, task.metadata.type, train_split, limits, seed)
@@ -361,4 +371,33 @@ def build_suite(suite: str | dict | list = "cpu", *, seed: int = 42, data_dir: s
 
 def suite_fingerprint(suite: dict[str, Subsample]) -> dict:
     """JSON-able description of a resolved suite (task -> limits), used in cache keys and results."""
-    return {name: asdict(limits) for name, limits in sorted(suite.items())}
+    return {name: limits.record() for name, limits in sorted(suite.items())}
+
+
+def part_description(name: str, limits: Subsample) -> str:
+    """Where a task's scored examples come from, in words: its test split, or its dev part's source."""
+    spec = TASKS[name]
+    if limits.part == "test":
+        return f"test: the {spec.eval_splits[0]} split"
+    held = ", ".join("all" if size is None else str(size) for size in limits.held_out) or "none"
+    source = f"its local {spec.dev_split} split" if spec.dev_split else f"its {spec.eval_splits[0]} split"
+    return f"dev: {source}, without any example of the claims' test subsamples (of {held} examples)"
+
+
+def part_examples(suite: str | dict | list, *, seed: int = 42, data_dir: str | Path | None = None) -> dict[str, dict]:
+    """Per task of a suite, the examples it scores (per subset: `example_keys`, by content), as {"texts": set of
+    (subset, example)} and {"ids": set of (subset, query id)} for retrieval and reranking: what proves a dev suite
+    disjoint from the claims' suites (tests/test_dev_suite.py)."""
+    examples = {}
+    for suite_task in build_suite(suite, seed=seed, data_dir=data_dir):
+        task_type, texts, ids = suite_task.task.metadata.type, set(), set()
+        for subset, splits in suite_task.task.dataset.items():
+            split = splits[suite_task.split]
+            if task_type == "Clustering":
+                texts.update((subset, text) for texts_of_set in split["sentences"] for text in texts_of_set)
+                continue
+            texts.update((subset, key) for key in example_keys(split, task_type))
+            if task_type in ("Retrieval", "Reranking"):
+                ids.update((subset, query_id) for query_id in split["queries"]["id"])
+        examples[suite_task.spec.name] = {"texts": texts, "ids": ids}
+    return examples

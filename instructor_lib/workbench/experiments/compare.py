@@ -11,7 +11,7 @@ import pandas as pd
 from ... import presets
 from ...evaluation import evaluate
 from ...evaluation.instruction_sets import get_instruction_set
-from ...evaluation.suite import resolve_suite
+from ...evaluation.suite import part_description, resolve_suite
 from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
 from ...stats import Interval, claim_record, paired_difference, t_interval
@@ -28,20 +28,21 @@ def scores(model, preset: str = "cpu", instructions="paper", suite=None, bootstr
                     bootstrap=chosen.bootstrap if bootstrap else 0)
 
 
-SUITES = ("suite", "ablation_suite", "robustness_suite", "sizes_suite")  # the evaluation suites a preset names
+# the evaluation suites a preset names: the claims' four, and the dev suite that choices (the pilot) are made on
+SUITES = ("suite", "ablation_suite", "robustness_suite", "sizes_suite", "dev_suite")
 
 
 def suite_inputs(preset: str = "cpu", suite: str = "suite") -> dict:
-    """What a report's claims were scored on, in full: the preset's `suite` (one of SUITES) with each task's
-    subsample sizes and the paper's evaluation instruction of each side (the same text twice for a task that
-    embeds one kind of text)."""
+    """What a report's results were scored on, in full: the preset's `suite` (one of SUITES) with each task's
+    part (test, or dev and where its examples come from), subsample sizes and the paper's evaluation instruction
+    of each side (the same text twice for a task that embeds one kind of text)."""
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {', '.join(SUITES)}, got {suite!r}")
     instructions = get_instruction_set("paper")
     tasks = {}
     for task, limits in resolve_suite(getattr(presets.preset(preset), suite)).items():
-        tasks[task] = {"test examples": limits.max_test or "all", "train examples": limits.max_train or "all",
-                       "corpus documents": limits.max_corpus or "all",
+        tasks[task] = {"part": part_description(task, limits), "test examples": limits.max_test or "all",
+                       "train examples": limits.max_train or "all", "corpus documents": limits.max_corpus or "all",
                        "query instruction": instructions.instruction(task, "query"),
                        "document instruction": instructions.instruction(task, "document")}
     return {"name": f"{preset} preset's {suite.replace('_', ' ')}", "tasks": tasks}

@@ -110,7 +110,7 @@ def settings(preset: str = "cpu", **extra) -> dict:
     check_parameters(preset, extra.get("variant", "full"))
 
     def suite(value):
-        return value if isinstance(value, str) else {task: dataclasses.asdict(limits) for task, limits in value.items()}
+        return value if isinstance(value, str) else {task: limits.record() for task, limits in value.items()}
 
     return {"preset": preset, "medi": dataclasses.asdict(presets.medi_settings(preset)), "train": experiment_config(preset)["train"],
             "seeds": list(seeds(preset)), "main_seeds": list(seeds(preset, main=True)), "suite": suite(chosen.suite),
