@@ -1,8 +1,10 @@
 """Run the notebooks with papermill and turn them into small static HTML reports with an index.
 
 The command line of `instructor_lib.workbench.reporting` (see the package's docstring for what it writes):
-`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--force]`; `--rerender` draws the
-reports' pages again from their records without running anything (after the report views changed).
+`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--force] [--no-estimate]`; it first
+prints its estimate of the run's wall time on this machine (`estimate`; `--no-estimate` skips it and the calibration
+it may need); `--rerender` draws the reports' pages again from their records without running anything (after the
+report views changed).
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", choices=presets.NAMES, default="cpu", help="size of every run (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
+    parser.add_argument("--no-estimate", action="store_true",
+                        help="start at once, without the estimate of the run's time (and the ~30 s calibration it may need)")
     parser.add_argument("--rerender", action="store_true",
                         help="draw the existing reports' HTML and the index again from their records; run nothing")
     parser.add_argument("--reports-dir", default=None,
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not data_or_fetch():
         return 1
-    records = run_all(args.preset, args.only, reports_dir, args.notebooks_dir, args.force, args.cache_dir)
+    records = run_all(args.preset, args.only, reports_dir, args.notebooks_dir, args.force, args.cache_dir,
+                      estimate=not args.no_estimate)
     print(f"index: {reports_dir / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
     return 0 if all(record["status"] == "ok" for record in records) else 1
 

@@ -68,10 +68,22 @@ def report_row(record: dict, written: dict, stale: list[str]) -> str:
             f"<td><code>{html.escape(str(written.get('config_hash') or record['config_hash']))}</code></td></tr>")
 
 
-def write_index(reports_dir: str | os.PathLike = REPORTS_DIR, preset: str | None = None) -> Path:
+def summary_calibration(records: list[dict], new: dict | None, previous: dict | None) -> dict | None:
+    """The calibration `summary.json` keeps (`estimate.calibrate`'s, as a record): that of the machine the reports'
+    wall times were measured on, against which another machine's estimate scales them. `new` (this run's) when
+    most reports ran on its CPU and threads, else `previous` (the one the summary held)."""
+    machines = [(record.get("cpu"), record.get("threads")) for record in records]
+    if new and machines and max(set(machines), key=machines.count) == (new["cpu"], new["threads"]):
+        return new
+    return previous
+
+
+def write_index(reports_dir: str | os.PathLike = REPORTS_DIR, preset: str | None = None,
+                calibration: dict | None = None) -> Path:
     """Write `index.html`, `summary.json` and `claims.json` from every `*.run.json` in `reports_dir` (in report
     order), and set each report's stale mark: a report written by another library version, or for another preset
-    than `preset` (default: the one most reports were run with), says so on its page and here."""
+    than `preset` (default: the one most reports were run with), says so on its page and here. `calibration`:
+    this machine's, measured before the run (`summary_calibration` says whether the summary keeps it)."""
     import plotly.graph_objects as go
     import plotly.io as pio
 
@@ -122,5 +134,9 @@ index written {datetime.now(timezone.utc).isoformat(timespec="seconds")}. Versio
 """
     write_plotly_js(reports_dir)
     write_claims(reports_dir / CLAIMS_FILE, [{key: claim[key] for key in CLAIM_FIELDS} for claim in claims])
-    atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}, indent=1)
+    previous = json.loads((reports_dir / "summary.json").read_text()).get("calibration") \
+        if (reports_dir / "summary.json").exists() else None
+    kept = summary_calibration(records, calibration, previous)
+    atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}
+                      | ({"calibration": kept} if kept else {}), indent=1)
     return atomic_write_text(reports_dir / "index.html", page)

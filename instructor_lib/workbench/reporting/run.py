@@ -18,6 +18,7 @@ from ...config import data_dir as resolve_data_dir
 from ...files import atomic_write_json, atomic_write_text, fsync_dir
 from ...precision import precision_record
 from ...provenance import config_hash, cpu_name, git_commit, library_sha256, sha256_file
+from .estimate import announce
 from .frame import report_frame
 from .html import NOTEBOOK_CSS, export_html
 from .index import write_index
@@ -72,23 +73,14 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     A failure is recorded (status "failed", the error, the partial report) rather than raised, so one broken
     notebook does not stop the others. Returns the run record.
     """
-    presets.preset(preset)  # an unknown name fails here, listing the three
-    notebooks_dir = Path(notebooks_dir).resolve()
     reports_dir = Path(reports_dir if reports_dir is not None else reports_dir_for(preset)).resolve()
-    source = notebooks_dir / f"{name}.ipynb"
-    if not source.is_file():
-        raise FileNotFoundError(f"no notebook {source}; available: {notebook_names(notebooks_dir)}")
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    paths = {kind: reports_dir / f"{name}.{kind}" for kind in REPORT_KINDS}
-    all_parameters = {"preset": preset, "metrics_path": os.path.relpath(paths["metrics.json"], notebooks_dir), **(parameters or {})}
-    config = {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
-              "preset": preset, "parameters": all_parameters, "precision": precision_record()["resolved"]}
-    marker = Path(cache_dir) / f"{name}-{config_hash(config)}.done"
-    previous = _previous_record(paths["run.json"])
-    if (not force and marker.exists() and previous and previous.get("config_hash") == config_hash(config)
-            and previous.get("status") == "ok" and all(paths[kind].exists() for kind in ("html", "metrics.json"))):
+    config = notebook_config(name, preset, reports_dir, notebooks_dir, parameters)
+    previous = None if force else cached_record(name, config, reports_dir, cache_dir)
+    if previous:
         return {**previous, "cached": True}
 
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    source = Path(notebooks_dir).resolve() / f"{name}.ipynb"
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{name}-", dir=reports_dir))
     try:
         record = _execute(name, source, staging, config, progress)
@@ -96,9 +88,39 @@ def run_notebook(name: str, preset: str = "cpu", reports_dir: str | os.PathLike 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if record["status"] == "ok":
+        marker = _marker(name, config, cache_dir)
         marker.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(marker, str(paths["run.json"]) + "\n")
+        atomic_write_text(marker, str(reports_dir / f"{name}.run.json") + "\n")
     return record
+
+
+def notebook_config(name: str, preset: str, reports_dir: Path, notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR,
+                    parameters: dict | None = None) -> dict:
+    """What a notebook's run is keyed by (its hash names the cached run): notebook and library sources, preset,
+    parameters (the metrics path under `reports_dir` included) and the precision "auto" resolves to here."""
+    presets.preset(preset)  # an unknown name fails here, listing the three
+    notebooks_dir = Path(notebooks_dir).resolve()
+    source = notebooks_dir / f"{name}.ipynb"
+    if not source.is_file():
+        raise FileNotFoundError(f"no notebook {source}; available: {notebook_names(notebooks_dir)}")
+    metrics_path = os.path.relpath(Path(reports_dir).resolve() / f"{name}.metrics.json", notebooks_dir)
+    all_parameters = {"preset": preset, "metrics_path": metrics_path, **(parameters or {})}
+    return {"notebook": name, "notebook_sha256": sha256_file(source), "library_sha256": library_sha256(),
+            "preset": preset, "parameters": all_parameters, "precision": precision_record()["resolved"]}
+
+
+def _marker(name: str, config: dict, cache_dir: str | os.PathLike) -> Path:
+    return Path(cache_dir) / f"{name}-{config_hash(config)}.done"
+
+
+def cached_record(name: str, config: dict, reports_dir: Path, cache_dir: str | os.PathLike = CACHE_DIR) -> dict | None:
+    """The run record of this machine's finished run of `config` (see `notebook_config`) when its report is still
+    in `reports_dir`, so running it again can be skipped; else None."""
+    previous = _previous_record(Path(reports_dir) / f"{name}.run.json")
+    done = (_marker(name, config, cache_dir).exists() and previous and previous.get("config_hash") == config_hash(config)
+            and previous.get("status") == "ok"
+            and all((Path(reports_dir) / f"{name}.{kind}").exists() for kind in ("html", "metrics.json")))
+    return previous if done else None
 
 
 def _execute(name: str, source: Path, staging: Path, config: dict, progress: Progress | None = None) -> dict:
@@ -180,9 +202,14 @@ def _move_into_place(staging: Path, reports_dir: Path, name: str) -> None:
 
 def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike | None = None,
             notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR, force: bool = False,
-            cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True)) -> list[dict]:
+            cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True),
+            estimate: bool = True) -> list[dict]:
     """Run the named notebooks (all but the `ON_DEMAND` ones when `only` is empty) in report order, then rewrite
     the index of `reports_dir` (default `reports_dir_for(preset)`: only the cpu preset writes the committed reports).
+
+    First, unless `estimate` is False, the preset is smoke (seconds) or `log` is None, `log` gets the estimate
+    of the whole run's wall time on this machine (`estimate.announce`, which may calibrate this machine first:
+    ~30 s on the cpu preset; the calibration is recorded in the summary).
 
     `log` gets a line as each notebook starts (with the wall time of its last run) and ends; while one runs,
     a `Progress` line on stderr shows its cell, elapsed and estimated remaining time (`log=None`: silent).
@@ -193,6 +220,8 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
     if unknown:
         raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
     names = [name for name in available if (name in only if only else name not in ON_DEMAND)]
+    calibration = _announce(preset, names, reports_dir, notebooks_dir, force, cache_dir, log) \
+        if estimate and log and preset != "smoke" else None
     records, started = [], time.perf_counter()
     for number, name in enumerate(names, 1):
         label = f"[{number}/{len(names)}] {name}"
@@ -208,9 +237,18 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
         records.append(record)
     if log:
         log(f"{len(names)} notebooks in {duration(time.perf_counter() - started)}")
-    write_index(reports_dir, preset)
+    write_index(reports_dir, preset, calibration=calibration.record() if calibration else None)
     write_figures(reports_dir, log=log or (lambda line: None))
     return records
+
+
+def _announce(preset: str, names: list[str], reports_dir: Path, notebooks_dir, force: bool, cache_dir, log):
+    """The estimate before a run (`estimate.announce`), from the notebooks' last run records and which are cached."""
+    reports_dir = reports_dir.resolve()
+    records = {name: _previous_record(reports_dir / f"{name}.run.json") for name in names}
+    cached = set() if force else {name for name in names if cached_record(
+        name, notebook_config(name, preset, reports_dir, notebooks_dir), reports_dir, cache_dir)}
+    return announce(preset, names, records, cached, reports_dir / "summary.json", log)
 
 
 def rerender(reports_dir: str | os.PathLike, notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR,
