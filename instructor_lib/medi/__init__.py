@@ -4,6 +4,7 @@ driver (build.py); the record format itself is `instructor_lib.records`."""
 from ..records import load_medi, validate_record, write_medi
 from .build import MediResult, build_medi
 from .leakage import eval_overlap
+from .sampling import table5_superni_share
 from .variants import VARIANTS, canonical_variant, parse_variant
 
-__all__ = ["VARIANTS", "MediResult", "build_medi", "canonical_variant", "eval_overlap", "parse_variant", "load_medi", "validate_record", "write_medi"]
+__all__ = ["VARIANTS", "MediResult", "build_medi", "canonical_variant", "eval_overlap", "parse_variant", "table5_superni_share", "load_medi", "validate_record", "write_medi"]
