@@ -1,9 +1,10 @@
 """The MEDI build driver: `build_medi` and its command line (the record format itself: `instructor_lib.records`).
 
 `build_medi` turns the real sources (sources.py) into records: a seeded sample per dataset capped in proportion
-to the paper's sizes, and as many super-NI tasks as the preset names or Table 5's share gives (sampling.py), negatives mined with pairs.py, instructions from instructions.py, sources that
-share a pool with an evaluation test set left out and pairs holding an evaluation test text skipped (leakage.py),
-for a variant's selection and instruction level (variants.py).
+to the paper's sizes, and as many super-NI tasks as the preset names or Table 5's share gives (sampling.py),
+negatives mined with pairs.py, instructions from instructions.py, sources that share a pool with an evaluation test
+set left out and pairs holding an evaluation test text skipped (leakage.py), for a variant's selection and
+instruction level (variants.py).
 """
 from __future__ import annotations
 
