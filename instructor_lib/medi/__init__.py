@@ -6,6 +6,8 @@ from ..records import load_medi, validate_record, write_medi
 from .build import MediResult, build_medi
 from .leakage import eval_overlap
 from .pairs import embed_cached, mine_negatives
+from .sampling import table5_superni_share
 from .variants import VARIANTS, canonical_variant, parse_variant
 
-__all__ = ["VARIANTS", "MediResult", "build_medi", "canonical_variant", "embed_cached", "eval_overlap", "mine_negatives", "parse_variant", "load_medi", "validate_record", "write_medi"]
+__all__ = ["VARIANTS", "MediResult", "build_medi", "canonical_variant", "embed_cached", "eval_overlap", "load_medi",
+           "mine_negatives", "parse_variant", "table5_superni_share", "validate_record", "write_medi"]

@@ -1,9 +1,10 @@
 """The MEDI build driver: `build_medi` and its command line (the record format itself: `instructor_lib.records`).
 
 `build_medi` turns the real sources (sources.py) into records: a seeded sample per dataset capped in proportion
-to the paper's sizes (sampling.py), negatives mined with pairs.py, instructions from instructions.py, sources that
-share a pool with an evaluation test set left out and pairs holding an evaluation test text skipped (leakage.py),
-for a variant's selection and instruction level (variants.py).
+to the paper's sizes, and as many super-NI tasks as the preset names or Table 5's share gives (sampling.py),
+negatives mined with pairs.py, instructions from instructions.py, sources that share a pool with an evaluation test
+set left out and pairs holding an evaluation test text skipped (leakage.py), for a variant's selection and
+instruction level (variants.py).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ..records import write_medi
 from ..precision import resolve_precision
 from .leakage import eval_overlap, leaky_sources, overlap_index
 from .pairs import embed_many
-from .sampling import SUPERNI_MIN_INSTANCES, SUPERNI_TASK_SIZE, cap_for, plan_embedding, plan_superni, select_superni
+from .sampling import (SUPERNI_MIN_INSTANCES, SUPERNI_TASK_SIZE, TABLE5_RULE, TABLE5_SHARE, cap_for, plan_embedding,
+                       plan_superni, select_superni, table5_superni_share, table5_superni_tasks)
 from .sources import EMBEDDING_SOURCES, read_superni_manifest, superni_task_paths
 from .variants import VARIANTS, canonical_variant, in_selection, parse_variant
 
@@ -80,7 +82,7 @@ class MediResult:
 
 
 def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data_dir=None, seed: int = 0,
-               out=None, cache_dir=None, eval_tasks=None, model=None, superni_tasks: int | None = None,
+               out=None, cache_dir=None, eval_tasks=None, model=None, superni_tasks: int | str | None = None,
                drop_eval_overlap: bool = True, show_progress_bar: bool | None = None) -> MediResult:
     """Build the MEDI mixture from the real data under `<data_dir>/train`.
 
@@ -98,7 +100,8 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
         eval_tasks: evaluation task names in the suite, for the leakage guard; None = every task folder
             under <data_dir>/eval; [] disables the guard.
         model: the miner (an Instructor); None = the preset's miner.
-        superni_tasks: number of super-NI tasks (default: the preset's; 300 for paper, 30 for cpu).
+        superni_tasks: number of super-NI tasks (default: the preset's; 300 for paper; for cpu "table5", the count
+            that gives super-NI its Table 5 share of the records, see `sampling.table5_superni_tasks`).
         drop_eval_overlap: skip pairs holding an evaluation test text while sampling (the next pair is taken, so
             caps still fill); False keeps them. The overlap table reports them either way.
         show_progress_bar: progress over datasets (None = when stderr is a terminal).
@@ -123,40 +126,53 @@ def build_medi(preset_or_scale: str | float = "cpu", variant: str = "full", data
 
     excluded = leaky_sources(suite)
     datasets = [name for name in EMBEDDING_SOURCES if name not in excluded and in_selection(name, selection)]
-    manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
-    tasks = select_superni(manifest, settings.superni_tasks, suite, excluded,
-                           max(SUPERNI_MIN_INSTANCES, settings.min_cap),
-                           settings.max_definition_chars) if in_selection("superni", selection) else []
-
     show = show_progress_bar if show_progress_bar is not None else sys.stderr.isatty()
     # the leakage guard acts while sampling: a pair holding an evaluation test text is skipped and the next one
     # taken, so a dataset still fills its cap (and its training batch)
     index = overlap_index(root / "eval", suite) if drop_eval_overlap else None
     plans = [plan_embedding(name, train_dir, settings, level, seed, index) for name in datasets]
+    task_cap = cap_for(SUPERNI_TASK_SIZE, settings.scale, settings.min_cap)
+    with_superni = in_selection("superni", selection)
+    count, rule = superni_count(settings.superni_tasks, {name: plan.sampled for name, plan in zip(datasets, plans)},
+                                task_cap) if with_superni else (0, {})
+    manifest = {row["task"]: row for row in read_superni_manifest(train_dir)}
+    tasks = select_superni(manifest, count, suite, excluded, max(SUPERNI_MIN_INSTANCES, settings.min_cap),
+                           settings.max_definition_chars) if with_superni else []
     task_paths = superni_task_paths(train_dir)
-    plans += [plan_superni(task_paths[name], cap_for(SUPERNI_TASK_SIZE, settings.scale, settings.min_cap),
-                           settings, level, seed, index) for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
-    embeddings = iter(embed_many(miner, [texts for to_embed, *_ in plans for texts in to_embed], cache_dir,
+    plans += [plan_superni(task_paths[name], task_cap, settings, level, seed, index)
+              for name in progress_bar(tasks, desc="read super-NI", disable=not show)]
+    embeddings = iter(embed_many(miner, [texts for plan in plans for texts in plan.to_embed], cache_dir,
                                  settings.precision, fingerprint=fingerprint, show_progress_bar=show))
     records, skipped, rows, files = [], [], [], set()
-    for to_embed, finish, leaky in plans:
-        new, row, used = finish([next(embeddings) for _ in to_embed])
+    for plan in plans:
+        new, row, used = plan.finish([next(embeddings) for _ in plan.to_embed])
         records += new
-        skipped += leaky
-        rows.append({**row, "dropped_eval_overlap": len(leaky)})
+        skipped += plan.skipped
+        rows.append({**row, "dropped_eval_overlap": len(plan.skipped)})
         files.update(used)
 
     overlap, _ = eval_overlap(skipped + records, root / "eval", suite)  # what the guard skipped, or let through
     stats = pd.DataFrame(rows)
     config = {"preset": preset_or_scale, **dataclasses.asdict(settings), "variant": variant, "level": level, "seed": seed,
               "eval_tasks": suite, "drop_eval_overlap": drop_eval_overlap, "miner": getattr(miner, "name_or_path", None),
-              "miner_fingerprint": fingerprint}
+              "miner_fingerprint": fingerprint, **rule}
     hashes = {str(path.relative_to(root)) if path.is_relative_to(root) else str(path): sha256_file(path) for path in sorted(files)}
     result = MediResult(records, stats, overlap, config, hashes, library_versions(), excluded,
                         seconds=round(time.time() - started, 1))
     if out is not None:
         result.write(out)
     return result
+
+
+def superni_count(superni_tasks: int | str, embedding_records: dict[str, int], task_cap: int) -> tuple[int, dict]:
+    """The number of super-NI tasks and, under the Table 5 rule (`superni_tasks` "table5"), what the build's config
+    records of it: the rule, the share Table 5 implies over the embedding datasets present, the tasks it gives.
+    A count is used as given (and recorded as the preset's `superni_tasks` alone)."""
+    if superni_tasks != TABLE5_SHARE:
+        return int(superni_tasks), {}
+    count = table5_superni_tasks(embedding_records, task_cap)
+    share = table5_superni_share(name for name, sampled in embedding_records.items() if sampled)
+    return count, {"superni_rule": TABLE5_RULE, "superni_share_table5": share, "superni_tasks_chosen": count}
 
 
 def preset_settings(preset_or_scale) -> presets.MediBuildSettings:

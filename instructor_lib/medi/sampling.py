@@ -1,10 +1,12 @@
 """MEDI's proportions and sampling: per-dataset caps in proportion to the paper's sizes, the super-NI task
-choice, and the seeded plan of each dataset (its sample, the texts to embed, and how records follow from them).
+choice and count (`table5_superni_tasks`), and the seeded plan of each dataset (its sample, the texts to embed,
+and how records follow from them).
 """
 from __future__ import annotations
 
 import hashlib
 import math
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -17,14 +19,29 @@ from .sources import EMBEDDING_SOURCES, read_source, read_superni_task
 # Paper Table 5: MEDI's training instances per dataset, the caps at scale 1 (caps are ceil(scale * size), so one
 # `scale` sets them all). quora_duplicates is not in MEDI: it stands in for stackexchange and WikiAnswers, the
 # duplicate-question sets, 25,000 each there. Super-NI: 180,000 instances over 300 tasks, 600 per task.
+SUPERNI_REFERENCE_SIZE = 180_000
 REFERENCE_SIZES = {
     "AllNLI": 50_000, "squad_pairs": 25_000, "NQ": 50_000, "fever": 75_000, "pubmed": 30_000, "agnews": 45_000,
     "amazon_review_2018": 100_000, "code_search": 15_000, "simple_wiki": 5_000, "flickr30k_captions": 25_000,
     "quora_duplicates": 25_000, "specter_train_triples": 50_000, "S2ORC_title_abstract": 100_000, "xsum": 10_000,
 }
-SUPERNI_TASK_SIZE = 180_000 // 300
+SUPERNI_TASK_SIZE = SUPERNI_REFERENCE_SIZE // 300
+# A preset's `superni_tasks` may name this rule instead of a count (the cpu preset does; see table5_superni_tasks)
+TABLE5_SHARE = "table5"
+TABLE5_RULE = ("super-NI tasks, chosen by select_superni's order, each at its cap, as many as give super-NI the share "
+               "of the records that paper Table 5 gives it over the embedding datasets present: 180,000 / (180,000 + "
+               "their Table 5 sizes); tasks = round(share / (1 - share) * embedding records / task cap), at least 1")
 SUPERNI_MIN_INSTANCES = 32   # a task needs enough instances for a neighbour to be a real positive
 XSUM_TASK = "task1290_xsum_summarization"  # used as the xsum embedding dataset, not as a super-NI task
+
+
+class Plan(NamedTuple):
+    """One dataset's plan: the lists of texts to embed; finish(their embeddings), which gives (records, stats row,
+    files read); the records the leakage guard skipped; and the records sampled (mining may drop a few)."""
+    to_embed: list[list[str]]
+    finish: Callable
+    skipped: list[dict]
+    sampled: int
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:
@@ -37,6 +54,31 @@ def cap_for(reference_size: int, scale: float, min_cap: int = 1) -> int:
     return max(1, min_cap, math.ceil(scale * reference_size))
 
 
+def table5_superni_share(datasets) -> float:
+    """Super-NI's share of the instances paper Table 5 gives super-NI and the embedding `datasets` together:
+    180,000 / (180,000 + their sizes). Over all of MEDI it is 180,000 / 1,435,000 (12.5%); over the datasets a
+    local mixture holds it is larger, since the missing ones (msmarco, amazon-qa, ...) are not in the sum."""
+    return SUPERNI_REFERENCE_SIZE / (SUPERNI_REFERENCE_SIZE + sum(REFERENCE_SIZES[name] for name in datasets))
+
+
+def table5_superni_tasks(embedding_records: dict[str, int], task_cap: int) -> int:
+    """How many super-NI tasks of `task_cap` records give super-NI its Table 5 share (`TABLE5_RULE`).
+
+    `embedding_records`: records sampled per embedding dataset of the mixture (a dataset with none is not
+    present). Decided from Table 5 alone, not tuned: super-NI's records are share / (1 - share) times the
+    embedding records, so a floor that raises a small embedding dataset raises super-NI's records with it, and a
+    floor that raises each task to one batch (64 records where Table 5 at the cpu scale gives 1.2) is paid for
+    with fewer tasks: the floor never sets super-NI's share.
+    """
+    present = [name for name, count in embedding_records.items() if count]
+    if not present:
+        raise ValueError("the Table 5 rule sets super-NI's share against the embedding datasets present; this "
+                         "mixture holds none, so give `superni_tasks` a count")
+    share = table5_superni_share(present)
+    target = share / (1 - share) * sum(embedding_records.values())
+    return max(1, math.floor(target / task_cap + 0.5))
+
+
 def _pool_size(cap: int, available: int, settings: presets.MediBuildSettings) -> int:
     """Candidates drawn for a sample of `cap`: `pool_factor` times it (at least `min_pool`), so negatives are
     mined among more documents than the sample holds."""
@@ -47,9 +89,9 @@ def plan_embedding(name, train_dir, settings, level, seed, index=None):
     """Plan one embedding dataset: a seeded sample of `cap` pairs whose negatives are mined in a larger pool,
     skipping pairs that hold an evaluation test text (`index`: `overlap_index`; None: no guard).
 
-    Returns (lists of texts to embed, finish, skipped records), where finish(embeddings of those lists) gives
-    (records, stats row, files read). Planning first keeps the seeded sampling apart from the embedding, whose
-    lists `embed_many` embeds (and caches) one by one.
+    Returns a `Plan`. Planning first keeps the seeded sampling apart from the embedding, whose lists `embed_many`
+    embeds (and caches) one by one, and tells the build how many records each dataset samples before any is
+    embedded (the Table 5 rule counts super-NI's tasks from them).
     """
     data = read_source(name, train_dir)
     cap = cap_for(REFERENCE_SIZES[name], settings.scale, settings.min_cap)
@@ -81,7 +123,7 @@ def plan_embedding(name, train_dir, settings, level, seed, index=None):
 
     skipped = [{"query": ["", pair.query], "pos": ["", pair.pos], "neg": ["", pair.neg or ""], "task_name": name}
                for pair in leaking]
-    return to_embed, finish, skipped
+    return Plan(to_embed, finish, skipped, len(sample))
 
 
 def select_superni(manifest: dict[str, dict], count: int, suite: list[str], excluded: dict,
@@ -118,8 +160,7 @@ def plan_superni(path, cap, settings, level, seed, index=None):
     """Plan one super-NI task: a seeded pool of instances (skipping those whose input holds an evaluation test
     text); the first `cap` get pairs from `superni_pairs`.
 
-    Returns (lists of texts to embed, finish, skipped records) like `plan_embedding`; a classification task
-    embeds no outputs.
+    Returns a `Plan` like `plan_embedding`; a classification task embeds no outputs.
     """
     task = read_superni_task(path)
     order = _rng(seed, task.name).permutation(len(task.inputs))
@@ -146,4 +187,4 @@ def plan_superni(path, cap, settings, level, seed, index=None):
         return records, row, task.files
 
     skipped = [{"query": ["", task.inputs[i]], "pos": ["", ""], "neg": ["", ""], "task_name": task.name} for i in leaking]
-    return [inputs] if classification else [inputs, outputs], finish, skipped
+    return Plan([inputs] if classification else [inputs, outputs], finish, skipped, min(cap, len(inputs)))

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 
 from ...data import MediDataset
-from ...medi import MediResult, build_medi
+from ...medi import MediResult, build_medi, table5_superni_share
 from .configs import check_parameters
 
 
@@ -50,12 +50,17 @@ def mixture_examples(mixture: MediResult, per_dataset: int = 1, chars: int = 120
 
 
 def mixture_metrics(mixture: MediResult) -> dict:
-    """Headline numbers of a mixture: records, datasets, super-NI tasks, symmetric share, build time."""
+    """Headline numbers of a mixture: records, datasets, super-NI tasks, records and share of the records beside
+    the share paper Table 5 implies over the embedding datasets it holds (`superni_share_table5`; None without
+    super-NI), symmetric share, build time."""
     stats = mixture.stats
     symmetric = int(stats.loc[stats["symmetric"] == "symmetric", "records"].sum())
+    superni = int(stats.loc[stats["kind"] == "superni", "records"].sum())
+    present = stats.loc[(stats["kind"] == "embedding") & (stats["records"] > 0), "dataset"]
+    table5 = table5_superni_share(present) if (stats["kind"] == "superni").any() else None
     return {"records": len(mixture.records), "embedding_datasets": int((stats["kind"] == "embedding").sum()),
-            "superni_tasks": int((stats["kind"] == "superni").sum()),
-            "superni_records": int(stats.loc[stats["kind"] == "superni", "records"].sum()),
+            "superni_tasks": int((stats["kind"] == "superni").sum()), "superni_records": superni,
+            "superni_share": superni / max(1, len(mixture.records)), "superni_share_table5": table5,
             "symmetric_share": symmetric / max(1, len(mixture.records)),
             "dropped_eval_overlap": int(stats["dropped_eval_overlap"].sum()), "build_seconds": mixture.seconds,
             "excluded": mixture.excluded}
