@@ -134,6 +134,7 @@ def _load_encoder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool):
         if (path / name).exists():
             read_json(path / name, REPAIR_MODEL)
     config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    check_vocabulary_size(path, config.vocab_size)
     model_class = T5EncoderModel if config.model_type in T5_FAMILY else AutoModel
     with _naming_damaged_weights(path):
         encoder = model_class.from_pretrained(path, config=config, use_safetensors=has_safetensors,
@@ -141,6 +142,17 @@ def _load_encoder(path: Path, trust_remote_code: bool, allow_pytorch_bin: bool):
     with _naming_damaged_tokenizer(path):
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     return encoder, tokenizer
+
+
+def check_vocabulary_size(folder: Path, vocab_size: int) -> None:
+    """A WordPiece vocabulary (`vocab.txt`) holds one token per embedding row: a truncated or padded file would
+    tokenize without error into the wrong rows, so a count that differs from config.json's `vocab_size` is an error."""
+    vocab = folder / "vocab.txt"
+    if vocab.exists():
+        count = len(vocab.read_text(encoding="utf-8", errors="replace").splitlines())
+        if count != vocab_size:
+            raise OSError(f"{vocab} holds {count} tokens but {folder / 'config.json'} says vocab_size {vocab_size}; "
+                          f"{REPAIR_MODEL}")
 
 
 @contextlib.contextmanager

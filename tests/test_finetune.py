@@ -90,6 +90,14 @@ def test_a_damaged_model_folder_is_an_error_naming_the_file_and_writes_nothing(t
         (folder / name).write_text((folder / name).read_text()[:25])
         with pytest.raises((ValueError, OSError), match=rf"{folder / name} .*save or download the model again"):
             instructor_lib.finetune(data, QUERY, model=str(folder), preset="smoke", output_dir=tmp_path / "out")
+    folder = tmp_path / "model-vocab"  # a truncated vocab.txt would tokenize into the wrong embedding rows
+    model = tiny_bert(seed=0)
+    model.save_pretrained(folder)
+    (folder / "tokenizer.json").unlink()  # the vocabulary comes from vocab.txt alone, cut to its first 1,000 tokens
+    tokens = sorted(model.tokenizer.get_vocab(), key=model.tokenizer.get_vocab().get)
+    (folder / "vocab.txt").write_text("\n".join(tokens[:1000]) + "\n", encoding="utf-8")
+    with pytest.raises(OSError, match=rf"{folder / 'vocab.txt'} holds 1000 tokens but .*vocab_size {len(tokens)}"):
+        instructor_lib.finetune(data, QUERY, model=str(folder), preset="smoke", output_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
