@@ -60,3 +60,8 @@ def tiny_t5(seed: int = 0, hidden: int = 32, layers: int = 2, padding_side: str 
         encoder = T5EncoderModel(config)
         dense = Dense(hidden, dense_dim, bias=False) if dense_dim else None
     return Instructor(encoder, tokenizer, dense=dense, max_seq_length=max_seq_length, name_or_path="tiny-t5").eval()
+
+
+# The labels under which presets and notebooks name these models in place of a folder or hub id (the smoke preset's
+# "tiny-bert"): each builds a fresh random model from a seed.
+BY_LABEL = {"tiny-bert": tiny_bert, "tiny-t5": tiny_t5}

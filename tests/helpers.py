@@ -80,23 +80,32 @@ window.addEventListener('load', () => setTimeout(() => {
 </script>"""
 
 
+def dump_dom(page, tmp_path, *flags):
+    """chromium's DOM of `page` after 10 s of virtual time for its scripts (`flags`: e.g. a window size): the
+    finished process, its stdout the DOM."""
+    import shutil
+    import subprocess
+
+    from instructor_lib.workbench.reporting.screenshots import CHROMIUM_FLAGS
+
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is not installed: `make test` installs it (target `browser`)"
+    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", *flags,
+                           "--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()],
+                          capture_output=True, text=True, timeout=120)
+
+
 def first_screen(page, tmp_path, width=1400, height=900):
     """What a reader sees first of the report `page` in a `width` x `height` chromium window (see
     FIRST_SCREEN_SCRIPT): a copy of the page with the script runs beside the original, so its links resolve."""
     import html
     import json
     import re
-    import shutil
-    import subprocess
-
-    from instructor_lib.workbench.reporting.screenshots import CHROMIUM_FLAGS
 
     copy = page.with_name(f".first-screen-{page.name}")
     copy.write_text(page.read_text(encoding="utf-8").replace("</body>", FIRST_SCREEN_SCRIPT + "</body>"), encoding="utf-8")
     try:
-        result = subprocess.run([shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                                 f"--window-size={width},{height}", "--virtual-time-budget=10000", "--dump-dom",
-                                 copy.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+        result = dump_dom(copy, tmp_path, f"--window-size={width},{height}")
     finally:
         copy.unlink()
     found = re.search(r'<pre id="first-screen">(.*?)</pre>', result.stdout, re.S)

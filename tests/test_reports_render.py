@@ -4,8 +4,6 @@ Needs `chromium` on PATH (Debian: `apt-get install -y chromium`).
 """
 import json
 import re
-import shutil
-import subprocess
 
 import nbformat
 import pytest
@@ -16,18 +14,12 @@ from instructor_lib.workbench.reporting.tables import claim_text
 from instructor_lib.config import PROJECT_ROOT
 from instructor_lib.provenance import library_sha256
 
-from helpers import first_screen
-
-CHROMIUM_FLAGS = screenshots.CHROMIUM_FLAGS
+from helpers import dump_dom, first_screen
 
 
 def rendered_dom(page, tmp_path):
     """The DOM of `page` after its scripts ran (chromium --dump-dom, 10 s of virtual time for the figures)."""
-    chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: `make test` installs it (target `browser`)"
-    result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                             "--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()],
-                            capture_output=True, text=True, timeout=120)
+    result = dump_dom(page, tmp_path)
     assert result.returncode == 0 and "</html>" in result.stdout, f"chromium failed on {page}: {result.stderr[-2000:]}"
     return result.stdout
 

@@ -30,7 +30,6 @@ from .split import Split, split_data
 
 TASK_NAME = "finetune"  # the one task of the training records (batches are single-task)
 SCORES_FILE = "finetune.scores.json"  # written into a seed's run directory once it is trained and scored
-TINY = {"tiny-bert": tiny.tiny_bert, "tiny-t5": tiny.tiny_t5}  # random test models, initialised by the seed
 
 
 @dataclass
@@ -80,8 +79,8 @@ def starting_model(model: str | None, preset: str):
     """(label, a function seed -> a fresh starting model): `model` (a folder or hub id, read now so a damaged
     folder fails before any work), or the preset's backbone (the default backbone; smoke: a tiny random BERT)."""
     label = model if model is not None else presets.preset(preset).train.model
-    if label in TINY:
-        return label, lambda seed: TINY[label](seed=seed)
+    if label in tiny.BY_LABEL:
+        return label, lambda seed: tiny.BY_LABEL[label](seed=seed)
     loaded = Instructor.from_pretrained(label)
     return loaded.name_or_path if model is None else str(model), lambda seed: copy.deepcopy(loaded)
 

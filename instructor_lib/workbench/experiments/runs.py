@@ -116,8 +116,8 @@ def starting_model(config: training.TrainConfig) -> Instructor | None:
     """The model a training config starts from when its `model` labels a random test model of `instructor_lib.tiny`
     (the smoke preset's "tiny-bert", "tiny-t5"), initialised by the config's seed; None for a folder or hub id,
     which training loads itself."""
-    builders = {"tiny-bert": tiny.tiny_bert, "tiny-t5": tiny.tiny_t5}
-    return builders[config.model](seed=config.seed) if config.model in builders else None
+    build = tiny.BY_LABEL.get(config.model)
+    return build(seed=config.seed) if build else None
 
 
 def model_description(model: Instructor) -> str:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ...files import atomic_write_text
+from .html import content_start
 from .tables import claim_steps, claim_text, claims_html, interval_text, mapping_html, number, seeds_text
 
 STYLE = """<style>
@@ -138,8 +139,8 @@ def mark_stale(html_path: str | Path, reasons: list[str]) -> bool:
     if STALE_BLOCK.search(page):
         updated = STALE_BLOCK.sub(lambda _: block, page, count=1)
     elif reasons:  # a page drawn before the frame existed: the mark goes first in its body
-        opening = re.search(r"<main[^>]*>", page) or re.search(r"<body[^>]*>", page)
-        updated = page[:opening.end()] + f"<p>{block}</p>" + page[opening.end():]
+        start = content_start(page)
+        updated = page[:start] + f"<p>{block}</p>" + page[start:]
     else:
         updated = page
     if updated == page:

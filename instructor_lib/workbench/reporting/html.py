@@ -70,11 +70,17 @@ def export_html(notebook_path: str | os.PathLike, html_path: str | os.PathLike, 
     return size
 
 
-def _wrap(page: str, top: str, bottom: str) -> str:
-    """Put `top` first in the page's body (inside JupyterLab's <main> when there is one) and `bottom` last."""
+def content_start(page: str) -> int:
+    """Where a page's content begins: just inside JupyterLab's <main> when there is one, else inside <body>."""
     opening = re.search(r"<main[^>]*>", page) or re.search(r"<body[^>]*>", page)
+    return opening.end()
+
+
+def _wrap(page: str, top: str, bottom: str) -> str:
+    """Put `top` first in the page's content (see `content_start`) and `bottom` last."""
+    start = content_start(page)
     closing = page.rindex("</main>") if "</main>" in page else page.rindex("</body>")
-    return page[:opening.end()] + top + page[opening.end():closing] + bottom + page[closing:]
+    return page[:start] + top + page[start:closing] + bottom + page[closing:]
 
 
 def _share_styles(page: str, css_path: Path) -> str:

@@ -145,10 +145,8 @@ def _execute(name: str, source: Path, staging: Path, config: dict, progress: Pro
     record["wall_s"] = round(time.perf_counter() - start, 2)
     if staged["ipynb"].exists():
         _unstage(staging, name, source, staged_metrics, parameters["metrics_path"])
-        written = json.loads(staged["metrics.json"].read_text()) if staged["metrics.json"].exists() else {}
-        frame = report_frame(name, record, written, notebook_names(notebooks_dir))
         try:
-            record["html_bytes"] = export_html(staged["ipynb"], staged["html"], frame=frame)
+            record["html_bytes"] = draw_report(name, staged, record, notebook_names(notebooks_dir))
         except ValueError as err:
             record.update(status="failed", error=str(err), html_bytes=staged["html"].stat().st_size)
     if record["status"] == "ok" and not staged["metrics.json"].exists():
@@ -162,6 +160,13 @@ def torch_threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def draw_report(name: str, paths: dict[str, Path], record: dict, names: list[str]) -> int:
+    """Export `paths["ipynb"]` to `paths["html"]` in its frame, built from the run `record` and the metrics file
+    beside it (`names`: the reports the navigation links); return the page's size in bytes."""
+    written = json.loads(paths["metrics.json"].read_text()) if paths["metrics.json"].exists() else {}
+    return export_html(paths["ipynb"], paths["html"], frame=report_frame(name, record, written, names))
 
 
 def _unstage(staging: Path, name: str, source: Path, staged_metrics: str, metrics_path: str) -> None:
@@ -262,9 +267,7 @@ def rerender(reports_dir: str | os.PathLike, notebooks_dir: str | os.PathLike = 
         if not all(paths[kind].exists() for kind in ("ipynb", "run.json")):
             continue
         record = json.loads(paths["run.json"].read_text())
-        written = json.loads(paths["metrics.json"].read_text()) if paths["metrics.json"].exists() else {}
-        record["html_bytes"] = export_html(paths["ipynb"], paths["html"],
-                                           frame=report_frame(name, record, written, notebook_names(notebooks_dir)))
+        record["html_bytes"] = draw_report(name, paths, record, notebook_names(notebooks_dir))
         atomic_write_json(paths["run.json"], record, indent=1)
         drawn.append(name)
     write_index(reports_dir, preset)
