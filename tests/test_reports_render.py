@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
+from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run
 from instructor_lib.workbench.reporting.tables import claim_text
 from instructor_lib.config import PROJECT_ROOT
 from instructor_lib.provenance import library_sha256
