@@ -135,17 +135,25 @@ class TrainSettings:
 # The pilot's rule, written before it runs: which candidate becomes the preset's training scale.
 NARROWEST_INTERVAL = ("the preset's scale is the candidate with the narrowest interval of the main effect "
                       "(ties: fewer steps); no ablation direction is looked at")
+# The figures' rule (issue 29), written before the pilot ran on the dev suite: a figure compares variants of the
+# finetuned model, which can test the paper only where finetuning improves the backbone at all.
+FEWEST_STEPS_ABOVE_ZERO = ("the figures' steps are the fewest steps among the candidates that change only the steps "
+                           "at which the reference (full MEDI with instructions) beats the backbone, the 95% interval "
+                           "of its average gain on the dev suite above 0; none: no candidate scale can test the "
+                           "figures, and the default run trains none of them")
 
 
 @dataclass(frozen=True)
 class PilotSettings:
     """The scale pilot (`workbench.experiments.pilot`): candidate training settings (label -> TrainConfig fields
     replaced), each trained with these seeds and scored on the preset's suite named `suite` (its `dev_suite`: the
-    examples no claim is scored on); `rule` picks the preset's scale from the results, fixed before they exist."""
+    examples no claim is scored on); `rule` picks the preset's scale from the results and `figures_rule` the
+    figures' steps, both fixed before the results exist."""
     seeds: tuple[int, ...]
     candidates: dict[str, TrainOverrides]
     suite: str
     rule: str
+    figures_rule: str = FEWEST_STEPS_ABOVE_ZERO
 
 
 @dataclass(frozen=True)

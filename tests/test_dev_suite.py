@@ -93,3 +93,4 @@ def test_suite_inputs_name_the_part_of_each_task():
 def test_every_preset_pilot_scores_its_dev_suite_by_the_rule_written_before():
     for chosen in PRESETS.values():
         assert chosen.pilot.suite == "dev_suite" and chosen.pilot.rule == presets.NARROWEST_INTERVAL
+        assert chosen.pilot.figures_rule == presets.FEWEST_STEPS_ABOVE_ZERO

@@ -457,6 +457,20 @@ def test_the_pilot_judges_each_candidate_by_the_main_effect_and_picks_the_narrow
     assert not result.metrics["preset_uses_chosen"]  # smoke trains 10 steps at lr 1e-3
     assert list(result.frame.index) == ["short", "long"]
     assert (result.metrics["suite"], result.metrics["rule"]) == ("dev_suite", presets.NARROWEST_INTERVAL)
+    # neither gain's interval lies above 0 (and "long" changes the lr too): no figures' scale
+    assert (result.metrics["figures_chosen"], result.metrics["figures_steps"]) == (None, None)
+
+
+def test_the_figures_take_the_fewest_steps_at_which_finetuning_beats_the_backbone(monkeypatch):
+    """`figures_rule`: of the candidates that change only the steps, the fewest steps whose gain's interval lies above
+    0; one that changes the lr is not eligible however good, and none above 0 is None."""
+    replace_preset(monkeypatch, "smoke", pilot=dataclasses.replace(presets.PRESETS["smoke"].pilot, candidates={
+        "20": {"steps": 20}, "40": {"steps": 40}, "80": {"steps": 80}, "10 fast": {"steps": 10, "lr": 1e-3}}))
+    rows = {"20": {"steps": 20, "gain low": -0.1}, "40": {"steps": 40, "gain low": 0.05},
+            "80": {"steps": 80, "gain low": 0.3}, "10 fast": {"steps": 10, "gain low": 1.0}}
+    assert scale_pilot.figures_choice("smoke", rows) == "40"
+    assert scale_pilot.figures_choice("smoke", {**rows, "40": {"steps": 40, "gain low": 0.0}}) == "80"  # 0 is not above
+    assert scale_pilot.figures_choice("smoke", {**rows, "40": {"steps": 40, "gain low": -1}, "80": {"steps": 80, "gain low": -1}}) is None
 
 
 def test_runs_go_under_the_runs_directory_the_environment_names(tmp_path, monkeypatch):

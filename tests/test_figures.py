@@ -65,6 +65,8 @@ def test_the_ablation_and_the_pilot_draw_their_differences_against_zero():
     pilot = experiments.pilot_gains({"candidates": candidates, "chosen": "65 steps", "seeds": [1, 2, 3, 4]})
     assert list(pilot.data[0].y) == [-0.4, 0.2] and error_bars(pilot.data[0]) == pytest.approx([0.4, 0.3] + [0.4, 0.3])
     assert list(pilot.data[0].x) == ["20 steps", "65 steps<br><b>chosen</b>"] and zero_lines(pilot) == {"y"} and no_bars(pilot)
+    both = experiments.pilot_gains({"candidates": candidates, "chosen": "65 steps", "figures_chosen": "20 steps", "seeds": [1, 2]})
+    assert list(both.data[0].x) == ["20 steps<br><b>figures</b>", "65 steps<br><b>chosen</b>"]
 
 
 def test_fig3_draws_each_model_minus_the_backbone_and_the_claims_with_the_papers_direction():

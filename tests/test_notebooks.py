@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from instructor_lib import presets
 from instructor_lib.workbench import experiments, viz, widgets
+from instructor_lib.workbench.experiments import scale_pilot
 from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
 from instructor_lib.workbench.reporting import progress as report_progress, record as report_record
 from instructor_lib.workbench.reporting import frame as report_frame, tables as report_tables
@@ -256,6 +257,7 @@ def test_the_pilot_report_recomputes_from_its_per_seed_gains(smoke_reports):
         assert row["half-width"] == pytest.approx(12.706204736174707 * abs(gains[0] - gains[1]) / 2)  # t(0.975, 1) sd / sqrt 2
         assert row["eval sd gain"] > 0 and row["train s per seed"] > 0
     assert pilot["chosen"] == min(pilot["candidates"], key=lambda label: pilot["candidates"][label]["half-width"])
+    assert pilot["figures_chosen"] == scale_pilot.figures_choice("smoke", pilot["candidates"])
 
 
 # ------------------------------------------------------------------------------- report machinery (fast)

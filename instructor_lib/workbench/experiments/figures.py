@@ -128,11 +128,14 @@ def ablation_differences(metrics: dict, title: str = "") -> go.Figure:
 
 def pilot_gains(metrics: dict, title: str = "") -> go.Figure:
     """The scale pilot: the average gain (finetuned minus backbone, paired by seed) of each candidate training
-    scale with its 95% interval; the backbone is the zero line; the candidate the rule chose is labelled."""
+    scale with its 95% interval; the backbone is the zero line; the candidates the rules chose (the preset's scale,
+    the figures') are labelled."""
     labels = list(metrics["candidates"])
     intervals = [{"mean": row["gain"], "low": row["gain low"], "high": row["gain high"]}
                  for row in metrics["candidates"].values()]
-    ticks = [f"{label}<br><b>chosen</b>" if label == metrics["chosen"] else label for label in labels]
+    marks = {label: [word for word, key in (("chosen", "chosen"), ("figures", "figures_chosen")) if metrics.get(key) == label]
+             for label in labels}
+    ticks = [f"{label}<br><b>{', '.join(marks[label])}</b>" if marks[label] else label for label in labels]
     figure = go.Figure([interval_points(ticks, intervals, f"average gain, {seeds_text(metrics)}, 95% CI")])
     zero_line(figure, "backbone (no gain)")
     title = title or f"Scale pilot: average gain per candidate training scale ({seeds_text(metrics)})"

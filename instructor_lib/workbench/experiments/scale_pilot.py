@@ -19,7 +19,18 @@ def pilot_settings(preset: str = "cpu") -> dict:
     """The pilot's seeds, candidate settings, the suite it scores (a preset attribute: "dev_suite") and its rule,
     for the record."""
     chosen = presets.preset(preset).pilot
-    return {"seeds": list(chosen.seeds), "candidates": chosen.candidates, "suite": chosen.suite, "rule": chosen.rule}
+    return {"seeds": list(chosen.seeds), "candidates": chosen.candidates, "suite": chosen.suite, "rule": chosen.rule,
+            "figures_rule": chosen.figures_rule}
+
+
+def figures_choice(preset: str, rows: dict[str, dict]) -> str | None:
+    """The figures' scale by `PilotSettings.figures_rule`: of the candidates that replace only the steps, the one
+    with the fewest steps whose average gain over the backbone has its interval above 0 (`rows`: the pilot's
+    candidate rows, "steps" and "gain low" each); None when there is none."""
+    candidates = presets.preset(preset).pilot.candidates
+    valid = [label for label, settings in candidates.items()
+             if set(settings) == {"steps"} and rows[label]["gain low"] > 0]
+    return min(valid, key=lambda label: rows[label]["steps"], default=None)
 
 
 def pilot(preset: str = "cpu") -> ScoreComparison:
@@ -29,7 +40,8 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
     backbone, with its 95% interval, the spread over seeds, the seeds a 0.3-point half-width would need, the
     evaluation sampling error of the gain per category (bootstrap) and the training time. The rule
     (`PilotSettings.rule`), fixed before any result: the preset's scale is the candidate with the narrowest
-    interval (ties: fewer steps). No ablation direction is looked at."""
+    interval (ties: fewer steps). No ablation direction is looked at. The figures' steps follow
+    `PilotSettings.figures_rule` (`figures_choice`): the fewest steps at which finetuning beats the backbone."""
     chosen = presets.preset(preset).pilot
     suite = getattr(presets.preset(preset), chosen.suite)
     pilot_seeds = list(chosen.seeds)
@@ -58,8 +70,10 @@ def pilot(preset: str = "cpu") -> ScoreComparison:
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame["lr"] = frame["lr"].map("{:g}".format)  # 5e-05, not 0.0 once the frame is rounded
     best = min(rows, key=lambda label: (rows[label]["half-width"], rows[label]["steps"]))
+    figures = figures_choice(preset, rows)
     metrics = {"columns": ["gain"], "seeds": pilot_seeds, "target_half_width": TARGET_HALF_WIDTH,
-               "suite": chosen.suite, "rule": chosen.rule,
+               "suite": chosen.suite, "rule": chosen.rule, "figures_rule": chosen.figures_rule,
+               "figures_chosen": figures, "figures_steps": rows[figures]["steps"] if figures else None,
                "candidates": rows, "chosen": best, "preset_uses_chosen": not name_suffix(preset, None, best, False),
                "chosen_gain": rows[best]["gain"], "chosen_half_width": float(rows[best]["half-width"]),
                "target_met": bool(rows[best]["half-width"] <= TARGET_HALF_WIDTH), "backbone": backbones[pilot_seeds[0]],
