@@ -1,4 +1,4 @@
-"""Uncertainty of scores: intervals over training seeds, bootstrap over test examples, verdicts on claims.
+"""Uncertainty of scores: intervals over training seeds, bootstrap over test examples.
 
 Two sources of error are kept apart:
 - *training* noise: a configuration trained with several seeds gives one score per seed; `t_interval` and
@@ -8,25 +8,18 @@ Two sources of error are kept apart:
   `paired_bootstrap_interval` resample the test examples (seeded, so reruns agree), `replicate_sd` and
   `paired_replicate_sd` give the spread of bootstrap replicates of a score and of a gain, and `noise_floor_gap`
   turns bootstrap replicates of a score into the best-minus-worst gap that noise alone gives among k scorings.
-`verdict` turns an interval of a difference into a verdict on a paper's claim, and `claim_record`,
-`write_claims` and `read_claims` hold the claims table (`reports/claims.json`).
+`claims` turns these intervals into verdicts on the paper's claims.
 
 Pure functions on numbers (numpy and scipy); nothing here trains or evaluates a model.
 """
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats as scipy_stats
-
-from .files import atomic_write_json, read_json
-
-VERDICTS = ("reproduced", "inconclusive", "contradicted")
-CLAIM_FIELDS = ("claim", "paper", "ours", "ci_low", "ci_high", "seeds", "verdict")
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> Interval:
         confidence: the coverage of the interval, in (0, 1).
     Returns mean ± t_{(1+confidence)/2, n-1} · sd / sqrt(n), with sd the sample standard deviation (n-1 in
     the denominator). With one value the spread of seeds is unknown: the bounds are nan (undefined), never a
-    zero-width interval, and `verdict` calls such a result inconclusive.
+    zero-width interval, and `claims.verdict` calls such a result inconclusive.
     """
     array = _finite_vector(values, "values")
     _check_confidence(confidence)
@@ -206,118 +199,7 @@ def _bootstrap(parts: list[np.ndarray], difference: Callable, n_resamples: int, 
     return Interval(estimate, float(low), float(high), n)
 
 
-# ----------------------------------------------------------------------------------------- verdicts
-def verdict(interval: Interval, paper_direction: int) -> str:
-    """The verdict on a paper's claim, from the interval of our measured difference.
-
-    Args:
-        interval: the interval of the difference the claim is about (e.g. finetuned minus backbone).
-        paper_direction: +1 when the paper says the difference is positive, -1 when negative.
-    Returns "reproduced" (the interval excludes 0 on the paper's side), "contradicted" (it excludes 0 on
-    the other side) or "inconclusive" (it includes 0, touches it with a bound exactly 0, or is undefined).
-    """
-    if isinstance(paper_direction, bool) or paper_direction not in (1, -1):
-        raise ValueError(f"paper_direction must be +1 or -1, got {paper_direction!r}")
-    if not interval.excludes_zero():
-        return "inconclusive"
-    ours = 1 if interval.low > 0 else -1
-    return "reproduced" if ours == paper_direction else "contradicted"
-
-
-def claim_record(claim: str, paper, interval: Interval, seeds: Sequence[int], paper_direction: int) -> dict:
-    """One row of the claims table.
-
-    Args:
-        claim: what the paper claims, in words (e.g. "Table 2: finetuning raises the average score").
-        paper: the paper's number (e.g. 3.4) or direction in words (e.g. "mixed > either group").
-        interval: our interval of the difference the claim is about.
-        seeds: the training seeds the interval rests on.
-        paper_direction: +1 / -1, the sign of the difference the paper reports (see `verdict`).
-    Returns a dict with exactly the keys claim, paper, ours, ci_low, ci_high, seeds, verdict; undefined
-    bounds are None (JSON null), so the file stays valid JSON.
-    """
-    record = {"claim": claim, "paper": paper, "ours": float(interval.mean),
-              "ci_low": float(interval.low) if interval.defined else None,
-              "ci_high": float(interval.high) if interval.defined else None,
-              "seeds": [int(seed) for seed in seeds], "verdict": verdict(interval, paper_direction)}
-    _check_claim(record, f"claim {claim!r}")
-    return record
-
-
-def write_claims(path: str | os.PathLike, records: Sequence[dict]) -> None:
-    """Validate every record (see `read_claims`) and write the list as JSON to `path` atomically."""
-    records = list(records)
-    for index, record in enumerate(records):
-        _check_claim(record, f"claims record {index}")
-    atomic_write_json(path, records)
-
-
-def read_claims(path: str | os.PathLike) -> list[dict]:
-    """Read a claims table written by `write_claims`; a bad record is a ValueError naming the file, record and field.
-
-    Schema (a JSON list of objects, exactly these keys): claim (non-empty string), paper (number or
-    string), ours (finite number), ci_low / ci_high (both numbers with ci_low <= ci_high, or both null),
-    seeds (non-empty list of distinct integers), verdict (one of VERDICTS, "inconclusive" exactly when the
-    interval is null or includes 0).
-    """
-    records = read_json(path, advice="rewrite it with instructor_lib.stats.write_claims")
-    if not isinstance(records, list):
-        raise ValueError(f"{path}: a claims table is a JSON list of records, got {type(records).__name__}")
-    for index, record in enumerate(records):
-        try:
-            _check_claim(record, f"claims record {index}")
-        except ValueError as err:
-            raise ValueError(f"{path}: {err}") from None
-    return records
-
-
-def _check_claim(record, where: str) -> None:
-    """Raise ValueError starting with `where` (e.g. "claims record 3") and naming the field when `record`
-    breaks the claims schema."""
-    def fail(field: str, problem: str):
-        raise ValueError(f"{where}: field {field!r} {problem}")
-
-    if not isinstance(record, dict):
-        raise ValueError(f"{where}: must be an object with keys {', '.join(CLAIM_FIELDS)}, "
-                         f"got {type(record).__name__}")
-    for field in CLAIM_FIELDS:
-        if field not in record:
-            fail(field, "is missing")
-    for field in record:
-        if field not in CLAIM_FIELDS:
-            fail(field, f"is not part of the schema ({', '.join(CLAIM_FIELDS)})")
-    if not isinstance(record["claim"], str) or not record["claim"].strip():
-        fail("claim", f"must be a non-empty string, got {record['claim']!r}")
-    if not (isinstance(record["paper"], str) or _is_number(record["paper"])):
-        fail("paper", f"must be the paper's number or a string, got {record['paper']!r}")
-    if not _is_number(record["ours"]):
-        fail("ours", f"must be a finite number, got {record['ours']!r}")
-    low, high = record["ci_low"], record["ci_high"]
-    for field, bound in (("ci_low", low), ("ci_high", high)):
-        if bound is not None and not _is_number(bound):
-            fail(field, f"must be a finite number or null, got {bound!r}")
-    if (low is None) != (high is None):
-        fail("ci_low" if low is None else "ci_high", "is null but the other bound is not (both or neither)")
-    if low is not None and low > high:
-        fail("ci_low", f"is above ci_high ({low} > {high})")
-    seeds = record["seeds"]
-    if (not isinstance(seeds, list) or not seeds or not all(_is_int(seed) for seed in seeds)
-            or len(set(seeds)) != len(seeds)):
-        fail("seeds", f"must be a non-empty list of distinct integers, got {seeds!r}")
-    if record["verdict"] not in VERDICTS:
-        fail("verdict", f"must be one of {', '.join(VERDICTS)}, got {record['verdict']!r}")
-    excludes_zero = low is not None and (low > 0 or high < 0)
-    if (record["verdict"] == "inconclusive") == excludes_zero:
-        interval = "null" if low is None else f"[{low}, {high}]"
-        fail("verdict", f"is {record['verdict']!r} but the interval {interval} "
-                        f"{'excludes' if excludes_zero else 'does not exclude'} 0")
-
-
 # ------------------------------------------------------------------------------------------- checks
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

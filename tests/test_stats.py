@@ -1,5 +1,4 @@
-"""instructor_lib.stats against hand computations: t-intervals, pairing, bootstrap, noise floor, verdicts, claims."""
-import json
+"""instructor_lib.stats against hand computations: t-intervals, pairing, bootstrap, noise floor."""
 import math
 import warnings
 
@@ -7,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from instructor_lib.stats import (Interval, bootstrap_interval, claim_record, noise_floor_gap, paired_bootstrap_interval,
-                                  paired_difference, paired_replicate_sd, read_claims, replicate_sd, seeds_for_half_width,
-                                  t_interval, verdict, write_claims)
+from instructor_lib.claims import verdict
+from instructor_lib.stats import (Interval, bootstrap_interval, noise_floor_gap, paired_bootstrap_interval, paired_difference,
+                                  paired_replicate_sd, replicate_sd, seeds_for_half_width, t_interval)
 
 # Student t quantile 0.975 with 2 degrees of freedom. Two degrees of freedom have a closed form,
 # t_p = (2p - 1) / sqrt(2p(1 - p)) = 0.95 / sqrt(0.04875) = 4.30265272974946 (tables print 4.303).
@@ -159,74 +158,3 @@ def test_noise_floor_is_the_expected_range_of_k_noisy_scores():
 def test_noise_floor_needs_two_sets():
     with pytest.raises(ValueError, match="k >= 2"):
         noise_floor_gap(np.ones(10), k=1)
-
-
-@pytest.mark.parametrize("low, high, direction, expected", [
-    (0.1, 0.5, +1, "reproduced"), (-0.5, -0.1, -1, "reproduced"),
-    (-0.5, -0.1, +1, "contradicted"), (0.1, 0.5, -1, "contradicted"),
-    (-0.1, 0.5, +1, "inconclusive"), (-0.1, 0.5, -1, "inconclusive"),
-    (0.0, 0.5, +1, "inconclusive"), (-0.5, 0.0, -1, "inconclusive"),  # touching 0 does not exclude it
-    (math.nan, math.nan, +1, "inconclusive"),
-])
-def test_verdict_rule(low, high, direction, expected):
-    assert verdict(Interval(0.3, low, high, 3), direction) == expected
-
-
-@pytest.mark.parametrize("direction", [0, 2, True, "+1"])
-def test_verdict_rejects_a_direction_that_is_not_a_sign(direction):
-    with pytest.raises(ValueError, match="paper_direction"):
-        verdict(Interval(0.3, 0.1, 0.5, 3), direction)
-
-
-def good_records():
-    return [claim_record("Table 2: finetuning raises the average", 3.4, Interval(0.39, -0.74, 1.51, 3), [1, 2, 3], +1),
-            claim_record("Fig. 4: super-NI narrows the gap", "smaller gap", Interval(-0.5, -0.9, -0.1, 3), [1, 2, 3], -1),
-            claim_record("Fig. 6: one seed for mpnet", 1.2, t_interval([0.8]), [1], +1)]
-
-
-def test_claim_record_has_exactly_the_schema_keys():
-    first, second, single = good_records()
-    assert first == {"claim": "Table 2: finetuning raises the average", "paper": 3.4, "ours": 0.39, "ci_low": -0.74,
-                     "ci_high": 1.51, "seeds": [1, 2, 3], "verdict": "inconclusive"}
-    assert second["verdict"] == "reproduced"
-    assert single["ci_low"] is None and single["ci_high"] is None and single["verdict"] == "inconclusive"
-
-
-def test_claims_round_trip(tmp_path):
-    path = tmp_path / "reports" / "claims.json"
-    write_claims(path, good_records())
-    assert read_claims(path) == good_records()
-    assert json.loads(path.read_text())[2]["ci_low"] is None  # strict JSON: null, never NaN
-
-
-@pytest.mark.parametrize("field, value", [
-    ("claim", ""), ("claim", 3), ("paper", None), ("paper", True), ("ours", float("nan")), ("ours", "0.4"),
-    ("ci_low", "low"), ("ci_high", None), ("ci_low", 2.0), ("seeds", []), ("seeds", [1, 1]), ("seeds", [1.5]),
-    ("seeds", 3), ("verdict", "proven"), ("verdict", "reproduced"),
-])
-def test_a_bad_record_is_named_by_index_and_field(tmp_path, field, value):
-    records = good_records()
-    records[1] = {**records[1], "verdict": "inconclusive", "ci_low": -0.9, "ci_high": 0.2, field: value}
-    with pytest.raises(ValueError, match=f"claims record 1: field '{field}'"):
-        write_claims(tmp_path / "claims.json", records)
-    raw = tmp_path / "raw.json"
-    raw.write_text(json.dumps(records))
-    with pytest.raises(ValueError, match=f"raw.json: claims record 1: field '{field}'"):
-        read_claims(raw)
-    assert not (tmp_path / "claims.json").exists()  # nothing written when a record is bad
-
-
-def test_missing_and_unknown_fields_are_named(tmp_path):
-    records = good_records()
-    del records[0]["seeds"]
-    with pytest.raises(ValueError, match="claims record 0: field 'seeds' is missing"):
-        write_claims(tmp_path / "claims.json", records)
-    records = good_records()
-    records[2]["note"] = "extra"
-    with pytest.raises(ValueError, match="claims record 2: field 'note' is not part of the schema"):
-        write_claims(tmp_path / "claims.json", records)
-    with pytest.raises(ValueError, match="claims record 0: must be an object"):
-        write_claims(tmp_path / "claims.json", ["not a record"])
-    (tmp_path / "object.json").write_text("{}")
-    with pytest.raises(ValueError, match="JSON list"):
-        read_claims(tmp_path / "object.json")

@@ -14,7 +14,8 @@ from ...evaluation.instruction_sets import get_instruction_set
 from ...evaluation.suite import part_description, resolve_suite
 from ...evaluation.report import CATEGORIES
 from ...medi import parse_variant
-from ...stats import Interval, claim_record, paired_difference, t_interval
+from ...claims import claim_record, not_run_record
+from ...stats import Interval, paired_difference, t_interval
 from .configs import seeds
 from .custom import eval_instructions
 from .runs import base_model, trained_model
@@ -106,11 +107,17 @@ def backbone_scores(preset: str = "cpu", suite=None) -> dict[str, float]:
     return category_scores(scores(base_model(preset), preset, "none", suite))
 
 
+def gain_interval(averages: dict[int, dict[str, float]], name: str, backbone: float) -> Interval:
+    """The 95% t-interval over seeds of configuration `name`'s score minus the backbone's (`averages`: {seed:
+    {configuration: score}}); the backbone is the same pretrained model for every seed, so this is the gain paired
+    by seed. Of the reference configuration, it is the positive control of a figure's claims."""
+    return t_interval([averages[seed][name] - backbone for seed in averages])
+
+
 def gain_intervals(averages: dict[int, dict[str, float]], backbone: float) -> dict[str, dict]:
-    """Per configuration, the 95% t-interval over seeds of its score minus the backbone's (`averages`: {seed:
-    {configuration: score}}), as metrics entries: what Figs. 3 and 5 draw against the backbone as zero."""
+    """Per configuration, `gain_interval` as a metrics entry: what Figs. 3 and 5 draw against the backbone as zero."""
     configurations = next(iter(averages.values()))
-    return {name: t_interval([averages[seed][name] - backbone for seed in averages]).as_dict() for name in configurations}
+    return {name: gain_interval(averages, name, backbone).as_dict() for name in configurations}
 
 
 def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None = None) -> Interval:
@@ -120,9 +127,23 @@ def paired(a: dict[int, dict], b: dict[int, dict], row: str, b_row: str | None =
     return paired_difference([a[seed][row] for seed in common], [b[seed][b_row or row] for seed in common])
 
 
-def claim(words: str, paper, interval: Interval, paper_direction: int, seeds_used, steps: int) -> dict:
-    """A claims-table row; the claim's words end with the training steps its models took."""
-    return claim_record(f"{words} [{steps} steps]", paper, interval, list(seeds_used), paper_direction)
+class ClaimSpec(NamedTuple):
+    """What one of the paper's claims says, before any result: its words, the paper's number or direction in
+    words, and the sign of the difference the paper reports (+1 / -1)."""
+    words: str
+    paper: object
+    direction: int
+
+
+def claim(spec: ClaimSpec, interval: Interval, seeds_used, steps: int, control: Interval | None = None) -> dict:
+    """A claims-table row (`claims.claim_record`) of `spec` from our interval; `control`: the reference model's gain
+    over the backbone, for a comparison between trained variants (its verdict is "untestable" unless it lies above 0)."""
+    return claim_record(spec.words, spec.paper, interval, list(seeds_used), spec.direction, steps, control)
+
+
+def not_run(spec: ClaimSpec, seeds_used, steps: int) -> dict:
+    """The row of a claim whose experiment the default run leaves out (`claims.not_run_record`)."""
+    return not_run_record(spec.words, spec.paper, list(seeds_used), steps)
 
 
 def with_intervals(columns: dict[str, dict[int, dict]], rows: list[str]) -> pd.DataFrame:

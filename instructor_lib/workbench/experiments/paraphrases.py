@@ -10,11 +10,17 @@ from ...evaluation.instruction_sets import paraphrase_instructions
 from ...evaluation.suite import resolve_suite
 from ...stats import noise_floor_gap, t_interval
 from .claim_figures import fig4_robustness
-from .compare import claim, paired, scores, with_intervals
+from .compare import ClaimSpec, claim, paired, scores, with_intervals
 from .configs import figure_steps, seeds
 from .runs import trained_model
 
 PARAPHRASE_SETS = range(1, 6)  # the five paraphrase sets of every robustness task
+
+
+def fig4_claims() -> list[ClaimSpec]:
+    """Paper Fig. 4's claim: training with super-NI narrows the best-worst gap over paraphrased instructions."""
+    return [ClaimSpec("Fig. 4: super-NI narrows the best-worst gap over five paraphrases (without minus with, mean gap "
+                      "over tasks)", "gap without > gap with", 1)]
 
 
 def best_worst_gap(scores_by_set: dict[str, dict[str, float]]) -> dict[str, float]:
@@ -68,8 +74,7 @@ def robustness(preset: str = "cpu") -> Robustness:
     tasks = list(next(iter(mean_gap["with super-NI"].values())))
     frame = with_intervals(mean_gap, tasks)
     difference = paired(mean_gap["without super-NI"], mean_gap["with super-NI"], "mean gap")
-    claim_ = claim("Fig. 4: super-NI narrows the best-worst gap over five paraphrases (without minus with, mean "
-                   "gap over tasks)", "gap without > gap with", difference, 1, seeds(preset), figure_steps(preset))
+    claim_ = claim(fig4_claims()[0], difference, seeds(preset), figure_steps(preset))
     metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "steps": figure_steps(preset), "per_seed": per_model,
                "mean_gap": {label: dict(frame[label])["mean gap"] for label in variants},
                "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},

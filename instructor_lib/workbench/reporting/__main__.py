@@ -1,10 +1,10 @@
 """Run the notebooks with papermill and turn them into small static HTML reports with an index.
 
 The command line of `instructor_lib.workbench.reporting` (see the package's docstring for what it writes):
-`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--force] [--no-estimate]`; it first
+`python -m instructor_lib.workbench.reporting --preset cpu [--only NAME ...] [--all] [--force] [--no-estimate]`; it first
 prints its estimate of the run's wall time on this machine (`estimate`; `--no-estimate` skips it and the calibration
 it may need); `--rerender` draws the reports' pages again from their records without running anything (after the
-report views changed).
+report views changed); `--all` also runs the figures the preset's budget leaves on demand (`make reproduce-all`).
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor_lib.workbench.reporting", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=presets.NAMES, default="cpu", help="size of every run (default: cpu)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks (names without .ipynb)")
+    parser.add_argument("--all", action="store_true", dest="everything",
+                        help="also run the figures the preset's budget leaves on demand (make reproduce-all)")
     parser.add_argument("--force", action="store_true", help="run even when a report with the same config hash exists")
     parser.add_argument("--no-estimate", action="store_true",
                         help="start at once, without the estimate of the run's time (and the ~30 s calibration it may need)")
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if not data_or_fetch():
         return 1
     records = run_all(args.preset, args.only, reports_dir, args.notebooks_dir, args.force, args.cache_dir,
-                      estimate=not args.no_estimate)
+                      estimate=not args.no_estimate, everything=args.everything)
     print(f"index: {reports_dir / 'index.html'}; total {sum(r['wall_s'] for r in records):.0f} s")
     return 0 if all(record["status"] == "ok" for record in records) else 1
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ...files import atomic_write_text
 from .html import content_start
-from .tables import claim_steps, claim_text, claims_html, interval_text, mapping_html, number, seeds_text
+from .tables import (claim_steps, claim_text, claims_html, control_text, interval_text, mapping_html, number,
+                     paper_text, seeds_text)
 
 STYLE = """<style>
 .report-frame{font-family:sans-serif;font-size:14px;line-height:1.4;max-width:1250px}
@@ -37,20 +38,25 @@ def navigation(name: str, names: list[str]) -> str:
     return f"<nav class='report-nav'><a href='index.html'>&larr; index of all reports</a> {' '.join(links)}</nav>"
 
 
+VERDICT_RULE = ("reproduced: the 95% interval excludes 0 on the paper's side; contradicted: on the other side; "
+                "inconclusive: it holds 0; untestable: the reference model (full MEDI with instructions) does not beat "
+                "the backbone at this scale, its interval not above 0, so variants of it cannot test the paper; "
+                "not run: left to make reproduce-all")
+
+
 def reading(claims: list[dict]) -> str:
-    """One sentence of reading: the report's first claim with our number, the paper's and the verdict, then how
-    the others came out."""
+    """One sentence of reading: the report's first claim with our number, the paper's and the verdict, the control
+    it rests on, then how the others came out."""
     first = claims[0]
     counts: dict[str, int] = {}
     for claim in claims:
         counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
-    paper = number(first["paper"]) if isinstance(first["paper"], (int, float)) else first["paper"]
     steps = claim_steps(first)
+    control = f"; control (reference minus backbone) {control_text(first)}" if first.get("control") else ""
     return (f"{claim_text(first)}: {interval_text(first)} over seeds {seeds_text(first['seeds'])}"
-            + (f" at {steps} training steps" if steps else "") + f" (paper: {paper}), {first['verdict']}. "
-            + f"All {len(claims)} claims here: " + ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
-            + " (reproduced: the 95% interval excludes 0 on the paper's side; contradicted: on the other side; "
-            "inconclusive: it holds 0).")
+            + (f" at {steps} training steps" if steps else "") + f" (paper: {paper_text(first)}){control}, "
+            + f"{first['verdict']}. All {len(claims)} claims here: "
+            + ", ".join(f"{count} {verdict}" for verdict, count in counts.items()) + f" ({VERDICT_RULE}).")
 
 
 def headline_numbers(headline: dict) -> str:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from ...files import atomic_write_json, atomic_write_text
 from ...provenance import library_sha256, library_versions
-from ...stats import CLAIM_FIELDS, write_claims
-from .frame import STYLE, headline_numbers, mark_stale, stale_reasons
+from ...claims import CLAIM_FIELDS, write_claims
+from .budget import not_run_claims, plan
+from .frame import STYLE, VERDICT_RULE, headline_numbers, mark_stale, stale_reasons
 from .html import PLOTLY_JS, write_plotly_js
-from .tables import claims_html, number, seeds_text
+from .tables import claim_steps, claims_html, number, seeds_text
 from .layout import CLAIMS_FILE, ON_DEMAND, REPORTS_DIR, report_order_key
 
 
@@ -38,10 +39,36 @@ def claims_section(claims: list[dict]) -> str:
     parts = [f"<section class='headline'><h2>The paper's claims at our scale</h2><p>{len(claims)} claims: "
              + ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
              + f". Ours: the mean paired difference over training seeds with its 95% t-interval, the steps each "
-             f"model was trained and the seeds; <code>{CLAIMS_FILE}</code> holds the same rows.</p>"]
+             f"model was trained and the seeds; a comparison between trained variants rests on its control, the "
+             f"reference model's gain over the backbone ({html.escape(VERDICT_RULE)}). <code>{CLAIMS_FILE}</code> "
+             "holds the same rows.</p>"]
     for group, rows in groups.items():
         parts.append(f"<h3>{html.escape(group)}</h3>" + claims_html(rows, report_column=True))
     return "".join(parts) + "</section>"
+
+
+def claim_row(claim: dict, report: str) -> dict:
+    """A claim of a report's metrics as a claims-table row: a row written before the schema held `steps`, `control`
+    and `paper_in_ci` (a committed report of an older library, marked stale) gets its steps from its words and
+    null for the others."""
+    return {"steps": claim_steps(claim), "control": None, "paper_in_ci": None, **claim, "report": report}
+
+
+def report_claims(records: list[dict], reports_dir: Path, preset: str | None, current_library: str) -> list[dict]:
+    """Every claim of the reports in `records` (in report order), then, as "not run" rows, the claims of each figure
+    the preset's budget leaves on demand (`budget.plan`) that has no current report of this preset."""
+    claims, current = [], set()
+    for record in records:
+        metrics_path = reports_dir / f"{record['name']}.metrics.json"
+        written = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        if not stale_reasons(record, current_library, preset):
+            current.add(record["name"])
+        claims += [claim_row(claim, record["name"]) for claim in written.get("metrics", {}).get("claims", [])]
+    if preset is None:
+        return claims
+    left_out = [name for name in plan(preset).on_demand if name not in current]
+    claims = [claim for claim in claims if claim["report"] not in left_out]
+    return claims + [{**claim, "report": name} for name in left_out for claim in not_run_claims(preset, [name])]
 
 
 def scale_of(written: dict) -> str:
@@ -94,22 +121,26 @@ def write_index(reports_dir: str | os.PathLike = REPORTS_DIR, preset: str | None
         presets_seen = [record["preset"] for record in records]
         preset = max(set(presets_seen), key=presets_seen.count)
     current_library = library_sha256()
-    rows, summary, claims = [], [], []
+    rows, summary = [], []
+    claims = report_claims(records, reports_dir, preset, current_library)
     for record in records:
         metrics_path = reports_dir / f"{record['name']}.metrics.json"
         written = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
         stale = stale_reasons(record, current_library, preset)
         if (reports_dir / f"{record['name']}.html").exists():
             mark_stale(reports_dir / f"{record['name']}.html", stale)
-        claims += [{**claim, "report": record["name"]} for claim in written.get("metrics", {}).get("claims", [])]
         summary.append({key: record.get(key) for key in ("name", "preset", "status", "error", "wall_s", "config_hash", "html_bytes", "commit", "cpu", "threads")}
                        | {"precision": record.get("precision", {}).get("resolved", ""), "stale": stale,
                           "headline": written.get("headline", {}), "scale": scale_of(written)})
         rows.append(report_row(record, written, stale))
     # `make reproduce`'s total: an on-demand notebook (the pilot) is run apart, often on another day or machine
-    total = sum(record["wall_s"] for record in records if record["name"] not in ON_DEMAND)
+    apart = set(ON_DEMAND) | set(plan(preset).on_demand if preset else ())
+    total = sum(record["wall_s"] for record in records if record["name"] not in apart)
     on_demand = "".join(f", {html.escape(record['name'])} (on demand) {number(record['wall_s'] / 60)} min" for record in records
-                        if record["name"] in ON_DEMAND)
+                        if record["name"] in apart)
+    if preset and plan(preset).on_demand:
+        on_demand += (f". Beyond the budget of {plan(preset).budget_minutes} min at the figures' {plan(preset).figure_steps} "
+                      f"steps, on demand (make reproduce-all): {html.escape(', '.join(plan(preset).on_demand))}")
     figure = go.Figure(go.Bar(x=[record["wall_s"] / 60 for record in records], y=[record["name"] for record in records], orientation="h"))
     figure.update_layout(title="Wall time per notebook (minutes)", height=120 + 30 * len(records), width=700,
                          yaxis={"autorange": "reversed"}, margin={"l": 120, "r": 20, "t": 40, "b": 30})
@@ -138,5 +169,6 @@ index written {datetime.now(timezone.utc).isoformat(timespec="seconds")}. Versio
         if (reports_dir / "summary.json").exists() else None
     kept = summary_calibration(records, calibration, previous)
     atomic_write_json(reports_dir / "summary.json", {"total_wall_s": round(total, 2), "reports": summary}
-                      | ({"calibration": kept} if kept else {}), indent=1)
+                      | ({"plan": plan(preset).record()} if preset else {}) | ({"calibration": kept} if kept else {}),
+                      indent=1)
     return atomic_write_text(reports_dir / "index.html", page)

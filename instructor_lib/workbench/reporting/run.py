@@ -18,6 +18,7 @@ from ...config import data_dir as resolve_data_dir
 from ...files import atomic_write_json, atomic_write_text, fsync_dir
 from ...precision import precision_record
 from ...provenance import config_hash, cpu_name, git_commit, library_sha256, sha256_file
+from .budget import plan
 from .estimate import announce
 from .frame import report_frame
 from .html import NOTEBOOK_CSS, export_html
@@ -208,9 +209,11 @@ def _move_into_place(staging: Path, reports_dir: Path, name: str) -> None:
 def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str | os.PathLike | None = None,
             notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR, force: bool = False,
             cache_dir: str | os.PathLike = CACHE_DIR, log=functools.partial(print, flush=True),
-            estimate: bool = True) -> list[dict]:
-    """Run the named notebooks (all but the `ON_DEMAND` ones when `only` is empty) in report order, then rewrite
-    the index of `reports_dir` (default `reports_dir_for(preset)`: only the cpu preset writes the committed reports).
+            estimate: bool = True, everything: bool = False) -> list[dict]:
+    """Run the named notebooks in report order, then rewrite the index of `reports_dir` (default
+    `reports_dir_for(preset)`: only the cpu preset writes the committed reports). When `only` is empty: all but the
+    `ON_DEMAND` ones and the figures the preset's budget leaves on demand (`budget.plan`); `everything` (`make
+    reproduce-all`) runs those figures too. Finished notebooks are reused, so a killed run resumes.
 
     First, unless `estimate` is False, the preset is smoke (seconds) or `log` is None, `log` gets the estimate
     of the whole run's wall time on this machine (`estimate.announce`, which may calibrate this machine first:
@@ -224,7 +227,11 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
     unknown = [name for name in only or [] if name not in available]
     if unknown:
         raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
-    names = [name for name in available if (name in only if only else name not in ON_DEMAND)]
+    left_out = set(ON_DEMAND) | (set() if everything else set(plan(preset).on_demand))
+    names = [name for name in available if (name in only if only else name not in left_out)]
+    if log and not only and not everything and plan(preset).on_demand:
+        log(f"on demand (make reproduce-all), beyond the budget of {plan(preset).budget_minutes} min: "
+            + ", ".join(plan(preset).on_demand))
     calibration = _announce(preset, names, reports_dir, notebooks_dir, force, cache_dir, log) \
         if estimate and log and preset != "smoke" else None
     records, started = [], time.perf_counter()

@@ -111,25 +111,45 @@ def seeds_text(seeds) -> str:
 
 
 def interval_text(claim: dict) -> str:
-    """Ours with its 95% interval: "+0.21 [-0.03, +0.44]"."""
+    """Ours with its 95% interval: "+0.21 [-0.03, +0.44]" ("not run" for a claim left to `make reproduce-all`)."""
+    if claim["ours"] is None:
+        return "not run"
     if claim.get("ci_low") is None:
         return f"{number(claim['ours'], signed=True)} [interval undefined]"
     return f"{number(claim['ours'], signed=True)} [{number(claim['ci_low'], signed=True)}, {number(claim['ci_high'], signed=True)}]"
 
 
+def paper_text(claim: dict) -> str:
+    """The paper's number or direction; a number with where it lies against our interval ("above ours")."""
+    paper = claim["paper"]
+    if not isinstance(paper, (int, float)):
+        return str(paper)
+    where = {True: "within ours", False: "above ours" if claim["ci_high"] is not None and paper > claim["ci_high"]
+             else "below ours"}.get(claim.get("paper_in_ci"))
+    return number(paper) + (f" ({where})" if where else "")
+
+
+def control_text(claim: dict) -> str:
+    """The reference model's gain over the backbone that a comparison of trained variants rests on, or why none."""
+    control = claim.get("control")
+    if control is None:
+        return "not run" if claim["ours"] is None else "none needed"
+    return interval_text(control)
+
+
 def claims_html(claims: list[dict], report_column: bool = False) -> str:
-    """The claims as a table: the claim in full, the paper's number or direction, ours with its 95% interval, the
-    verdict, steps and seeds (and, on the index, the report it comes from)."""
-    head = "<tr><th>claim</th><th>paper</th><th>ours [95% CI]</th><th>verdict</th><th>steps</th><th>seeds</th>" \
-           + ("<th>report</th>" if report_column else "") + "</tr>"
+    """The claims as a table: the claim in full, the paper's number (and whether our interval holds it) or direction,
+    ours with its 95% interval, the control (the reference's gain over the backbone, for comparisons between trained
+    variants), the verdict, steps and seeds (and, on the index, the report it comes from)."""
+    head = ("<tr><th>claim</th><th>paper</th><th>ours [95% CI]</th><th>control: reference minus backbone</th>"
+            "<th>verdict</th><th>steps</th><th>seeds</th>" + ("<th>report</th>" if report_column else "") + "</tr>")
     rows = []
     for claim in claims:
-        paper = claim["paper"]
         report = (f"<td><a href='{html.escape(claim['report'])}.html'>{html.escape(claim['report'])}</a></td>"
                   if report_column else "")
         rows.append(f"<tr><td class='claim-text'>{html.escape(claim_text(claim))}</td>"
-                    f"<td>{number(paper) if isinstance(paper, (int, float)) else html.escape(str(paper))}</td>"
-                    f"<td class='interval'>{interval_text(claim)}</td>"
+                    f"<td>{html.escape(paper_text(claim))}</td>"
+                    f"<td class='interval'>{interval_text(claim)}</td><td class='interval'>{control_text(claim)}</td>"
                     f"<td class='verdict {html.escape(claim['verdict'])}'>{html.escape(claim['verdict'])}</td>"
                     f"<td>{claim_steps(claim) or 'n/a'}</td><td>{seeds_text(claim['seeds'])}</td>{report}</tr>")
     return f"<table class='report-table claims'>{head}{''.join(rows)}</table>"
