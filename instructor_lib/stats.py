@@ -6,8 +6,9 @@ Two sources of error are kept apart:
   how many seeds a narrower interval would need;
 - *evaluation* noise: a score is a statistic of a finite test sample; `bootstrap_interval`,
   `paired_bootstrap_interval` resample the test examples (seeded, so reruns agree), `replicate_sd` and
-  `paired_replicate_sd` give the spread of bootstrap replicates of a score and of a gain, and `noise_floor_gap`
-  turns bootstrap replicates of a score into the best-minus-worst gap that noise alone gives among k scorings.
+  `paired_replicate_sd` give the spread of bootstrap replicates of a score and of a gain, and
+  `paired_noise_floor_gap` turns paired bootstrap replicates of k scorings on the same examples into the
+  best-minus-worst gap that sampling noise alone gives among them.
 `claims` turns these intervals into verdicts on the paper's claims.
 
 Pure functions on numbers (numpy and scipy); nothing here trains or evaluates a model.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -158,27 +159,44 @@ def paired_bootstrap_interval(a, b, statistic: Callable = np.mean, n_resamples: 
     return _bootstrap([a, b], lambda parts: statistic(parts[0]) - statistic(parts[1]), n_resamples, seed, confidence)
 
 
-def noise_floor_gap(replicates, k: int = 5, n_draws: int = 2000, seed: int = 0, confidence: float = 0.95) -> Interval:
-    """The best-minus-worst gap that evaluation sampling noise alone produces among k scorings.
+def paired_noise_floor_gap(replicates_by_set: Sequence | Mapping, confidence: float = 0.95) -> Interval:
+    """The best-minus-worst gap that evaluation sampling noise alone gives among k scorings of one task that are
+    all scored on the same test examples (e.g. one model under five paraphrased instructions).
 
     Args:
-        replicates: bootstrap replicates of one score (e.g. `evaluate(..., bootstrap=B)["tasks"][task]["bootstrap"]`):
-            the score on B resamples of the test examples.
-        k: the number of scorings whose best-minus-worst gap is compared (five paraphrase sets: 5).
-        n_draws: draws of the null gap; seed: their seed; confidence: the coverage of the interval.
-    Each draw picks k replicates at random (with replacement) and takes max - min: the gap k scorings would show
-    if all k were the same model, differing only by which test examples each happened to draw. Returns
-    Interval(mean of the draws = the expected gap (the noise floor), the lower and upper (1-confidence)/2
-    quantiles of the draws, n = number of replicates). An observed gap near `mean` is what noise alone gives.
+        replicates_by_set: k >= 2 arrays (a list, or a dict by scoring name), one per scoring, of B >= 2
+            bootstrap replicates each; replicate r of every scoring is computed on the same resampled examples
+            (`evaluate(..., bootstrap=B)` draws the same indices per task for every model and instruction set:
+            `evaluation.bootstrap.task_seed`).
+        confidence: the coverage of the interval.
+    The null: wording changes no scoring's score beyond the sample, so the observed gap is the range of the k
+    scorings' sampling errors on these examples. A replicate minus its scoring's replicate mean is one draw of
+    that scoring's error (the centring removes any systematic difference between the scorings), and replicate r
+    draws all k errors on the same resample, so what the scorings share (an easy or a hard draw of examples
+    moves them all) cancels in the range, as it cancels in the observed gap. Resampling each scoring on its own
+    examples instead would count that shared noise and overstate the floor. Per replicate r: max over scorings
+    minus min over scorings of the centred values. Returns Interval(mean of those B gaps = the noise floor, their
+    lower and upper (1-confidence)/2 quantiles, n = B). An observed gap above `high` is more than sampling noise
+    gives (a one-sided test at level (1-confidence)/2). Scorings whose replicates differ only by constants give a
+    floor of 0 (up to rounding); so do constant replicates (a bootstrap that cannot resample: spread unknown).
     """
-    data = _finite_vector(replicates, "replicates")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 2:
-        raise ValueError(f"a best-minus-worst gap needs k >= 2 scorings, got {k!r}")
-    _check_resampling(n_draws, confidence)
-    picks = data[np.random.default_rng(seed).integers(0, data.size, (n_draws, k))]
-    gaps = picks.max(axis=1) - picks.min(axis=1)
+    _check_confidence(confidence)
+    named = dict(replicates_by_set) if isinstance(replicates_by_set, Mapping) else dict(enumerate(replicates_by_set))
+    sets = {name: _finite_vector(replicates, f"the replicates of scoring {name}") for name, replicates in named.items()}
+    if len(sets) < 2:
+        raise ValueError(f"a best-minus-worst gap needs the replicates of k >= 2 scorings, got {len(sets)}")
+    sizes = {replicates.size for replicates in sets.values()}
+    if len(sizes) > 1:
+        counts = ", ".join(f"scoring {name}: {replicates.size}" for name, replicates in sets.items())
+        raise ValueError(f"paired replicates need the same number per scoring (replicate r of each on the same "
+                         f"resample), got {counts}")
+    if sizes == {1}:
+        raise ValueError("a noise floor needs at least 2 bootstrap replicates per scoring, got 1")
+    errors = np.stack(list(sets.values()))
+    errors -= errors.mean(axis=1, keepdims=True)
+    gaps = errors.max(axis=0) - errors.min(axis=0)
     low, high = np.quantile(gaps, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return Interval(float(gaps.mean()), float(low), float(high), int(data.size))
+    return Interval(float(gaps.mean()), float(low), float(high), int(gaps.size))
 
 
 def _bootstrap(parts: list[np.ndarray], difference: Callable, n_resamples: int, seed: int,

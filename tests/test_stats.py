@@ -7,8 +7,9 @@ import pytest
 from scipy import stats as scipy_stats
 
 from instructor_lib.claims import verdict
-from instructor_lib.stats import (Interval, bootstrap_interval, noise_floor_gap, paired_bootstrap_interval, paired_difference,
-                                  paired_replicate_sd, replicate_sd, seeds_for_half_width, t_interval)
+from instructor_lib.stats import (Interval, bootstrap_interval, paired_bootstrap_interval, paired_difference,
+                                  paired_noise_floor_gap, paired_replicate_sd, replicate_sd, seeds_for_half_width,
+                                  t_interval)
 
 # Student t quantile 0.975 with 2 degrees of freedom. Two degrees of freedom have a closed form,
 # t_p = (2p - 1) / sqrt(2p(1 - p)) = 0.95 / sqrt(0.04875) = 4.30265272974946 (tables print 4.303).
@@ -142,19 +143,50 @@ def test_paired_bootstrap_resamples_the_same_examples_for_both_models():
         paired_bootstrap_interval(a, b[:-1])
 
 
-def test_noise_floor_is_the_expected_range_of_k_noisy_scores():
-    replicates = np.random.default_rng(6).normal(70.0, 1.0, size=2_000)  # a score with sampling sd 1
-    floor = noise_floor_gap(replicates, k=5, n_draws=4_000, seed=0)
-    # each draw is the range of 5 normal scores of sd ~1: expected d2, sd d3 (tables of the range of normal
-    # samples); averaged over 4000 draws; four standard errors, plus the replicates' own sd estimate (~2%)
-    sd = replicates.std(ddof=1)
-    assert floor.mean == pytest.approx(D2_FIVE * sd, abs=4 * D3_FIVE * sd / math.sqrt(4_000) + 0.001 * sd)
-    assert floor.n == 2_000 and 0 < floor.low < floor.mean < floor.high
-    assert noise_floor_gap(4 * replicates, k=5, n_draws=4_000, seed=0).mean == pytest.approx(4 * floor.mean)
-    assert noise_floor_gap(replicates, k=2, n_draws=4_000, seed=0).mean < floor.mean  # fewer scorings, smaller range
-    assert noise_floor_gap(replicates, seed=3) == noise_floor_gap(replicates, seed=3)
+def test_paired_noise_floor_by_hand():
+    # two scorings, four paired replicates: centred on their means (3 and 3) -2 -1 0 3 and -1 -1 2 0, ranges
+    # 1 0 2 3: mean 1.5; sorted 0 1 2 3, linear quantiles 0.25 and 0.75 at positions 0.75 and 2.25
+    floor = paired_noise_floor_gap([[1.0, 2.0, 3.0, 6.0], [2.0, 2.0, 5.0, 3.0]], confidence=0.5)
+    assert floor == Interval(1.5, 0.75, 2.25, 4)
+    # three scorings, three replicates: centred -3 0 3, -1 -1 2, -1 2 -1; per replicate ranges 2, 3, 4: mean 3;
+    # quantiles 0.025 and 0.975 at positions 0.05 and 1.95: 2.05 and 3.95
+    floor = paired_noise_floor_gap({"a": [0.0, 3.0, 6.0], "b": [10.0, 10.0, 13.0], "c": [5.0, 8.0, 5.0]})
+    assert (floor.mean, floor.low, floor.high, floor.n) == pytest.approx((3.0, 2.05, 3.95, 3))
 
 
-def test_noise_floor_needs_two_sets():
-    with pytest.raises(ValueError, match="k >= 2"):
-        noise_floor_gap(np.ones(10), k=1)
+def test_the_paired_floor_ignores_what_the_scorings_share_and_their_systematic_differences():
+    replicates = [70.5, 71.25, 69.0, 72.0]
+    shifted = [[value + shift for value in replicates] for shift in (0.0, -3.5, 10.25, 0.125)]
+    assert paired_noise_floor_gap(shifted) == Interval(0.0, 0.0, 0.0, 4)  # only constants apart: no noise of their own
+    # a shared draw (an easy or hard resample moves every scoring alike) and a constant shift leave the floor as it was
+    shared = np.array([5.0, -5.0, 0.0, 10.0])
+    apart = [[1.0, 2.0, 3.0, 6.0], [2.0, 2.0, 5.0, 3.0]]
+    assert paired_noise_floor_gap([apart[0] + shared, apart[1] + shared + 7.0]) == paired_noise_floor_gap(apart)
+
+
+def test_the_paired_floor_is_the_expected_range_of_the_scorings_own_noise():
+    rng = np.random.default_rng(6)
+    shared = rng.normal(0.0, 10.0, size=20_000)  # the resample's effect on every scoring: sd 10
+    own = rng.normal(0.0, 1.0, size=(5, 20_000))  # each scoring's own sampling noise: sd 1
+    floor = paired_noise_floor_gap(70.0 + np.arange(5)[:, None] + shared + own)
+    # the range of 5 independent standard normals: expected d2, sd d3 (tables); four standard errors of the mean
+    assert floor.mean == pytest.approx(D2_FIVE, abs=4 * D3_FIVE / math.sqrt(20_000) + 0.002)
+    assert floor.n == 20_000 and 0 < floor.low < floor.mean < floor.high
+    # replicates drawn on different resamples per scoring (unpaired) would count the shared sd 10 as well
+    unpaired = paired_noise_floor_gap([rng.permutation(row) for row in 70.0 + shared + own])
+    assert unpaired.mean > 10 * floor.mean
+
+
+@pytest.mark.parametrize("replicates, message", [
+    ([[1.0, 2.0, 3.0]], "k >= 2 scorings, got 1"),
+    ([], "k >= 2 scorings, got 0"),
+    ([[1.0, 2.0, 3.0], [1.0, 2.0]], "scoring 0: 3, scoring 1: 2"),
+    ({"paraphrase-1": [1.0, 2.0], "paraphrase-2": [1.0, math.nan]}, "scoring paraphrase-2 holds a non-finite value"),
+    ([[1.0], [2.0]], "at least 2 bootstrap replicates"),
+    ([[], []], "non-empty"),
+])
+def test_the_paired_floor_names_what_is_wrong_with_its_input(replicates, message):
+    with pytest.raises(ValueError, match=message):
+        paired_noise_floor_gap(replicates)
+    with pytest.raises(ValueError, match="confidence"):
+        paired_noise_floor_gap([[1.0, 2.0], [2.0, 3.0]], confidence=1.0)

@@ -28,7 +28,7 @@ from .figures import ablation_differences, finetune_gains, pilot_gains, table2_g
 from .instruction_levels import instruction_detail, instruction_examples
 from .main_effect import main_table, task_frame
 from .mixture import build_mixture, mixture_examples, mixture_figure, mixture_metrics
-from .paraphrases import best_worst_gap, paraphrase_table, robustness
+from .paraphrases import best_worst_gap, floor_table, paraphrase_table, robustness, task_floors
 from .runs import (FINISHED, TrainedModel, base_model, finished_model, model_description, notebook_model, run_dir_for,
                    starting_model, trained_model)
 from .scale_pilot import pilot, pilot_settings
@@ -44,4 +44,4 @@ __all__ = ["FINISHED", "ScoreComparison", "TrainedModel", "ablation", "ablation_
            "paraphrase_table", "parameter_count", "pilot", "pilot_gains", "pilot_settings", "pooling_claim",
            "relative_gain", "robustness", "run_dir_for", "run_logs", "scaling", "seeds", "settings", "starting_model",
            "suite_inputs", "table2_gains", "task_frame", "trained_model", "training_curves", "training_metrics",
-           "training_panels", "truncate_layers"]
+           "training_panels", "truncate_layers", "floor_table", "task_floors"]

@@ -101,8 +101,9 @@ def fig6_sizes(metrics: dict, title: str = "") -> go.Figure:
 
 def fig4_robustness(metrics: dict, title: str = "") -> go.Figure:
     """Paper Fig. 4 (robustness): per model, the best-minus-worst score over five paraphrased instructions, mean
-    over tasks with its 95% interval and each task's gap; the noise floor (the gap evaluation sampling alone would
-    show) as a band up to a dashed line; the claim: without minus with super-NI."""
+    over tasks with its 95% interval and each task's gap; the paired noise floor (the gap sampling the test
+    examples alone would give the five scorings, all on the same resamples; mean over tasks and seeds:
+    `paraphrases.task_floors`) as a band up to a dashed line; the claim: without minus with super-NI."""
     models = metrics["columns"]
     title = title or f"Fig. 4: robustness to paraphrased instructions ({metrics['steps']} steps, {seeds_text(metrics)})"
     figure = two_panels(metrics, title, "best minus worst of 5 paraphrases (points)")
@@ -118,7 +119,8 @@ def fig4_robustness(metrics: dict, title: str = "") -> go.Figure:
         figure.add_shape(type="rect", x0=index - 0.45, x1=index + 0.45, y0=0, y1=floor, fillcolor=PAPER, opacity=0.07,
                          line_width=0, layer="below", row=1, col=1)
         figure.add_shape(type="line", x0=index - 0.45, x1=index + 0.45, y0=floor, y1=floor, line={"color": PAPER, "dash": "dash"},
-                         name="noise floor: the gap from evaluation sampling alone", showlegend=index == 0, row=1, col=1)
+                         name="paired noise floor: the gap from sampling the test examples alone",
+                         showlegend=index == 0, row=1, col=1)
         figure.add_annotation(x=index, y=floor, text=f"noise floor {floor:.2f}", showarrow=False, yshift=10,
                               font={"color": PAPER}, row=1, col=1)
     values = interval_values(intervals) + [gap for _, _, gap in tasks] + list(metrics["noise_floor"].values())
