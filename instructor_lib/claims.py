@@ -9,6 +9,9 @@ it rests on, and its verdict. Two more fields make a verdict evidence rather tha
   it cannot test the paper: the verdict is `untestable`. Table 2's claims are the finetuning effect itself (null).
 - `paper_in_ci`: where the paper gives a number (Table 2), whether our interval holds it; "smaller than the
   paper's at this scale" is a finding. Null where the paper gives a direction only or the interval is undefined.
+- `seeds_to_resolve`: for an inconclusive claim, the seeds at which the interval's half-width would fall to the
+  observed difference if seeds kept spreading as they did: the scale that would settle it, at about even odds if
+  the difference holds. Null for a decided, untestable or undefined one.
 A claim whose experiment the default run leaves out (on demand: `make reproduce-all`) is listed as `not run`, with
 no numbers, rather than run at a scale that cannot test it.
 """
@@ -19,10 +22,12 @@ import os
 from typing import Sequence
 
 from .files import atomic_write_json, read_json
-from .stats import Interval
+from .stats import Interval, interval_sd, seeds_needed
 
 VERDICTS = ("reproduced", "inconclusive", "contradicted", "untestable", "not run")
-CLAIM_FIELDS = ("claim", "paper", "ours", "ci_low", "ci_high", "seeds", "steps", "control", "paper_in_ci", "verdict")
+CLAIM_FIELDS = ("claim", "paper", "ours", "ci_low", "ci_high", "seeds", "steps", "control", "paper_in_ci",
+                "seeds_to_resolve", "verdict")
+MOST_SEEDS = 1000  # beyond this, seeds_to_resolve is null: no affordable number of seeds settles the claim
 CONTROL_FIELDS = ("ours", "ci_low", "ci_high")
 
 
@@ -55,6 +60,15 @@ def verdict(interval: Interval, paper_direction: int, control: Interval | None =
     return "reproduced" if ours == paper_direction else "contradicted"
 
 
+def seeds_to_resolve(interval: Interval, verdict_: str) -> int | None:
+    """For an inconclusive verdict on a defined interval: the seeds whose 95% t-interval would be as narrow as the
+    observed difference is far from 0, at the spread these seeds showed (None when the verdict is another, the
+    interval undefined, the difference 0, or more than MOST_SEEDS would be needed)."""
+    if verdict_ != "inconclusive" or not interval.defined or interval.mean == 0:
+        return None
+    return seeds_needed(interval_sd(interval), abs(interval.mean), MOST_SEEDS)
+
+
 def interval_fields(interval: Interval) -> dict:
     """{"ours", "ci_low", "ci_high"} of an interval as a claims row holds them (undefined bounds: None)."""
     return {"ours": float(interval.mean), "ci_low": float(interval.low) if interval.defined else None,
@@ -78,9 +92,10 @@ def claim_record(claim: str, paper, interval: Interval, seeds: Sequence[int], pa
     fields = interval_fields(interval)
     in_interval = (fields["ci_low"] <= paper <= fields["ci_high"]
                    if _is_number(paper) and fields["ci_low"] is not None else None)
+    verdict_ = verdict(interval, paper_direction, control)
     record = {"claim": claim, "paper": paper, **fields, "seeds": [int(seed) for seed in seeds], "steps": steps,
               "control": interval_fields(control) if control is not None else None, "paper_in_ci": in_interval,
-              "verdict": verdict(interval, paper_direction, control)}
+              "seeds_to_resolve": seeds_to_resolve(interval, verdict_), "verdict": verdict_}
     check_claim(record, f"claim {claim!r}")
     return record
 
@@ -90,7 +105,7 @@ def not_run_record(claim: str, paper, seeds: Sequence[int], steps: int) -> dict:
     direction, the seeds and steps it would run with, no numbers, verdict "not run"."""
     record = {"claim": claim, "paper": paper, "ours": None, "ci_low": None, "ci_high": None,
               "seeds": [int(seed) for seed in seeds], "steps": steps, "control": None, "paper_in_ci": None,
-              "verdict": "not run"}
+              "seeds_to_resolve": None, "verdict": "not run"}
     check_claim(record, f"claim {claim!r}")
     return record
 
@@ -110,6 +125,7 @@ def read_claims(path: str | os.PathLike) -> list[dict]:
     string), ours (finite number; null only when not run), ci_low / ci_high (both numbers with ci_low <= ci_high,
     or both null), seeds (non-empty list of distinct integers), steps (positive integer), control (null or
     {"ours", "ci_low", "ci_high"} like ours), paper_in_ci (null, or whether the interval holds the paper's number),
+    seeds_to_resolve (`seeds_to_resolve` of the interval over len(seeds) seeds),
     verdict (one of VERDICTS: "untestable" exactly when a control is given and its interval does not lie above 0;
     otherwise "inconclusive" exactly when the interval is null or includes 0; "not run" with no numbers).
     """
@@ -152,7 +168,7 @@ def check_claim(record, where: str) -> None:
     if record["verdict"] not in VERDICTS:
         fail("verdict", f"must be one of {', '.join(VERDICTS)}, got {record['verdict']!r}")
     if record["verdict"] == "not run":
-        for field in ("ours", "ci_low", "ci_high", "control", "paper_in_ci"):
+        for field in ("ours", "ci_low", "ci_high", "control", "paper_in_ci", "seeds_to_resolve"):
             if record[field] is not None:
                 fail(field, f"must be null for a claim that was not run, got {record[field]!r}")
         return
@@ -164,6 +180,12 @@ def check_claim(record, where: str) -> None:
         _check_interval(control, "control.", fail)
     _check_paper_in_ci(record, fail)
     _check_verdict(record, fail)
+    interval = Interval(record["ours"], *((record["ci_low"], record["ci_high"]) if record["ci_low"] is not None
+                                          else (math.nan, math.nan)), len(record["seeds"]))
+    expected = seeds_to_resolve(interval, record["verdict"])
+    if record["seeds_to_resolve"] != expected or isinstance(record["seeds_to_resolve"], bool):
+        fail("seeds_to_resolve", f"must be {expected} (from the interval over {len(record['seeds'])} seeds and the "
+                                 f"verdict {record['verdict']!r}), got {record['seeds_to_resolve']!r}")
 
 
 def _check_interval(values: dict, prefix: str, fail) -> None:

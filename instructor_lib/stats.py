@@ -105,8 +105,21 @@ def seeds_for_half_width(values: Sequence[float], target: float, most: int = 100
     mean = sum(values) / len(values)
     sd = math.sqrt(sum((value - mean) ** 2 for value in values) / (len(values) - 1))
     half_width = scipy_stats.t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
-    needed = next((n for n in range(2, most + 1) if scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target), None)
-    return {"target": target, "sd": sd, "half_width": half_width, "seeds": needed}
+    return {"target": target, "sd": sd, "half_width": half_width, "seeds": seeds_needed(sd, target, most)}
+
+
+def seeds_needed(sd: float, target: float, most: int = 1000) -> int | None:
+    """The smallest n >= 2 with t(0.975, n-1) * sd / sqrt(n) <= target: the seeds a 95% t-interval of a mean needs
+    for a half-width of at most `target` when single seeds spread with standard deviation `sd` (None: more than
+    `most`)."""
+    return next((n for n in range(2, most + 1) if scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) <= target), None)
+
+
+def interval_sd(interval: Interval) -> float:
+    """The per-seed standard deviation behind a 95% t-interval of a mean over `interval.n` seeds (nan if undefined)."""
+    if not interval.defined:
+        return math.nan
+    return interval.half_width * math.sqrt(interval.n) / scipy_stats.t.ppf(0.975, interval.n - 1)
 
 
 # -------------------------------------------------------------------------------- over test examples

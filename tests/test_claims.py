@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from instructor_lib.claims import (CLAIM_FIELDS, claim_record, control_holds, not_run_record, read_claims, verdict,
-                                   write_claims)
+from instructor_lib.claims import (CLAIM_FIELDS, check_claim, claim_record, control_holds, not_run_record, read_claims,
+                                   seeds_to_resolve, verdict, write_claims)
 from instructor_lib.stats import Interval, t_interval
 
 ABOVE, HOLDS_ZERO, TOUCHES_ZERO = Interval(0.6, 0.2, 1.0, 3), Interval(0.1, -0.3, 0.5, 3), Interval(0.4, 0.0, 0.8, 3)
@@ -58,7 +58,7 @@ def test_claim_record_has_exactly_the_schema_keys():
     table2, fig4, single, fig5, fig3 = good_records()
     assert table2 == {"claim": "Table 2: finetuning raises the average", "paper": 3.4, "ours": 0.39, "ci_low": -0.74,
                       "ci_high": 1.51, "seeds": [1, 2, 3], "steps": 65, "control": None, "paper_in_ci": False,
-                      "verdict": "inconclusive"}
+                      "seeds_to_resolve": 8, "verdict": "inconclusive"}
     assert fig4["verdict"] == "reproduced" and fig4["control"] == {"ours": 0.6, "ci_low": 0.2, "ci_high": 1.0}
     assert fig4["paper_in_ci"] is None  # the paper gives a direction, no number
     assert single["ci_low"] is None and single["ci_high"] is None and single["verdict"] == "inconclusive"
@@ -66,8 +66,19 @@ def test_claim_record_has_exactly_the_schema_keys():
     assert fig5["verdict"] == "untestable"  # its own interval excludes 0, but the reference does not beat the backbone
     assert fig3 == {"claim": "Fig. 3: both minus symmetric", "paper": "both > symmetric", "ours": None, "ci_low": None,
                     "ci_high": None, "seeds": [1, 2, 3], "steps": 40, "control": None, "paper_in_ci": None,
-                    "verdict": "not run"}
+                    "seeds_to_resolve": None, "verdict": "not run"}
     assert all(list(record) == list(CLAIM_FIELDS) for record in good_records())
+
+
+def test_seeds_to_resolve_an_inconclusive_claim_by_hand():
+    """[-0.74, 1.51] over 3 seeds: half-width 1.125 = t(0.975, 2) sd / sqrt 3, so sd = 1.125 sqrt 3 / 4.303 = 0.4528;
+    t(0.975, n-1) 0.4528 / sqrt n first falls to 0.39 at n = 8 (2.365 x 0.4528 / 2.828 = 0.379; n = 7: 0.419)."""
+    assert claim_record("x", 3.4, Interval(0.39, -0.74, 1.51, 3), [1, 2, 3], +1, 65)["seeds_to_resolve"] == 8
+    assert claim_record("x", 3.4, Interval(0.6, 0.2, 1.0, 3), [1, 2, 3], +1, 65)["seeds_to_resolve"] is None  # decided
+    assert claim_record("x", 3.4, Interval(0.0, -0.5, 0.5, 3), [1, 2, 3], +1, 65)["seeds_to_resolve"] is None  # no effect
+    assert claim_record("x", 3.4, Interval(1e-4, -0.5, 0.5, 3), [1, 2, 3], +1, 65)["seeds_to_resolve"] is None  # > 1000
+    untestable = claim_record("x", "x > y", Interval(0.39, -0.74, 1.51, 3), [1, 2, 3], +1, 10, HOLDS_ZERO)
+    assert untestable["verdict"] == "untestable" and untestable["seeds_to_resolve"] is None
 
 
 @pytest.mark.parametrize("paper, expected", [(0.39, True), (-0.74, True), (1.51, True), (1.52, False), (-0.75, False)])
@@ -92,11 +103,14 @@ def test_claims_round_trip(tmp_path):
     (3, "verdict", "reproduced"),  # a control holding 0: must be untestable
     (2, "verdict", "untestable"),  # no control: untestable is not an option
     (4, "ours", 0.3), (4, "control", {"ours": 0.6, "ci_low": 0.2, "ci_high": 1.0}),  # not run: no numbers
+    (0, "seeds_to_resolve", 7), (0, "seeds_to_resolve", None), (1, "seeds_to_resolve", 3),  # must match the interval
 ])
 def test_a_bad_record_is_named_by_index_and_field(tmp_path, index, field, value):
     records = good_records()
     if index == 1:  # an inconclusive interval for the fields checked against it
-        records[1] = {**records[1], "verdict": "inconclusive", "ci_low": -0.9, "ci_high": 0.2}
+        records[1] = {**records[1], "verdict": "inconclusive", "ci_low": -0.9, "ci_high": 0.2,
+                      "seeds_to_resolve": seeds_to_resolve(Interval(-0.5, -0.9, 0.2, 3), "inconclusive")}
+        check_claim(records[1], "a valid record before the bad field")
     records[index] = {**records[index], field: value}
     with pytest.raises(ValueError, match=f"claims record {index}: field '{field}"):
         write_claims(tmp_path / "claims.json", records)

@@ -135,9 +135,11 @@ def test_the_pooling_claim_is_text_minus_all_paired_by_seed(monkeypatch):
         return compare.SeedRuns(scores, {"1": f"{variant}-s1", "2": f"{variant}-s2"})
 
     monkeypatch.setattr(data_ablation, "seed_scores", fake_seed_scores)
+    monkeypatch.setattr(data_ablation, "backbone_scores", lambda preset, suite=None: {"STS": 40.0, "Average": 40.0})
     comparison = experiments.pooling_claim("smoke")
     (claim,) = comparison.metrics["claims"]
     assert claim["ours"] == pytest.approx(2.5) and claim["seeds"] == [1, 2]
+    assert claim["control"]["ours"] == pytest.approx(11.0)  # full MEDI 50, 52 minus the backbone's 40
     assert claim["claim"].startswith("Pooling over the text tokens only beats") and comparison.metrics["custom"] == {"pooling": "all"}
     assert "claims" not in experiments.ablation("smoke", "no_superni").metrics  # other variants make no claim
     with pytest.raises(ValueError, match="reference"):

@@ -298,15 +298,24 @@ def test_figure_claims_compare_the_right_configurations(monkeypatch):
     _stub_runs(monkeypatch, {"full": runs(60.0), "symmetric_only": runs(50.0), "asymmetric_only": runs(70.0),
                              "no_instructions": runs(40.0), "symmetric_only:none": runs(45.0),
                              "asymmetric_only:none": runs(30.0), "tag": runs(41.0), "simple": runs(39.0)}, {"STS": 35.0})
-    verdicts = {claim["claim"]: claim["verdict"] for claim in experiments.instructions_by_data("smoke").metrics["claims"]}
-    assert verdicts == {
-        "Fig. 3, with instructions: both groups minus symmetric only (average) [10 steps]": "reproduced",  # 60 > 50
-        "Fig. 3, with instructions: both groups minus asymmetric only (average) [10 steps]": "contradicted",  # 60 < 70
-        "Fig. 3, without instructions: both groups minus symmetric only (average) [10 steps]": "reproduced",  # 40 < 45
-        "Fig. 3, without instructions: both groups minus asymmetric only (average) [10 steps]": "contradicted"}  # 40 > 30
+    fig3 = experiments.instructions_by_data("smoke").metrics["claims"]
+    assert {claim["claim"]: claim["verdict"] for claim in fig3} == {
+        "Fig. 3, with instructions: both groups minus symmetric only (average)": "reproduced",  # 60 > 50
+        "Fig. 3, with instructions: both groups minus asymmetric only (average)": "contradicted",  # 60 < 70
+        "Fig. 3, without instructions: both groups minus symmetric only (average)": "reproduced",  # 40 < 45
+        "Fig. 3, without instructions: both groups minus asymmetric only (average)": "contradicted"}  # 40 > 30
+    # the control: full MEDI with instructions (61, 62) minus the backbone (35): 26.5, an interval above 0
+    assert all(claim["steps"] == 10 and claim["control"]["ours"] == pytest.approx(26.5) for claim in fig3)
     detail = experiments.instruction_detail("smoke")
     assert [claim["verdict"] for claim in detail.metrics["claims"]] == ["reproduced", "contradicted", "reproduced"]
+    assert detail.metrics["control"]["mean"] == pytest.approx(26.5)  # the detailed level is full MEDI
     assert detail.frame.loc["tag", "average"] == pytest.approx(42.5)
+    # a backbone that full MEDI does not beat (80 > 61, 62): every comparison of its variants is untestable
+    _stub_runs(monkeypatch, {"full": runs(60.0), "symmetric_only": runs(50.0), "asymmetric_only": runs(70.0),
+                             "no_instructions": runs(40.0), "symmetric_only:none": runs(45.0),
+                             "asymmetric_only:none": runs(30.0), "tag": runs(41.0), "simple": runs(39.0)}, {"STS": 80.0})
+    for result in (experiments.instructions_by_data("smoke"), experiments.instruction_detail("smoke")):
+        assert {claim["verdict"] for claim in result.metrics["claims"]} == {"untestable"}
 
 
 def test_training_metrics_compare_each_dataset_with_itself():
@@ -353,7 +362,7 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
     """Gains (average) small: 2, 4; large: 5, 9 -> large minus small per seed 3, 5: mean 4, se 1 (by hand)."""
     backbone = {"small": 50.0, "large": 60.0}
     finetuned = {("small", 1): 52.0, ("small", 2): 54.0, ("large", 1): 65.0, ("large", 2): 69.0}
-    replace_preset(monkeypatch, "smoke", sizes={"large": {}, "small": {}})
+    replace_preset(monkeypatch, "smoke", sizes={"small": {}, "large": {}})
     replace(monkeypatch, base_model=lambda preset, seed=None, size=None: ("base", size),
             trained_model=lambda preset, seed=None, size=None, figure=False: experiments.TrainedModel(
                 (size, seed), {}, Path(f"/runs/{size}-s{seed}"), {}),
@@ -365,11 +374,18 @@ def test_model_sizes_pair_each_seeds_gain_with_its_backbone_and_compare_the_larg
 
     replace(monkeypatch, scores=fake_scores)
     result = experiments.model_sizes("smoke")
-    assert list(result.frame.index) == ["small", "large"]  # ordered by parameters, not by the table
+    assert list(result.frame.index) == ["small", "large"]
     assert result.metrics["gain"]["large"]["mean"] == pytest.approx(7.0)
     claim = result.metrics["claims"][0]
     assert claim["ours"] == pytest.approx(4.0)
     assert (claim["ci_low"], claim["ci_high"]) == pytest.approx((4 - T_975_1, 4 + T_975_1))
+    # the control is the lower of the sizes' gains: small 2, 4 (low 3 - t) and large 5, 9 (low 7 - 2t, lower); it
+    # holds 0, so the claim is untestable
+    assert claim["control"] == pytest.approx({"ours": 7.0, "ci_low": 7 - 2 * T_975_1, "ci_high": 7 + 2 * T_975_1})
+    assert claim["verdict"] == "untestable"
+    replace_preset(monkeypatch, "smoke", sizes={"large": {}, "small": {}})
+    with pytest.raises(ValueError, match="smallest first"):  # the claim's words name the last size as the largest
+        experiments.model_sizes("smoke")
 
 
 def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_the_preset_run():
@@ -420,7 +436,7 @@ def test_every_ablation_figure_trains_its_models_at_the_figure_scale(monkeypatch
         requested.clear()
         result = figure()
         assert requested and all(flag for _, _, flag in requested), requested
-        assert all(claim["claim"].endswith("[5 steps]") for claim in result.metrics.get("claims", []))
+        assert all(claim["steps"] == 5 for claim in result.metrics.get("claims", []))
         steps = result.metrics["steps"]
         assert set(steps.values() if isinstance(steps, dict) else [steps]) == {5}
 

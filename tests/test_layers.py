@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "instructor_lib"
 
 # Lowest first. A module may import modules of its own layer or of lower ones. A package name covers its modules.
 LAYERS = [
-    ("ground", {"provenance", "files", "presets", "stats", "readers"}),
+    ("ground", {"provenance", "files", "presets", "stats", "claims", "readers"}),
     ("formats", {"config", "precision", "records", "instructions", "datadir", "weights"}),
     ("embedder", {"loss", "model", "model_folder", "onnx", "tiny", "data", "dropout"}),
     ("stages", {"medi", "evaluation", "training", "compat", "finetuning"}),

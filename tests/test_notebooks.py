@@ -1,5 +1,6 @@
 """The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.workbench.reporting)."""
 import ast
+import dataclasses
 import html
 import json
 import re
@@ -15,13 +16,13 @@ from plotly.offline import get_plotlyjs
 from instructor_lib import presets
 from instructor_lib.workbench import experiments, viz, widgets
 from instructor_lib.workbench.experiments import scale_pilot
-from instructor_lib.workbench.reporting import html as report_html, index as report_index, layout, run, screenshots
+from instructor_lib.workbench.reporting import budget, html as report_html, layout, run, screenshots
 from instructor_lib.workbench.reporting import progress as report_progress, record as report_record
 from instructor_lib.workbench.reporting import frame as report_frame, tables as report_tables
 from instructor_lib.workbench.reporting.__main__ import main as reporting_main
 from instructor_lib.config import PROJECT_ROOT, data_dir
 from instructor_lib.provenance import config_hash, sha256_file
-from instructor_lib.stats import read_claims
+from instructor_lib.claims import read_claims
 from instructor_lib.tiny import tiny_bert
 
 from helpers import write_notebook
@@ -173,6 +174,13 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
             # two seeds give an interval (defined unless both seeds score exactly alike)
             assert claim["ci_low"] is None or claim["ci_low"] <= claim["ours"] <= claim["ci_high"]
     assert claims == gathered  # the index gathers every report's claims, in report order
+    for name, specs in budget.NOTEBOOK_CLAIMS.items():  # what the index lists as "not run" are the figures' own words
+        assert [claim["claim"] for claim in metrics_of(reports, name)["metrics"]["claims"]] == [spec.words for spec in specs("smoke")]
+    for claim in claims:
+        assert claim["steps"] == experiments.figure_steps("smoke") == 10  # smoke's figures train as its main table
+        table2 = claim["claim"].startswith("Table 2")
+        assert (claim["control"] is None) == table2  # a comparison of trained variants rests on its control
+        assert isinstance(claim["paper_in_ci"], bool) == (table2 and claim["ci_low"] is not None)
     index = (reports / "index.html").read_text()
     assert "The paper's claims at our scale" in index
     for claim in claims:  # in full, the steps in their own column
@@ -425,3 +433,25 @@ def test_what_notebooks_import_to_record_results_loads_no_report_runner():
                              f"print(sorted(name for name in sys.modules if name.split('.')[0] in {heavy!r}))"],
                             capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_figure_beyond_the_budget_is_listed_not_run_and_reproduce_all_runs_it(smoke_reports, monkeypatch):
+    """Last in this module: it takes one report out of the shared smoke reports and makes it again. With a budget that
+    holds no figure, `make reproduce` runs (here: reuses) the rest, and the index lists the missing figure's claims as
+    "not run"; `--all` (make reproduce-all) runs just that figure, reusing every finished notebook."""
+    reports, cache, _ = smoke_reports
+    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.PRESETS["smoke"], budget_minutes=1))
+    assert budget.plan("smoke").on_demand == budget.FIGURE_PRIORITY
+    for kind in run.REPORT_KINDS:
+        (reports / f"instruction_detail.{kind}").unlink()
+    records = run.run_all("smoke", reports_dir=reports, cache_dir=cache, log=None)
+    assert not set(budget.FIGURE_PRIORITY) & {record["name"] for record in records}
+    assert all(record["cached"] for record in records)
+    claims = read_claims(reports / layout.CLAIMS_FILE)
+    assert [claim["verdict"] for claim in claims if claim["claim"].startswith("Fig. 5")] == ["not run"] * 3
+    assert [claim for claim in claims if claim["claim"].startswith("Fig. 3")][0]["verdict"] != "not run"  # a current report
+    records = {record["name"]: record for record in run.run_all("smoke", reports_dir=reports, cache_dir=cache, log=None,
+                                                                everything=True)}
+    assert not records["instruction_detail"]["cached"] and records["instruction_detail"]["status"] == "ok"
+    assert all(record["cached"] for name, record in records.items() if name != "instruction_detail")
+    assert "not run" not in {claim["verdict"] for claim in read_claims(reports / layout.CLAIMS_FILE)}

@@ -72,6 +72,8 @@ def test_robustness_takes_each_floor_from_all_five_sets_replicates(monkeypatch):
     requested = []
 
     def fake_scores(model, preset, instructions="paper", suite=None, bootstrap=False):
+        if instructions == "paper":  # the control: full MEDI with the paper's instructions
+            return {"categories": {"STS": 75.0}, "average": 75.0}
         requested.append((instructions.name, bootstrap))
         index = int(instructions.name.split("-")[1])
         score = 70.0 + index * spread[model]
@@ -82,7 +84,10 @@ def test_robustness_takes_each_floor_from_all_five_sets_replicates(monkeypatch):
 
     monkeypatch.setattr(paraphrases, "scores", fake_scores)
     monkeypatch.setattr(paraphrases, "trained_model", fake_trained)
+    monkeypatch.setattr(paraphrases, "backbone_scores", lambda preset, suite=None: {"STS": 60.0, "Average": 60.0})
     metrics = experiments.robustness("smoke").metrics
+    assert metrics["control"] == {"mean": 15.0, "low": 15.0, "high": 15.0, "n": 2}  # 75 - 60 with both seeds
+    assert metrics["claims"][0]["control"] == {"ours": 15.0, "ci_low": 15.0, "ci_high": 15.0}
     assert sorted(set(requested)) == [(f"paraphrase-{index}", True) for index in range(1, 6)]  # replicates of every set
     assert metrics["noise_floor"] == pytest.approx({"with super-NI": 8.0, "without super-NI": 4.0})
     gaps = (metrics["gap"]["with super-NI"]["STS"], metrics["gap"]["without super-NI"]["STS"])

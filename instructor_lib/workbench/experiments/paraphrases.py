@@ -11,7 +11,8 @@ from ...evaluation.instruction_sets import paraphrase_instructions
 from ...evaluation.suite import resolve_suite
 from ...stats import Interval, paired_noise_floor_gap, t_interval
 from .claim_figures import fig4_robustness
-from .compare import ClaimSpec, claim, paired, scores, with_intervals
+from .compare import (ClaimSpec, backbone_scores, category_scores, claim, gain_interval, paired, scores,
+                      with_intervals)
 from .configs import figure_steps, seeds
 from .runs import trained_model
 
@@ -117,15 +118,18 @@ def robustness(preset: str = "cpu") -> Robustness:
     Metrics per seed: each task's "gap", "noise_floor" (the floor's mean), "noise_floor_high" (its upper bound)
     and "gap_above_floor" (the gap lies above that bound); over seeds, "gap_above_floor" counts such seeds per
     model and task, "noise_floor" is the mean floor over tasks. Claim: super-NI narrows the gap (the difference
-    is positive)."""
+    is positive), controlled by the gain of the model with super-NI (full MEDI, the paper's instructions) over the
+    backbone on the same suite."""
     suite = presets.preset(preset).robustness_suite
     variants = {"with super-NI": "full", "without super-NI": "no_superni"}
-    rows, per_model, mean_gap, runs = [], {}, {}, {}
+    rows, per_model, mean_gap, runs, reference = [], {}, {}, {}, {}
     for label, variant in variants.items():
         per_model[label], mean_gap[label], runs[label] = {}, {}, {}
         for seed in seeds(preset):
             trained = trained_model(preset, variant, seed=seed, figure=True)
             model, runs[label][str(seed)] = trained.model, trained.run_dir.name
+            if variant == "full":  # the reference with the paper's instructions: the claim's control
+                reference[seed] = category_scores(scores(model, preset, "paper", suite))
             # every set with bootstrap replicates, drawn on the same resamples of each task: the paired floor
             results = {f"paraphrase-{index}": scores(model, preset, paraphrase_instructions(index), suite,
                                                      bootstrap=True) for index in PARAPHRASE_SETS}
@@ -140,7 +144,8 @@ def robustness(preset: str = "cpu") -> Robustness:
     tasks = list(next(iter(mean_gap["with super-NI"].values())))
     frame = with_intervals(mean_gap, tasks)
     difference = paired(mean_gap["without super-NI"], mean_gap["with super-NI"], "mean gap")
-    claim_ = claim(fig4_claims()[0], difference, seeds(preset), figure_steps(preset))
+    control = gain_interval(reference, "Average", backbone_scores(preset, suite)["Average"])
+    claim_ = claim(fig4_claims()[0], difference, seeds(preset), figure_steps(preset), control)
     metrics = {"columns": list(variants), "seeds": list(seeds(preset)), "steps": figure_steps(preset), "per_seed": per_model,
                "mean_gap": {label: dict(frame[label])["mean gap"] for label in variants},
                "noise_floor": {label: dict(frame[label])["noise floor"] for label in variants},
@@ -149,7 +154,7 @@ def robustness(preset: str = "cpu") -> Robustness:
                "mean_gap_interval": {label: t_interval([row["mean gap"] for row in mean_gap[label].values()]).as_dict()
                                      for label in variants},
                "gap_above_floor": {label: seeds_above_floor(per_model[label]) for label in variants},
-               "difference": difference.as_dict(), "claims": [claim_], "runs": runs}
+               "difference": difference.as_dict(), "claims": [claim_], "control": control.as_dict(), "runs": runs}
     scores_frame = pd.DataFrame(rows).pivot_table(index="task", columns=["model", "instructions"], values="score")
     return Robustness(frame, metrics, scores_frame)
 

@@ -48,10 +48,10 @@ def claims_section(claims: list[dict]) -> str:
 
 
 def claim_row(claim: dict, report: str) -> dict:
-    """A claim of a report's metrics as a claims-table row: a row written before the schema held `steps`, `control`
-    and `paper_in_ci` (a committed report of an older library, marked stale) gets its steps from its words and
-    null for the others."""
-    return {"steps": claim_steps(claim), "control": None, "paper_in_ci": None, **claim, "report": report}
+    """A claim of a report's metrics as a claims-table row, with the report it comes from: a row written before the
+    schema held `steps`, `control` and `paper_in_ci` (a committed report of an older library, marked stale) gets
+    its steps from its words, shows its control as not recorded, and goes into claims.json with null for both."""
+    return {**claim, "steps": claim_steps(claim), "report": report}
 
 
 def report_claims(records: list[dict], reports_dir: Path, preset: str | None, current_library: str) -> list[dict]:
@@ -164,7 +164,7 @@ index written {datetime.now(timezone.utc).isoformat(timespec="seconds")}. Versio
 </div></body></html>
 """
     write_plotly_js(reports_dir)
-    write_claims(reports_dir / CLAIMS_FILE, [{key: claim[key] for key in CLAIM_FIELDS} for claim in claims])
+    write_claims(reports_dir / CLAIMS_FILE, [{key: claim.get(key) for key in CLAIM_FIELDS} for claim in claims])
     previous = json.loads((reports_dir / "summary.json").read_text()).get("calibration") \
         if (reports_dir / "summary.json").exists() else None
     kept = summary_calibration(records, calibration, previous)

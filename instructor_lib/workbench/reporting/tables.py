@@ -131,10 +131,18 @@ def paper_text(claim: dict) -> str:
 
 def control_text(claim: dict) -> str:
     """The reference model's gain over the backbone that a comparison of trained variants rests on, or why none."""
-    control = claim.get("control")
+    if "control" not in claim:  # a row written before claims held their controls
+        return "not recorded"
+    control = claim["control"]
     if control is None:
         return "not run" if claim["ours"] is None else "none needed"
     return interval_text(control)
+
+
+def settle(claim: dict) -> str:
+    """Under an inconclusive verdict, the seeds that would settle it at the spread observed (`claims.seeds_to_resolve`)."""
+    seeds = claim.get("seeds_to_resolve")
+    return f"<br><span class='settle'>~{seeds} seeds would settle it</span>" if seeds else ""
 
 
 def claims_html(claims: list[dict], report_column: bool = False) -> str:
@@ -150,7 +158,7 @@ def claims_html(claims: list[dict], report_column: bool = False) -> str:
         rows.append(f"<tr><td class='claim-text'>{html.escape(claim_text(claim))}</td>"
                     f"<td>{html.escape(paper_text(claim))}</td>"
                     f"<td class='interval'>{interval_text(claim)}</td><td class='interval'>{control_text(claim)}</td>"
-                    f"<td class='verdict {html.escape(claim['verdict'])}'>{html.escape(claim['verdict'])}</td>"
+                    f"<td class='verdict {html.escape(claim['verdict'])}'>{html.escape(claim['verdict'])}{settle(claim)}</td>"
                     f"<td>{claim_steps(claim) or 'n/a'}</td><td>{seeds_text(claim['seeds'])}</td>{report}</tr>")
     return f"<table class='report-table claims'>{head}{''.join(rows)}</table>"
 
