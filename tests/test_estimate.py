@@ -129,3 +129,22 @@ def test_run_all_prints_the_estimate_first_and_records_the_calibration(tmp_path,
     lines.clear()
     run.run_all("cpu", reports_dir=reports, notebooks_dir=notebooks, cache_dir=cache, log=lines.append, estimate=False)
     assert lines[0].startswith("[1/1] toy: started")
+
+
+def test_a_figure_recorded_at_other_steps_is_estimated_from_the_budget_plan(monkeypatch):
+    """After the figures' steps change, a figure's last wall time no longer describes its work: the estimate takes
+    the plan's cost on the reference machine instead, as that machine's record (scaled here like any other)."""
+    import dataclasses
+
+    from instructor_lib import presets
+    from instructor_lib.workbench.reporting import budget
+
+    monkeypatch.setitem(presets.PRESETS, "cpu", dataclasses.replace(presets.PRESETS["cpu"], figures={"steps": 40}))
+    minutes = budget.plan("cpu").minutes
+    records = {"data_ablation": record(1000.0, figure_steps=10), "robustness": record(500.0, figure_steps=40),
+               "main_table": record(1300.0, figure_steps=10), "scaling": None}
+    planned = run.planned_records("cpu", records, THERE)
+    assert planned["data_ablation"]["wall_s"] == pytest.approx(minutes["data_ablation"] * 60)
+    assert (planned["data_ablation"]["cpu"], planned["data_ablation"]["threads"]) == ("Fast CPU", 2)
+    assert planned["robustness"] == records["robustness"]  # recorded at the steps it would run now
+    assert planned["main_table"] == records["main_table"] and planned["scaling"] is None  # not a figure; no record

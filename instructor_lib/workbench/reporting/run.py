@@ -18,8 +18,9 @@ from ...config import data_dir as resolve_data_dir
 from ...files import atomic_write_json, atomic_write_text, fsync_dir
 from ...precision import precision_record
 from ...provenance import config_hash, cpu_name, git_commit, library_sha256, sha256_file
+from ..experiments.configs import figure_steps
 from .budget import plan
-from .estimate import announce
+from .estimate import Calibration, announce, committed_calibration
 from .frame import report_frame
 from .html import NOTEBOOK_CSS, export_html
 from .index import write_index
@@ -134,7 +135,8 @@ def _execute(name: str, source: Path, staging: Path, config: dict, progress: Pro
     record = {"name": name, "preset": config["preset"], "config": config, "config_hash": config_hash(config),
               "precision": precision_record(),  # "auto" as the notebook's kernel resolves it on this machine
               "status": "ok", "error": "", "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "cached": False, "commit": git_commit(), "cpu": cpu_name(), "threads": torch_threads()}
+              "cached": False, "commit": git_commit(), "cpu": cpu_name(), "threads": torch_threads(),
+              "figure_steps": figure_steps(config["preset"])}
     start = time.perf_counter()
     try:
         with _environment(KERNEL_ENV):
@@ -257,10 +259,22 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
 def _announce(preset: str, names: list[str], reports_dir: Path, notebooks_dir, force: bool, cache_dir, log):
     """The estimate before a run (`estimate.announce`), from the notebooks' last run records and which are cached."""
     reports_dir = reports_dir.resolve()
-    records = {name: _previous_record(reports_dir / f"{name}.run.json") for name in names}
+    records = planned_records(preset, {name: _previous_record(reports_dir / f"{name}.run.json") for name in names},
+                              committed_calibration(reports_dir / "summary.json"))
     cached = set() if force else {name for name in names if cached_record(
         name, notebook_config(name, preset, reports_dir, notebooks_dir), reports_dir, cache_dir)}
     return announce(preset, names, records, cached, reports_dir / "summary.json", log)
+
+
+def planned_records(preset: str, records: dict[str, dict | None], reference: Calibration) -> dict[str, dict | None]:
+    """`records` with each figure notebook's last run replaced where it trained at other figure steps than the
+    preset's now: by its cost in the budget plan, as a run of the `reference` machine (`budget.plan`: measured
+    there), so the estimate scales it to this machine like any other machine's record."""
+    steps, minutes = figure_steps(preset), plan(preset).minutes
+    return {name: {"status": "ok", "cached": False, "wall_s": minutes[name] * 60, "cpu": reference.cpu,
+                   "threads": reference.threads, "precision": {"resolved": "bfloat16"}, "figure_steps": steps}
+            if name in minutes and record is not None and record.get("figure_steps") != steps else record
+            for name, record in records.items()}
 
 
 def rerender(reports_dir: str | os.PathLike, notebooks_dir: str | os.PathLike = NOTEBOOKS_DIR,
