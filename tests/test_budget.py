@@ -25,7 +25,8 @@ def with_budget(monkeypatch, minutes, **fields):
 # paper's instructions 45 (the control): 636 s.
 # Fig. 6: mpnet 3 x (228 + 36) and its backbone 36, MiniLM's sizes scores 3 x 8 and backbone 8, the 2-layer cut
 # trained 17 s and scored 27.5, the full run scored on the main suite 27.5: 932 s. Ablation: no_superni scored, 60 s.
-BASE, FIG5, FIG3, FIG4, FIG6, ABLATION = 1793.0, 764.0, 744.0, 636.0, 932.0, 60.0
+# Pooling: full MEDI pooled over every token, 3 x 42 s trained and 3 x 20 scored: 186 s.
+BASE, FIG5, FIG3, FIG4, FIG6, ABLATION, POOLING = 1793.0, 764.0, 744.0, 636.0, 932.0, 60.0, 186.0
 
 
 def test_at_10_steps_every_figure_fits_120_minutes_and_the_total_is_the_sum_by_hand(monkeypatch):
@@ -33,17 +34,18 @@ def test_at_10_steps_every_figure_fits_120_minutes_and_the_total_is_the_sum_by_h
     plan = budget.plan("cpu")
     assert plan.default == budget.FIGURE_PRIORITY and plan.on_demand == ()
     assert plan.minutes == pytest.approx({"instruction_detail": FIG5 / MINUTE, "data_ablation": FIG3 / MINUTE,
-                                          "robustness": FIG4 / MINUTE, "scaling": FIG6 / MINUTE, "ablation": ABLATION / MINUTE})
-    assert plan.total_minutes == pytest.approx((BASE + FIG5 + FIG3 + FIG4 + FIG6 + ABLATION) / MINUTE)
+                                          "robustness": FIG4 / MINUTE, "scaling": FIG6 / MINUTE, "ablation": ABLATION / MINUTE,
+                                          "pooling": POOLING / MINUTE})
+    assert plan.total_minutes == pytest.approx((BASE + FIG5 + FIG3 + FIG4 + FIG6 + ABLATION + POOLING) / MINUTE)
 
 
 def test_a_figure_that_does_not_fit_is_left_on_demand_and_a_later_one_that_fits_is_taken(monkeypatch):
     """60 minutes: base + Fig. 5 + Fig. 3 = 55.0 min; Fig. 4 (+10.6) and Fig. 6 (+15.5) do not fit; the ablation
-    then needs no_superni trained (126 s) and scored (60 s): 58.1 min, it fits."""
+    then needs no_superni trained (126 s) and scored (60 s): 58.1 min, it fits; the pooling question (+3.1) does not."""
     with_budget(monkeypatch, 60, figures={"steps": 10})
     plan = budget.plan("cpu")
     assert plan.default == ("instruction_detail", "data_ablation", "ablation")
-    assert plan.on_demand == ("robustness", "scaling")
+    assert plan.on_demand == ("robustness", "scaling", "pooling")
     assert plan.total_minutes == pytest.approx((BASE + FIG5 + FIG3 + 126 + ABLATION) / MINUTE)
     with_budget(monkeypatch, BASE / MINUTE, figures={"steps": 10})  # the base alone: no figure
     assert budget.plan("cpu").default == ()
@@ -63,9 +65,9 @@ def test_presets_without_a_budget_run_every_figure():
 
 
 def test_the_claims_left_on_demand_are_the_experiments_own_words_marked_not_run():
-    rows = budget.not_run_claims("cpu", ["instruction_detail", "data_ablation", "robustness", "scaling", "ablation"])
+    rows = budget.not_run_claims("cpu", budget.FIGURE_PRIORITY)  # the ablation notebook makes no claim by default
     specs = (instruction_levels.fig5_claims() + data_ablation.fig3_claims() + paraphrases.fig4_claims()
-             + sizes.fig6_claims("cpu"))
+             + sizes.fig6_claims("cpu") + [data_ablation.POOLING_SPEC])
     assert [(row["claim"], row["paper"]) for row in rows] == [(spec.words, spec.paper) for spec in specs]
     assert {row["verdict"] for row in rows} == {"not run"} and all(row["ours"] is None for row in rows)
     assert {row["steps"] for row in rows} == {presets.PRESETS["cpu"].figures.get("steps", presets.PRESETS["cpu"].train.steps)}
@@ -75,7 +77,8 @@ def test_the_index_lists_the_figures_left_on_demand_as_not_run(monkeypatch, tmp_
     with_budget(monkeypatch, 60, figures={"steps": 10})
     index.write_index(tmp_path, "cpu")
     claims = read_claims(tmp_path / "claims.json")
-    assert [claim["claim"] for claim in claims] == [row["claim"] for row in budget.not_run_claims("cpu", ["robustness", "scaling"])]
+    left_out = ["robustness", "scaling", "pooling"]
+    assert [claim["claim"] for claim in claims] == [row["claim"] for row in budget.not_run_claims("cpu", left_out)]
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["plan"]["on_demand"] == ["robustness", "scaling"] and summary["plan"]["rule"] == budget.BUDGET_RULE
+    assert summary["plan"]["on_demand"] == left_out and summary["plan"]["rule"] == budget.BUDGET_RULE
     assert "make reproduce-all" in (tmp_path / "index.html").read_text()

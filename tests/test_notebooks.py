@@ -163,7 +163,7 @@ def test_every_figure_notebook_writes_its_claims_with_intervals_and_the_index_li
     reports, _, _ = smoke_reports
     claims = read_claims(reports / layout.CLAIMS_FILE)  # schema-checked
     expected = {"main_table": 3, "data_ablation": 4, "robustness": 1, "instruction_detail": 3,  # smoke: 2 categories
-                "scaling": 1}
+                "pooling": 1, "scaling": 1}
     gathered = []
     for name, count in expected.items():
         written = metrics_of(reports, name)["metrics"]["claims"]

@@ -13,7 +13,7 @@ CACHE_DIR = PROJECT_ROOT / "runs" / "reports"  # this checkout's record of the n
 COMMITTED_PRESET = "cpu"  # the preset whose reports are committed in reports/; the others go to reports/<preset>/
 # Reading order of the reports in the index; notebooks not listed here follow, alphabetically.
 REPORT_ORDER = ("build_medi", "train", "main_table", "pilot", "data_ablation", "robustness", "instruction_detail",
-                "ablation", "scaling", "embedding_viz", "playground", "finetune")
+                "ablation", "pooling", "scaling", "embedding_viz", "playground", "finetune")
 # Run only when named (`--only pilot`, `make pilot`): the scale pilot trains 16 models, more than the rest of a
 # cold `make reproduce` could add within its budget; its committed report is the record of how the scale was chosen.
 # finetune trains on the user's own file (`make finetune DATA=...`): not part of the paper's reproduction.
