@@ -69,6 +69,17 @@ def seeds_to_resolve(interval: Interval, verdict_: str) -> int | None:
     return seeds_needed(interval_sd(interval), abs(interval.mean), MOST_SEEDS)
 
 
+def paper_in_interval(paper, low: float | None, high: float | None) -> bool | None:
+    """Whether [low, high] holds the paper's number (None: the paper gives a direction, or no interval)."""
+    return low <= paper <= high if _is_number(paper) and low is not None else None
+
+
+def row_interval(record: dict) -> Interval:
+    """The interval a claims row rests on: ours, its bounds (nan where null) and the number of seeds."""
+    low, high = (record["ci_low"], record["ci_high"]) if record["ci_low"] is not None else (math.nan, math.nan)
+    return Interval(record["ours"], low, high, len(record["seeds"]))
+
+
 def interval_fields(interval: Interval) -> dict:
     """{"ours", "ci_low", "ci_high"} of an interval as a claims row holds them (undefined bounds: None)."""
     return {"ours": float(interval.mean), "ci_low": float(interval.low) if interval.defined else None,
@@ -90,8 +101,7 @@ def claim_record(claim: str, paper, interval: Interval, seeds: Sequence[int], pa
     Returns a dict with exactly the keys of CLAIM_FIELDS; undefined bounds are None (JSON null).
     """
     fields = interval_fields(interval)
-    in_interval = (fields["ci_low"] <= paper <= fields["ci_high"]
-                   if _is_number(paper) and fields["ci_low"] is not None else None)
+    in_interval = paper_in_interval(paper, fields["ci_low"], fields["ci_high"])
     verdict_ = verdict(interval, paper_direction, control)
     record = {"claim": claim, "paper": paper, **fields, "seeds": [int(seed) for seed in seeds], "steps": steps,
               "control": interval_fields(control) if control is not None else None, "paper_in_ci": in_interval,
@@ -180,9 +190,7 @@ def check_claim(record, where: str) -> None:
         _check_interval(control, "control.", fail)
     _check_paper_in_ci(record, fail)
     _check_verdict(record, fail)
-    interval = Interval(record["ours"], *((record["ci_low"], record["ci_high"]) if record["ci_low"] is not None
-                                          else (math.nan, math.nan)), len(record["seeds"]))
-    expected = seeds_to_resolve(interval, record["verdict"])
+    expected = seeds_to_resolve(row_interval(record), record["verdict"])
     if record["seeds_to_resolve"] != expected or isinstance(record["seeds_to_resolve"], bool):
         fail("seeds_to_resolve", f"must be {expected} (from the interval over {len(record['seeds'])} seeds and the "
                                  f"verdict {record['verdict']!r}), got {record['seeds_to_resolve']!r}")
@@ -204,7 +212,7 @@ def _check_interval(values: dict, prefix: str, fail) -> None:
 
 def _check_paper_in_ci(record: dict, fail) -> None:
     low, high, paper = record["ci_low"], record["ci_high"], record["paper"]
-    expected = low <= paper <= high if _is_number(paper) and low is not None else None
+    expected = paper_in_interval(paper, low, high)
     if record["paper_in_ci"] is not expected:
         fail("paper_in_ci", f"must be {expected} (the paper's {paper!r} against the interval "
                             f"{'null' if low is None else f'[{low}, {high}]'}), got {record['paper_in_ci']!r}")

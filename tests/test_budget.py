@@ -14,7 +14,9 @@ MINUTE = 60.0
 
 
 def with_budget(monkeypatch, minutes, **fields):
-    monkeypatch.setitem(presets.PRESETS, "cpu", dataclasses.replace(presets.PRESETS["cpu"], budget_minutes=minutes, **fields))
+    """The cpu preset with this budget, as if the pilot had found its figures' scale valid (unless `fields` say)."""
+    monkeypatch.setitem(presets.PRESETS, "cpu", dataclasses.replace(presets.PRESETS["cpu"], budget_minutes=minutes,
+                                                                    **{"figures_valid": True, **fields}))
 
 
 # By hand at the cpu preset's figures scale of 10 steps (3 seeds; the main table 5 seeds x 65 steps), from STEP_S and
@@ -56,6 +58,17 @@ def test_runs_shared_with_the_main_table_cost_nothing(monkeypatch):
     train (9 x 273 s), and 13 scores on the ablation suite (260 s)."""
     with_budget(monkeypatch, 1000, figures={"steps": 65})
     assert budget.plan("cpu").minutes["instruction_detail"] == pytest.approx((9 * 65 * 4.2 + 260) / MINUTE)
+
+
+def test_without_a_valid_scale_no_figure_runs_by_default_whatever_the_budget(monkeypatch):
+    """The cpu preset as the dev-suite pilot left it: no candidate scale at which full MEDI beats the backbone."""
+    assert presets.PRESETS["cpu"].figures_valid is False
+    plan = budget.plan("cpu")
+    assert plan.default == () and plan.on_demand == budget.FIGURE_PRIORITY
+    assert plan.total_minutes == pytest.approx((budget.BASE_FIXED_S + sum(budget.work("cpu")["base"].values())) / MINUTE)
+    with_budget(monkeypatch, 10_000, figures_valid=False, figures={"steps": 10})
+    assert budget.plan("cpu").default == ()
+    assert budget.plan("cpu").minutes["instruction_detail"] == pytest.approx(FIG5 / MINUTE)  # what reproduce-all adds
 
 
 def test_presets_without_a_budget_run_every_figure():

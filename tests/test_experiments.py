@@ -89,7 +89,7 @@ def test_experiment_config_hash_names_the_run():
 RECORDED_HASHES = {  # preset: main-table run, figures' run, settings(), medi_settings(), train.preset()
     "smoke": ("smoke-full-s1-d9bc761225ed0db7", "smoke-full-s1-d9bc761225ed0db7", "f6fd52c91f120ff9", "99d8e70fab0632d8",
               "47b4aec26c32b59b"),
-    "cpu": ("cpu-full-s1-b93eefb842037c27", "cpu-full-figures-s1-6bc0bf56884a753f", "3d3a6d3336b4048b", "369b9259635833d6",
+    "cpu": ("cpu-full-s1-b93eefb842037c27", "cpu-full-s1-b93eefb842037c27", "58792d9dbcfdb274", "369b9259635833d6",
             "4c070eb860b46b20"),
     "paper": ("paper-full-s1-081298a7ca55f339", "paper-full-s1-081298a7ca55f339", "1948d03025ca215f", "82a1a1080c8199d8",
               "5221fc284c6be557"),
@@ -110,8 +110,8 @@ def test_a_size_a_pilot_candidate_a_variant_and_a_depth_name_their_runs_as_recor
                 experiments.experiment_config("cpu", "symmetric_only:none", seed=2, figure=True),
                 experiments.experiment_config("cpu", layers=2, figure=True)]
     assert [experiments.run_dir_for(config, "/runs").name for config in configs_] == [
-        "cpu-full-figures-all-mpnet-base-v2-s2-59549605c46f6054", "cpu-full-40-steps-lr-1e-4-s3-2d757f92e302374a",
-        "cpu-symmetric_only-none-figures-s2-329064ded6221a0d", "cpu-full-L2-figures-s1-6163e02bd7140621"]
+        "cpu-full-all-mpnet-base-v2-s2-49bc177077a4b87d", "cpu-full-40-steps-lr-1e-4-s3-2d757f92e302374a",
+        "cpu-symmetric_only-none-s2-cf2d547cd0e4b232", "cpu-full-L2-s1-a25ae889187adfef"]
 
 
 def test_a_training_field_a_preset_leaves_unset_keeps_the_train_config_default():
@@ -401,18 +401,22 @@ def test_a_pilot_candidate_replaces_the_preset_settings_and_equal_settings_name_
         experiments.experiment_config("smoke", scale="1 step")
 
 
-def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_scale():
+def test_the_figures_train_at_the_figure_scale_and_the_main_table_at_the_preset_scale(monkeypatch):
+    # the cpu preset's figures train as its main table (the pilot found no smaller valid scale): the same runs
     main, figure = experiments.experiment_config("cpu", seed=2), experiments.experiment_config("cpu", seed=2, figure=True)
-    assert main["train"]["steps"] == PRESETS["cpu"].train.steps and main["train"]["name"] == "cpu-full-s2"
-    assert figure["train"]["steps"] == PRESETS["cpu"].figures["steps"] != main["train"]["steps"]
-    assert figure["train"]["name"] == "cpu-full-figures-s2"
+    assert PRESETS["cpu"].figures == {} and figure == main and main["train"]["name"] == "cpu-full-s2"
+    assert experiments.figure_steps("cpu") == PRESETS["cpu"].train.steps
+    # with figure settings of their own, the figures' runs say so in their names, and nothing else changes
+    replace_preset(monkeypatch, "cpu", figures={"steps": 10})
+    main, figure = experiments.experiment_config("cpu", seed=2), experiments.experiment_config("cpu", seed=2, figure=True)
+    assert figure["train"]["steps"] == 10 != main["train"]["steps"] and figure["train"]["name"] == "cpu-full-figures-s2"
     assert {**figure["train"], "steps": main["train"]["steps"], "name": "cpu-full-s2"} == main["train"]  # nothing else
     # Fig. 6: the MiniLM size changes nothing beyond the figures' scale, so it is the figures' full run; mpnet is not
     sizes = list(PRESETS["cpu"].sizes)
     assert experiments.experiment_config("cpu", seed=2, size=sizes[0], figure=True) == figure
     mpnet = experiments.experiment_config("cpu", seed=2, size=sizes[1], figure=True)["train"]
     assert mpnet["name"] == "cpu-full-figures-all-mpnet-base-v2-s2" and mpnet["steps"] == figure["train"]["steps"]
-    assert experiments.figure_steps("cpu") == figure["train"]["steps"] and experiments.figure_steps("smoke") == 10
+    assert experiments.figure_steps("cpu") == 10 and experiments.figure_steps("smoke") == 10
     # a preset without figure settings trains its figures as its main table: the same runs
     assert experiments.experiment_config("smoke", "tag", figure=True) == experiments.experiment_config("smoke", "tag")
 

@@ -20,8 +20,8 @@ from ..experiments.instruction_levels import FIG5_LEVELS, fig5_claims
 from ..experiments.paraphrases import PARAPHRASE_SETS, fig4_claims
 from ..experiments.sizes import fig6_claims
 
-BUDGET_RULE = ("the default run holds build_medi, train, main_table (Table 2), embedding_viz and playground, then each "
-               "figure notebook in the order Fig. 5 (instruction_detail), Fig. 3 (data_ablation), Fig. 4 (robustness), "
+BUDGET_RULE = ("the default run holds build_medi, train, main_table (Table 2), embedding_viz and playground; where the "
+               "pilot's figures rule found a valid scale, then each figure notebook in the order Fig. 5 (instruction_detail), Fig. 3 (data_ablation), Fig. 4 (robustness), "
                "Fig. 6 (scaling), then the ablation extra and the pooling question (issue 27), taken when the estimated wall time on the reference machine "
                "(2-core AVX-512 BF16 EPYC) still fits the preset's budget; the others run on demand (make reproduce-all) "
                "and their claims are listed as not run")
@@ -51,13 +51,21 @@ class Plan:
     total_minutes: float
     budget_minutes: float | None
     figure_steps: int
+    figures_valid: bool | None
+
+    def why_on_demand(self) -> str:
+        """Why the default run leaves figures out, in words."""
+        if not self.default and self.on_demand and self.figures_valid is False:
+            return ("the scale pilot found no scale at which finetuning beats the backbone on the dev suite, so no "
+                    "figure can test the paper by default (docs/results.md, \"Budget\")")
+        return f"beyond the default run's budget of {self.budget_minutes} min on the reference machine"
 
     def record(self) -> dict:
         """As the summary and the reports record it, with the rule."""
         return {"rule": BUDGET_RULE, "default": list(self.default), "on_demand": list(self.on_demand),
                 "minutes": {name: round(value, 1) for name, value in self.minutes.items()},
                 "total_minutes": round(self.total_minutes, 1), "budget_minutes": self.budget_minutes,
-                "figure_steps": self.figure_steps}
+                "figure_steps": self.figure_steps, "figures_valid": self.figures_valid, "why": self.why_on_demand()}
 
 
 def work(preset: str) -> dict[str, dict[tuple, float]]:
@@ -110,24 +118,28 @@ def work(preset: str) -> dict[str, dict[tuple, float]]:
 
 def plan(preset: str) -> Plan:
     """The default run of `preset` by BUDGET_RULE: every figure notebook when the preset sets no budget (smoke,
-    paper), else those that fit `Preset.budget_minutes` on the reference machine, taken in FIGURE_PRIORITY order."""
-    budget = presets.preset(preset).budget_minutes
-    if budget is None:
-        return Plan(FIGURE_PRIORITY, (), {}, 0.0, None, figure_steps(preset))
+    paper); none when the pilot's figures rule found no valid scale (`Preset.figures_valid` False); else those that
+    fit `Preset.budget_minutes` on the reference machine, taken in FIGURE_PRIORITY order. `minutes`: what each figure
+    notebook adds when all run in that order (`make reproduce-all`)."""
+    chosen = presets.preset(preset)
+    if chosen.budget_minutes is None:
+        return Plan(FIGURE_PRIORITY, (), {}, 0.0, None, figure_steps(preset), chosen.figures_valid)
     units = work(preset)
-    counted = dict(units["base"])
-    total = BASE_FIXED_S + sum(counted.values())
-    default, on_demand, minutes = [], [], {}
+    base = BASE_FIXED_S + sum(units["base"].values())
+    minutes, counted = {}, dict(units["base"])
     for name in FIGURE_PRIORITY:
         added = {unit: seconds for unit, seconds in units[name].items() if unit not in counted}
-        minutes[name] = sum(added.values()) / 60
-        if (total + sum(added.values())) / 60 <= budget:
+        minutes[name], counted = sum(added.values()) / 60, counted | added
+    default, counted, total = [], dict(units["base"]), base
+    for name in FIGURE_PRIORITY if chosen.figures_valid else ():
+        added = sum(seconds for unit, seconds in units[name].items() if unit not in counted)
+        if (total + added) / 60 <= chosen.budget_minutes:
             default.append(name)
-            counted |= added
-            total += sum(added.values())
-        else:
-            on_demand.append(name)
-    return Plan(tuple(default), tuple(on_demand), minutes, total / 60, budget, figure_steps(preset))
+            counted |= units[name]
+            total += added
+    on_demand = tuple(name for name in FIGURE_PRIORITY if name not in default)
+    return Plan(tuple(default), on_demand, minutes, total / 60, chosen.budget_minutes, figure_steps(preset),
+                chosen.figures_valid)
 
 
 # the claims each figure notebook makes, as `not_run` rows when the default run leaves it out

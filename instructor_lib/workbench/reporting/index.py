@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...files import atomic_write_json, atomic_write_text
 from ...provenance import library_sha256, library_versions
-from ...claims import CLAIM_FIELDS, write_claims
+from ...claims import CLAIM_FIELDS, paper_in_interval, row_interval, seeds_to_resolve, write_claims
 from .budget import not_run_claims, plan
 from .frame import STYLE, VERDICT_RULE, headline_numbers, mark_stale, stale_reasons
 from .html import PLOTLY_JS, write_plotly_js
@@ -48,10 +48,15 @@ def claims_section(claims: list[dict]) -> str:
 
 
 def claim_row(claim: dict, report: str) -> dict:
-    """A claim of a report's metrics as a claims-table row, with the report it comes from: a row written before the
-    schema held `steps`, `control` and `paper_in_ci` (a committed report of an older library, marked stale) gets
-    its steps from its words, shows its control as not recorded, and goes into claims.json with null for both."""
-    return {**claim, "steps": claim_steps(claim), "report": report}
+    """A claim of a report's metrics as a claims-table row, with the report it comes from. A row written before the
+    schema held `steps`, `control`, `paper_in_ci` and `seeds_to_resolve` (a report of an older library, marked stale)
+    gets its steps from its words and the last two computed from its interval; its control shows as not recorded
+    (null in claims.json)."""
+    row = {**claim, "steps": claim_steps(claim), "report": report}
+    if "paper_in_ci" not in claim:
+        row |= {"paper_in_ci": paper_in_interval(claim["paper"], claim["ci_low"], claim["ci_high"]),
+                "seeds_to_resolve": seeds_to_resolve(row_interval(claim), claim["verdict"])}
+    return row
 
 
 def report_claims(records: list[dict], reports_dir: Path, preset: str | None, current_library: str) -> list[dict]:
@@ -139,8 +144,8 @@ def write_index(reports_dir: str | os.PathLike = REPORTS_DIR, preset: str | None
     on_demand = "".join(f", {html.escape(record['name'])} (on demand) {number(record['wall_s'] / 60)} min" for record in records
                         if record["name"] in apart)
     if preset and plan(preset).on_demand:
-        on_demand += (f". Beyond the budget of {plan(preset).budget_minutes} min at the figures' {plan(preset).figure_steps} "
-                      f"steps, on demand (make reproduce-all): {html.escape(', '.join(plan(preset).on_demand))}")
+        on_demand += (f". On demand (make reproduce-all): {html.escape(', '.join(plan(preset).on_demand))}, at "
+                      f"{plan(preset).figure_steps} steps: {html.escape(plan(preset).why_on_demand())}")
     figure = go.Figure(go.Bar(x=[record["wall_s"] / 60 for record in records], y=[record["name"] for record in records], orientation="h"))
     figure.update_layout(title="Wall time per notebook (minutes)", height=120 + 30 * len(records), width=700,
                          yaxis={"autorange": "reversed"}, margin={"l": 120, "r": 20, "t": 40, "b": 30})

@@ -231,11 +231,11 @@ def run_all(preset: str = "cpu", only: list[str] | None = None, reports_dir: str
         raise ValueError(f"no notebook(s) {unknown} in {notebooks_dir}; available: {available}")
     left_out = set(ON_DEMAND) | (set() if everything else set(plan(preset).on_demand))
     names = [name for name in available if (name in only if only else name not in left_out)]
-    if log and not only and not everything and plan(preset).on_demand:
-        log(f"on demand (make reproduce-all), beyond the budget of {plan(preset).budget_minutes} min: "
-            + ", ".join(plan(preset).on_demand))
     calibration = _announce(preset, names, reports_dir, notebooks_dir, force, cache_dir, log) \
         if estimate and log and preset != "smoke" else None
+    skipped = [name for name in available if name in plan(preset).on_demand and not only and not everything]
+    if log and skipped:
+        log(f"on demand (make reproduce-all): {', '.join(skipped)}: {plan(preset).why_on_demand()}")
     records, started = [], time.perf_counter()
     for number, name in enumerate(names, 1):
         label = f"[{number}/{len(names)}] {name}"
