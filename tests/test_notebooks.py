@@ -216,7 +216,7 @@ def test_each_analysis_report_opens_with_its_claims_as_claims_json_holds_them(sm
             assert claim in claims  # the box's rows are claims.json's rows
             steps = report_tables.claim_steps(claim)
             row = (f"<td class='claim-text'>{html.escape(report_tables.claim_text(claim))}</td>", report_tables.interval_text(claim),
-                   f">{claim['verdict']}</td>", f"<td>{steps}</td><td>{report_tables.seeds_text(claim['seeds'])}</td>")
+                   f">{claim['verdict']}{report_tables.settle(claim)}</td>", f"<td>{steps}</td><td>{report_tables.seeds_text(claim['seeds'])}</td>")
             assert all(part in box for part in row), (name, claim)
             assert re.search(r"\[\d+ steps\]", report_tables.claim_text(claim)) is None
         assert box.count("<td class='claim-text'>") == len(written)
