@@ -1,10 +1,14 @@
-"""Helpers shared by several test modules: toy training records, one torch thread, toy notebooks."""
+"""Helpers shared by several test modules: toy training records, one torch thread, toy notebooks, a preset
+replaced for one test."""
+import dataclasses
 import random
 
 import nbformat
 import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_notebook
+
+from instructor_lib import presets
 
 # instruction/text pairs covering the pooling cases: a plain one, stripped text, no instruction, a long text
 INSTRUCTION = "Represent the statement: "
@@ -111,3 +115,8 @@ def first_screen(page, tmp_path, width=1400, height=900):
     found = re.search(r'<pre id="first-screen">(.*?)</pre>', result.stdout, re.S)
     assert found, f"chromium did not run the check on {page}: {result.stderr[-2000:]}"
     return json.loads(html.unescape(found.group(1)))
+
+
+def replace_preset(monkeypatch, name: str, **fields):
+    """Preset `name` with some fields replaced, for one test."""
+    monkeypatch.setitem(presets.PRESETS, name, dataclasses.replace(presets.PRESETS[name], **fields))

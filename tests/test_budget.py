@@ -1,6 +1,5 @@
 """Which figures the default run holds (reporting.budget): the rule's arithmetic by hand, shared runs counted once,
 and the claims of the figures left on demand listed as "not run"."""
-import dataclasses
 import json
 
 import pytest
@@ -10,13 +9,14 @@ from instructor_lib.claims import read_claims
 from instructor_lib.workbench.experiments import data_ablation, instruction_levels, paraphrases, sizes
 from instructor_lib.workbench.reporting import budget, index
 
+from helpers import replace_preset
+
 MINUTE = 60.0
 
 
 def with_budget(monkeypatch, minutes, **fields):
     """The cpu preset with this budget, as if the pilot had found its figures' scale valid (unless `fields` say)."""
-    monkeypatch.setitem(presets.PRESETS, "cpu", dataclasses.replace(presets.PRESETS["cpu"], budget_minutes=minutes,
-                                                                    **{"figures_valid": True, **fields}))
+    replace_preset(monkeypatch, "cpu", budget_minutes=minutes, **{"figures_valid": True, **fields})
 
 
 # By hand at the cpu preset's figures scale of 10 steps (3 seeds; the main table 5 seeds x 65 steps), from STEP_S and

@@ -8,7 +8,7 @@ from instructor_lib import training
 from instructor_lib.tiny import tiny_bert
 from instructor_lib.workbench.reporting import estimate, index as report_index, run
 
-from helpers import write_notebook
+from helpers import replace_preset, write_notebook
 
 HERE = estimate.Machine("Slow CPU", 2, "float32")
 THERE = estimate.Calibration("Fast CPU", 2, train_pairs_per_s=20.0, encode_texts_per_s=300.0)
@@ -134,12 +134,9 @@ def test_run_all_prints_the_estimate_first_and_records_the_calibration(tmp_path,
 def test_a_figure_recorded_at_other_steps_is_estimated_from_the_budget_plan(monkeypatch):
     """After the figures' steps change, a figure's last wall time no longer describes its work: the estimate takes
     the plan's cost on the reference machine instead, as that machine's record (scaled here like any other)."""
-    import dataclasses
-
-    from instructor_lib import presets
     from instructor_lib.workbench.reporting import budget
 
-    monkeypatch.setitem(presets.PRESETS, "cpu", dataclasses.replace(presets.PRESETS["cpu"], figures={"steps": 40}))
+    replace_preset(monkeypatch, "cpu", figures={"steps": 40})
     minutes = budget.plan("cpu").minutes
     records = {"data_ablation": record(1000.0, figure_steps=10), "robustness": record(500.0, figure_steps=40),
                "main_table": record(1300.0, figure_steps=10), "scaling": None}

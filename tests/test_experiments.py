@@ -22,7 +22,7 @@ from instructor_lib.presets import PRESETS
 from instructor_lib.provenance import config_hash
 from instructor_lib.tiny import tiny_bert, tiny_t5
 
-from helpers import make_records
+from helpers import make_records, replace_preset
 
 
 def test_relative_gain_by_hand():
@@ -186,11 +186,6 @@ def test_a_mixture_is_built_and_hashed_once_per_preset_and_variant(monkeypatch, 
         assert mixture.mixture_sha256("smoke", variant) == MediDataset(records[variant]).sha256()
     assert built == ["full", "no_superni"] and len(hashed) == 2
     assert mixture.training_records("smoke", "no_superni") is records["no_superni"] and len(built) == 2  # the last one kept
-
-
-def replace_preset(monkeypatch, name: str, **fields):
-    """Preset `name` with some fields replaced, for one test."""
-    monkeypatch.setitem(presets.PRESETS, name, dataclasses.replace(presets.PRESETS[name], **fields))
 
 
 EXPERIMENT_MODULES = (compare, main_effect, scale_pilot, data_ablation, paraphrases, sizes)

@@ -1,6 +1,5 @@
 """The notebooks (run with papermill, smoke preset) and the report machinery (instructor_lib.workbench.reporting)."""
 import ast
-import dataclasses
 import html
 import json
 import re
@@ -25,7 +24,7 @@ from instructor_lib.provenance import config_hash, sha256_file
 from instructor_lib.claims import read_claims
 from instructor_lib.tiny import tiny_bert
 
-from helpers import write_notebook
+from helpers import replace_preset, write_notebook
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 PARAMETER_LINE = re.compile(r"^(?P<name>\w+): (?P<type>str|int|float|bool) = (?P<value>.+?)  # (?P<help>\S.*)$")
@@ -440,7 +439,7 @@ def test_a_figure_beyond_the_budget_is_listed_not_run_and_reproduce_all_runs_it(
     holds no figure, `make reproduce` runs (here: reuses) the rest, and the index lists the missing figure's claims as
     "not run"; `--all` (make reproduce-all) runs just that figure, reusing every finished notebook."""
     reports, cache, _ = smoke_reports
-    monkeypatch.setitem(presets.PRESETS, "smoke", dataclasses.replace(presets.PRESETS["smoke"], budget_minutes=1))
+    replace_preset(monkeypatch, "smoke", budget_minutes=1)
     assert budget.plan("smoke").on_demand == budget.FIGURE_PRIORITY
     for kind in run.REPORT_KINDS:
         (reports / f"instruction_detail.{kind}").unlink()
